@@ -1,0 +1,36 @@
+# make demo: set up .venv and run the main job; make test: set up and run the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e '.[numba]'
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e '.[numba,test]'
+	touch $@ $(VENV)/.demo-deps
+
+demo: $(VENV)/.demo-deps
+	$(BIN)/jitwarm demo
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests benchmarks
+
+test: $(VENV)/.test-deps lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python benchmarks/agreement.py
+	$(BIN)/python benchmarks/harness_overhead.py
+	$(BIN)/python benchmarks/analysis_speed.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

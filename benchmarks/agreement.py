@@ -1,0 +1,117 @@
+"""Does ``jitwarm profile`` agree with independent measurements?
+
+Runs the core issue's example (a Numba ``@njit`` polynomial) three ways:
+- ``jitwarm profile`` (cold state, N fresh processes);
+- a plain fresh-process stopwatch: N ``python`` processes that import numba, define the
+  function and time its first call with ``perf_counter_ns`` (nothing of jitwarm loaded);
+- ``pyperf`` for the warm call (its own worker processes, calibration and warmups).
+Prints the ratios; targets: cold first call within ±10%, warm median within ±10%.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from _common import print_table, write_json
+
+CASE = """
+import jitwarm
+
+@jitwarm.case
+def poly():
+    from numba import njit
+
+    @njit
+    def compute(x):
+        return x * x + 2 * x + 1
+
+    return compute, (10,)
+"""
+
+STOPWATCH = """
+import time
+from numba import njit
+
+@njit
+def compute(x):
+    return x * x + 2 * x + 1
+
+t0 = time.perf_counter_ns()
+compute(10)
+t1 = time.perf_counter_ns()
+print(t1 - t0)
+"""
+
+PYPERF = """
+import pyperf
+from numba import njit
+
+@njit
+def compute(x):
+    return x * x + 2 * x + 1
+
+compute(10)
+runner = pyperf.Runner()
+runner.bench_func("poly", compute, 10)
+"""
+
+
+def main(processes: int = 10) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "bench_poly.py").write_text(textwrap.dedent(CASE))
+        (d / "stopwatch.py").write_text(textwrap.dedent(STOPWATCH))
+        (d / "pyperf_poly.py").write_text(textwrap.dedent(PYPERF))
+        out = d / "jw.json"
+        subprocess.run(
+            [sys.executable, "-m", "jitwarm", "profile", "bench_poly.py::poly", "--processes",
+             str(processes), "--cache", "cold", "--json", str(out), "--quiet"],
+            cwd=d, check=True,
+        )
+        jw = json.loads(out.read_text())["states"]["cold"]["summary"]
+        firsts = []
+        for _ in range(processes):
+            r = subprocess.run([sys.executable, "stopwatch.py"], cwd=d, check=True,
+                               capture_output=True, text=True)
+            firsts.append(int(r.stdout.strip().splitlines()[-1]))
+        pp = d / "pyperf.json"
+        subprocess.run([sys.executable, "pyperf_poly.py", "--quiet", "-o", str(pp)], cwd=d,
+                       check=True)
+        import pyperf
+
+        warm_pyperf = pyperf.Benchmark.load(str(pp)).median() * 1e9
+    stopwatch_first = statistics.median(firsts)
+    r_first = jw["first_call_ns"] / stopwatch_first
+    r_warm = jw["warm_median_ns"] / warm_pyperf
+    rows = [
+        ["cold first call", f"{jw['first_call_ns'] / 1e6:.1f} ms",
+         f"{stopwatch_first / 1e6:.1f} ms (stopwatch)", f"{r_first:.3f}", "0.90–1.10"],
+        ["warm median", f"{jw['warm_median_ns']:.0f} ns", f"{warm_pyperf:.0f} ns (pyperf)",
+         f"{r_warm:.3f}", "0.90–1.10"],
+    ]
+    print_table(["metric", "jitwarm", "independent", "ratio", "target"], rows)
+    ok = 0.9 <= r_first <= 1.1 and 0.9 <= r_warm <= 1.1
+    path = write_json("agreement", {
+        "processes": processes,
+        "jitwarm_first_call_ns": jw["first_call_ns"],
+        "stopwatch_first_call_ns": stopwatch_first,
+        "stopwatch_first_calls_ns": firsts,
+        "jitwarm_warm_median_ns": jw["warm_median_ns"],
+        "jitwarm_warm_ci_ns": jw["warm_ci_ns"],
+        "pyperf_warm_median_ns": warm_pyperf,
+        "ratio_first_call": r_first,
+        "ratio_warm": r_warm,
+        "within_targets": ok,
+    })
+    print(f"{'PASS' if ok else 'MISS'}: written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))

@@ -1,0 +1,5 @@
+"""``python -m jitwarm``: the CLI."""
+
+from ._cli import main
+
+main()

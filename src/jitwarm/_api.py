@@ -1,0 +1,83 @@
+"""The Python API: :func:`profile` in this process, :func:`profile_target` in fresh ones."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from ._case import resolve_target, validate_built
+from ._env import environment
+from ._measure import Settings, measure
+from ._result import ProfileResult
+from ._runner import STATES, Runner, parse_states
+from .adapters import adapter_for
+
+IN_PROCESS_NOTE = (
+    "measured in this process: the first call is only cold if nothing compiled this "
+    "function (or initialised its framework) before; use profile_target for fresh processes"
+)
+
+
+def profile(
+    fn: Callable[..., Any],
+    *args: Any,
+    kwargs: dict[str, Any] | None = None,
+    max_calls: int = 2000,
+    max_time_s: float = 10.0,
+) -> ProfileResult:
+    """Profile ``fn(*args, **kwargs)`` in this process (for notebooks and quick checks).
+
+    The first call, its compile part (from the framework's own events), the warm series
+    and its steady-state verdict are measured here; the result has a single state,
+    ``"in-process"``, with the same fields as the fresh-process JSON.
+    """
+    built = validate_built((fn, args, kwargs or {}), getattr(fn, "__name__", "fn"))
+    adapter = adapter_for(built.fn)
+    settings = Settings(max_calls=max_calls, max_time_s=max_time_s)
+    record = measure(built, adapter, settings)
+    record.update(
+        state="in-process",
+        index=0,
+        framework=adapter.name,
+        framework_version=adapter.version(),
+        runtime=adapter.runtime_info(),
+    )
+    result = ProfileResult(
+        case={"target": None, "name": getattr(fn, "__name__", repr(fn)), "file": None,
+              "module": getattr(fn, "__module__", None)},
+        framework=adapter.name,
+        environment=environment(),
+        settings={**settings.to_dict(), "processes": 1, "states": ["in-process"]},
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        jitwarm_version=__version__,
+        notes=[IN_PROCESS_NOTE],
+    )
+    result.add_state("in-process", [record])
+    return result
+
+
+def profile_target(
+    target: str,
+    *,
+    processes: int = 5,
+    states: str | tuple[str, ...] = STATES,
+    max_calls: int = 2000,
+    max_time_s: float = 10.0,
+    timeout_s: float = 300.0,
+) -> ProfileResult:
+    """Profile a case target (``file.py::case``) in fresh processes, as the CLI does."""
+    if isinstance(states, str):
+        states = parse_states(states)
+    runner = Runner(
+        resolve_target(target),
+        processes=processes,
+        states=tuple(states),
+        settings=Settings(max_calls=max_calls, max_time_s=max_time_s),
+        timeout_s=timeout_s,
+    )
+    return runner.run()
+
+
+__all__ = ["profile", "profile_target"]

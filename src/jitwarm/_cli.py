@@ -1,0 +1,172 @@
+"""The ``jitwarm`` command line (typer). Every user error: one message, exit code 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._case import resolve_target
+from ._errors import JitwarmError, UsageError
+from ._measure import Settings
+from ._present import console, print_result, progress_bar, summary_table
+from ._result import ProfileResult
+from ._runner import Runner, RunInterrupted, parse_states
+
+app = typer.Typer(
+    name="jitwarm",
+    help="Measure, explain and eliminate JIT warmup.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DEMO_CASES = (
+    "jitwarm.examples.numba_cases:poly",
+    "jitwarm.examples.numba_cases:array_kernel",
+)
+
+
+def _fail(err: JitwarmError) -> typer.Exit:
+    console(stderr=True).print(f"[red]error:[/red] {err}")
+    return typer.Exit(err.exit_code)
+
+
+def _write_json(result: ProfileResult, dest: str | None, con: Any) -> None:
+    if not dest:
+        return
+    if dest == "-":
+        sys.stdout.write(result.to_json() + "\n")
+        return
+    path = result.save(dest)
+    con.print(f"JSON written to {path}")
+
+
+def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
+         timeout: float, quiet: bool, show: bool = True) -> ProfileResult:
+    """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
+    if calls < 2:
+        raise UsageError("--calls must be at least 2")
+    if max_time <= 0:
+        raise UsageError("--max-time must be positive")
+    states = parse_states(cache)
+    tgt = resolve_target(target)
+    settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls))
+    err = console(stderr=True)
+    total = processes * len(states)
+    with progress_bar(err, total, enabled=err.is_terminal and not quiet) as prog:
+        runner = Runner(tgt, processes=processes, states=states, settings=settings,
+                        timeout_s=timeout, progress=prog)
+        return runner.run()
+
+
+def _finish(result: ProfileResult, json_dest: str | None, quiet: bool) -> int:
+    """Print, write JSON, and turn the result's status into an exit code."""
+    out = console(stderr=json_dest == "-")
+    if not quiet:
+        print_result(out, result)
+    _write_json(result, json_dest, out)
+    if result.status == "error" and result.error:
+        err = console(stderr=True)
+        tb = result.error.get("traceback") or ""
+        if tb:
+            err.print(tb.rstrip(), markup=False, highlight=False)
+        err.print(f"[red]error:[/red] {result.error.get('message')}")
+        return 1
+    failed = [s for s in result.states.values() if s["summary"]["processes_ok"] == 0]
+    return 1 if failed else 0
+
+
+ProcessesOpt = Annotated[int, typer.Option("--processes", "-n", help="Fresh processes per cache state.")]
+CallsOpt = Annotated[int, typer.Option("--calls", help="Cap on the warm series length per process.")]
+MaxTimeOpt = Annotated[float, typer.Option("--max-time", help="Cap on each process's warm series, seconds.")]
+CacheOpt = Annotated[str, typer.Option("--cache", help="Cache states to run: cold,cached.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Kill a worker process after this many seconds.")]
+JsonOpt = Annotated[str | None, typer.Option("--json", help="Write the result JSON here ('-' for stdout).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No table, no progress bar.")]
+
+
+@app.command()
+def profile(
+    target: Annotated[str, typer.Argument(help="FILE.py, FILE.py::CASE or package.module:CASE")],
+    processes: ProcessesOpt = 5,
+    calls: CallsOpt = 2000,
+    max_time: MaxTimeOpt = 10.0,
+    cache: CacheOpt = "cold,cached",
+    timeout: TimeoutOpt = 300.0,
+    json: JsonOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Cold start in fresh processes, compile attribution and the warm steady state."""
+    try:
+        result = _run(target, processes=processes, calls=calls, max_time=max_time,
+                      cache=cache, timeout=timeout, quiet=quiet)
+    except RunInterrupted as exc:
+        _write_json(exc.result, json, console(stderr=True))
+        console(stderr=True).print("[yellow]interrupted[/yellow]: partial result kept")
+        raise typer.Exit(130) from None
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(_finish(result, json, quiet))
+
+
+@app.command()
+def demo(
+    processes: ProcessesOpt = 3,
+    json: Annotated[str, typer.Option("--json", help="Where to write the demo's JSON results.")] = "jitwarm-demo.json",
+    quiet: QuietOpt = False,
+) -> None:
+    """Profile the built-in example cases and print the warmup table."""
+    import json as _json
+
+    out = console()
+    results: list[ProfileResult] = []
+    code = 0
+    try:
+        for target in DEMO_CASES:
+            if not quiet:
+                out.print(f"[bold]profiling[/bold] {target} ({processes} fresh processes per cache state)")
+            r = _run(target, processes=processes, calls=2000, max_time=5.0,
+                     cache="cold,cached", timeout=300.0, quiet=quiet)
+            results.append(r)
+            if r.status != "complete":
+                code = _finish(r, None, quiet) or 1
+    except RunInterrupted as exc:
+        results.append(exc.result)
+        code = 130
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    if results:
+        Path(json).write_text(
+            _json.dumps([r.to_dict() for r in results], indent=1), encoding="utf-8"
+        )
+    if not quiet:
+        out.print(summary_table(results, title="jitwarm demo: JIT warmup measured on this machine"))
+        for r in results:
+            print_result(out, r)
+        out.print(f"results written to {Path(json).resolve()}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def analyze(
+    file: Annotated[str, typer.Argument(help="A series: JSON list, {\"timings\": [...]}, "
+                                            "{\"processes\": [[...], ...]}, one number per line, "
+                                            "or a jitwarm result JSON.")],
+    json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Steady-state analysis of a timing series (change points and classification)."""
+    from .analysis.cli import main as analyze_main
+
+    raise typer.Exit(analyze_main(file, as_json=json))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        console(stderr=True).print("[yellow]interrupted[/yellow]")
+        sys.exit(130)

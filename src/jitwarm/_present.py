@@ -1,0 +1,163 @@
+"""Terminal presentation with ``rich``: summary tables, errors, progress.
+
+Like torch.utils.benchmark's ``Compare``: results in, a readable table out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._result import ProfileResult
+from ._units import fmt_ns, fmt_ratio
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that drops colour when not writing to a terminal."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _ci(s: dict[str, Any]) -> str:
+    med, ci = s.get("warm_median_ns"), s.get("warm_ci_ns")
+    if med is None:
+        return "–"
+    if not ci:
+        return fmt_ns(med)
+    half = max(abs(ci[1] - med), abs(med - ci[0]))
+    return f"{fmt_ns(med)} ± {fmt_ns(half, 2)}"
+
+
+def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profile") -> Table:
+    """One row per case: cold first call, compile part, cached first call, warm, ratio."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("case")
+    t.add_column("framework")
+    t.add_column("cold first call", justify="right")
+    t.add_column("compile", justify="right")
+    t.add_column("fn compile / init", justify="right")
+    t.add_column("cached first call", justify="right")
+    t.add_column("warm median ± CI", justify="right")
+    t.add_column("first÷warm", justify="right")
+    t.add_column("steady from call", justify="right")
+    t.add_column("verdict")
+    for r in results:
+        cold = r.summary("cold") or r.summary("in-process") or {}
+        cached = r.summary("cached") or {}
+        warm_src = cold or cached
+        cached_txt = fmt_ns(cached.get("first_call_ns")) if cached else (
+            "skipped" if "cached" in r.skipped_states else "–"
+        )
+        if cached and cached.get("cache_hits") is not None:
+            cached_txt += f" ({cached['cache_hits']} hits)"
+        t.add_row(
+            str(r.case.get("name")),
+            str(r.framework or "–"),
+            fmt_ns(cold.get("first_call_ns")),
+            fmt_ns(cold.get("compile_ns")),
+            f"{fmt_ns(cold.get('function_compile_ns'))} / {fmt_ns(cold.get('runtime_init_ns'))}",
+            cached_txt,
+            _ci(warm_src),
+            fmt_ratio(cold.get("first_over_warm")),
+            "–" if warm_src.get("steady_state_call") is None else str(warm_src["steady_state_call"]),
+            str(warm_src.get("classification", "–")),
+        )
+    return t
+
+
+def state_table(result: ProfileResult) -> Table:
+    """Per cache state breakdown of the first call and the warm series."""
+    t = Table(title=f"{result.case.get('name')}: by cache state", title_justify="left")
+    for col in ("state", "processes", "import", "setup", "first call", "compile",
+                "rest of 1st call", "warm median ± CI", "cache hits/misses", "verdict"):
+        t.add_column(col, justify="left" if col in ("state", "verdict") else "right")
+    for name, st in result.states.items():
+        s = st["summary"]
+        fc, cc = s.get("first_call_ns"), s.get("compile_ns")
+        rest = None if fc is None or cc is None else fc - cc
+        hm = "–" if s.get("cache_hits") is None else f"{s['cache_hits']}/{s['cache_misses']}"
+        t.add_row(
+            name,
+            f"{s['processes_ok']} ok" + (f", {s['processes_failed']} failed" if s["processes_failed"] else ""),
+            fmt_ns(s.get("import_ns")),
+            fmt_ns(s.get("setup_ns")),
+            fmt_ns(fc),
+            fmt_ns(cc),
+            fmt_ns(rest),
+            _ci(s),
+            hm,
+            str(s.get("classification")),
+        )
+    return t
+
+
+def explain(result: ProfileResult) -> list[str]:
+    """Plain-sentence findings derived from the numbers (compile share, cache savings)."""
+    lines: list[str] = []
+    cold = result.summary("cold")
+    cached = result.summary("cached")
+    if cold and cold.get("first_call_ns"):
+        fc = cold["first_call_ns"]
+        own, init = cold.get("function_compile_ns"), cold.get("runtime_init_ns")
+        if own is not None and init is not None and cold.get("compile_ns"):
+            lines.append(
+                f"Cold first call {fmt_ns(fc)}: the function's own compile is {fmt_ns(own)}; "
+                f"{fmt_ns(init)} is one-time runtime initialisation paid by the first compile "
+                "in a process."
+            )
+    if cold and cached and cold.get("first_call_ns") and cached.get("first_call_ns"):
+        saved = cold["first_call_ns"] - cached["first_call_ns"]
+        pct = 100.0 * saved / cold["first_call_ns"]
+        lines.append(
+            f"The disk cache saved {fmt_ns(saved)} ({pct:.0f}%) of the first call"
+            + (": most of what remains is one-time initialisation, not compilation."
+               if pct < 50 else ".")
+        )
+        if cached.get("compile_ns"):
+            lines.append("The cached state still compiled: the cache missed.")
+    for name, reason in result.skipped_states.items():
+        lines.append(f"State '{name}' skipped: {reason}.")
+    for name, st in result.states.items():
+        for p in st["processes"]:
+            if p.get("status") != "ok":
+                lines.append(f"{name} process {p.get('index', 0) + 1}: {p.get('error') or p['status']}")
+        if st["summary"].get("recompiles"):
+            lines.append(f"{name}: {st['summary']['recompiles']} recompile(s) during the warm series.")
+    lines.extend(result.notes)
+    return lines
+
+
+def print_result(con: Console, result: ProfileResult) -> None:
+    con.print(state_table(result))
+    for line in explain(result):
+        con.print(f"• {line}")
+
+
+@contextmanager
+def progress_bar(con: Console, total: int, enabled: bool = True) -> Iterator[Any]:
+    """A rich progress bar over worker processes; yields a ``progress(state, i, n, rec)``."""
+    if not enabled:
+        yield None
+        return
+    prog = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+    )
+    with prog:
+        task = prog.add_task("starting", total=total)
+
+        def update(state: str, i: int, n: int, rec: dict[str, Any] | None) -> None:
+            if rec is None:
+                prog.update(task, description=f"{state} process {i + 1}/{n}")
+            else:
+                prog.advance(task)
+
+        yield update

@@ -1,0 +1,25 @@
+"""Durations for humans: ns/µs/ms/s chosen by magnitude."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def fmt_ns(ns: Any, digits: int = 3) -> str:
+    """Format nanoseconds with a readable unit, e.g. ``182 ns``, ``1.25 ms``, ``9.71 s``."""
+    if ns is None:
+        return "–"
+    v = float(ns)
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if abs(v) >= scale:
+            return f"{v / scale:.{digits}g} {unit}"
+    return f"{v:.{digits}g} ns"
+
+
+def fmt_ratio(x: Any) -> str:
+    """Format a ratio like ``3,200×``."""
+    if x is None:
+        return "–"
+    if x >= 100:
+        return f"{x:,.0f}×"
+    return f"{x:.3g}×"

@@ -1,0 +1,105 @@
+"""The measured process: ``python -m jitwarm._worker SPEC.json``.
+
+It imports the case, builds it, measures, and writes one JSON record to the result path
+named in the spec (never to stdout, which belongs to the user's code). The parent reads
+that file; a missing file means the worker crashed or was killed.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_MAIN = time.perf_counter_ns()  # first thing: interpreter start-up ends here
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _write(path: str, record: dict[str, Any]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(record, f)
+    os.replace(tmp, path)
+
+
+def _missing_framework(exc: ModuleNotFoundError) -> str | None:
+    from .adapters import FRAMEWORK_EXTRAS
+
+    top = (exc.name or "").split(".")[0]
+    if top in FRAMEWORK_EXTRAS:
+        return f"{top} is not installed: pip install 'jitwarm[{FRAMEWORK_EXTRAS[top]}]'"
+    return None
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Do one process's measurement as the spec says; always returns a record."""
+    from ._case import Target, build, load_case
+    from ._errors import CaseError, UsageError
+    from ._measure import Settings, _user_traceback, measure
+    from .adapters import adapter_for
+
+    target = Target(**spec["target"])
+    record: dict[str, Any] = {"pid": os.getpid(), "status": "ok"}
+    phase = "import"
+    try:
+        case_fn = load_case(target)
+        t_imported = time.perf_counter_ns()
+        phase = "setup"
+        built = build(case_fn, target.name)
+        t_built = time.perf_counter_ns()
+        adapter = adapter_for(built.fn)
+        record.update(
+            framework=adapter.name,
+            interpreter_ns=T_MAIN - spec["t_spawn_ns"],
+            import_ns=t_imported - spec["t_spawn_ns"],
+            setup_ns=t_built - t_imported,
+        )
+        phase = "first_call"
+        record.update(measure(built, adapter, Settings(**spec["settings"])))
+        record["runtime"] = adapter.runtime_info()
+        record["framework_version"] = adapter.version()
+    except UsageError as exc:
+        return {"status": "usage_error", "message": str(exc)}
+    except CaseError as exc:
+        return {
+            "status": "case_error",
+            "phase": exc.phase,
+            "message": str(exc),
+            "traceback": exc.traceback,
+        }
+    except ModuleNotFoundError as exc:
+        msg = _missing_framework(exc)
+        if msg:
+            return {"status": "usage_error", "message": msg}
+        return _case_error(phase, exc, _user_traceback(exc))
+    except Exception as exc:
+        return _case_error(phase, exc, _user_traceback(exc))
+    except BaseException as exc:  # SystemExit from user code, etc.
+        return _case_error(phase, exc, traceback.format_exc())
+    return record
+
+
+def _case_error(phase: str, exc: BaseException, tb: str) -> dict[str, Any]:
+    where = {"import": "importing the case file", "setup": "case setup"}.get(phase, phase)
+    return {
+        "status": "case_error",
+        "phase": phase,
+        "message": f"{where} raised {type(exc).__name__}: {exc}",
+        "traceback": tb,
+    }
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    spec["t_spawn_ns"] = int(argv[2])
+    record = run(spec)
+    _write(spec["result_path"], record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1 @@
+"""Built-in example cases used by ``jitwarm demo`` (one module per framework)."""
