@@ -27,7 +27,16 @@ _LAZY = {
     "CaseError": ("._errors", "CaseError"),
 }
 
-__all__ = ["__version__", "case", *_LAZY]
+__all__ = [
+    "__version__",
+    "case",
+    "profile",
+    "profile_target",
+    "ProfileResult",
+    "JitwarmError",
+    "UsageError",
+    "CaseError",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,7 @@ from ._errors import JitwarmError, UsageError
 from ._measure import Settings
 from ._present import console, print_result, progress_bar, summary_table
 from ._result import ProfileResult
-from ._runner import Runner, RunInterrupted, parse_states
+from ._runner import RunInterrupted, Runner, parse_states
 
 app = typer.Typer(
     name="jitwarm",

@@ -60,7 +60,6 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     rec = adapter.recorder()
     rec.start()
     starts: list[int] = []
-    raw: list[int] = []
     try:
         try:
             t0 = pc()

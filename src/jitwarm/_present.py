@@ -5,6 +5,7 @@ Like torch.utils.benchmark's ``Compare``: results in, a readable table out.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +20,10 @@ from ._units import fmt_ns, fmt_ratio
 
 def console(stderr: bool = False) -> Console:
     """A console that drops colour when not writing to a terminal."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not con.is_terminal and "COLUMNS" not in os.environ:
+        con.width = max(con.width, 140)  # files and pipes: no need to squeeze the tables
+    return con
 
 
 def _ci(s: dict[str, Any]) -> str:
