@@ -15,7 +15,7 @@ $(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
-	$(PIP) install -q -e '.[numba,test]'
+	$(PIP) install -q -e '.[all,test]'
 	touch $@ $(VENV)/.demo-deps
 
 demo: $(VENV)/.demo-deps
