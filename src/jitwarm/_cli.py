@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ._case import resolve_target
 from ._errors import JitwarmError, UsageError
@@ -30,7 +31,7 @@ DEMO_CASES = (
 
 
 def _fail(err: JitwarmError) -> typer.Exit:
-    console(stderr=True).print(f"[red]error:[/red] {err}")
+    console(stderr=True).print(f"[red]error:[/red] {escape(str(err))}")
     return typer.Exit(err.exit_code)
 
 
@@ -73,7 +74,7 @@ def _finish(result: ProfileResult, json_dest: str | None, quiet: bool) -> int:
         tb = result.error.get("traceback") or ""
         if tb:
             err.print(tb.rstrip(), markup=False, highlight=False)
-        err.print(f"[red]error:[/red] {result.error.get('message')}")
+        err.print(f"[red]error:[/red] {escape(str(result.error.get('message')))}")
         return 1
     failed = [s for s in result.states.values() if s["summary"]["processes_ok"] == 0]
     return 1 if failed else 0

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -100,45 +101,16 @@ def state_table(result: ProfileResult) -> Table:
 
 
 def explain(result: ProfileResult) -> list[str]:
-    """Plain-sentence findings derived from the numbers (compile share, cache savings)."""
-    lines: list[str] = []
-    cold = result.summary("cold")
-    cached = result.summary("cached")
-    if cold and cold.get("first_call_ns"):
-        fc = cold["first_call_ns"]
-        own, init = cold.get("function_compile_ns"), cold.get("runtime_init_ns")
-        if own is not None and init is not None and cold.get("compile_ns"):
-            lines.append(
-                f"Cold first call {fmt_ns(fc)}: the function's own compile is {fmt_ns(own)}; "
-                f"{fmt_ns(init)} is one-time runtime initialisation paid by the first compile "
-                "in a process."
-            )
-    if cold and cached and cold.get("first_call_ns") and cached.get("first_call_ns"):
-        saved = cold["first_call_ns"] - cached["first_call_ns"]
-        pct = 100.0 * saved / cold["first_call_ns"]
-        lines.append(
-            f"The disk cache saved {fmt_ns(saved)} ({pct:.0f}%) of the first call"
-            + (": most of what remains is one-time initialisation, not compilation."
-               if pct < 50 else ".")
-        )
-        if cached.get("compile_ns"):
-            lines.append("The cached state still compiled: the cache missed.")
-    for name, reason in result.skipped_states.items():
-        lines.append(f"State '{name}' skipped: {reason}.")
-    for name, st in result.states.items():
-        for p in st["processes"]:
-            if p.get("status") != "ok":
-                lines.append(f"{name} process {p.get('index', 0) + 1}: {p.get('error') or p['status']}")
-        if st["summary"].get("recompiles"):
-            lines.append(f"{name}: {st['summary']['recompiles']} recompile(s) during the warm series.")
-    lines.extend(result.notes)
-    return lines
+    """Plain-sentence findings derived from the numbers (shared with the HTML report)."""
+    from .report.advice import findings
+
+    return findings(result)
 
 
 def print_result(con: Console, result: ProfileResult) -> None:
     con.print(state_table(result))
     for line in explain(result):
-        con.print(f"• {line}")
+        con.print(f"• {escape(line)}")
 
 
 @contextmanager

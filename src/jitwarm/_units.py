@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def _sig(v: float, digits: int) -> str:
+    """``digits`` significant digits without scientific notation (``120``, ``1.25``)."""
+    whole = len(str(int(abs(v)))) if abs(v) >= 1 else 1
+    return f"{v:.{max(0, digits - whole)}f}"
+
+
 def fmt_ns(ns: Any, digits: int = 3) -> str:
     """Format nanoseconds with a readable unit, e.g. ``182 ns``, ``1.25 ms``, ``9.71 s``."""
     if ns is None:
@@ -12,8 +18,8 @@ def fmt_ns(ns: Any, digits: int = 3) -> str:
     v = float(ns)
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
         if abs(v) >= scale:
-            return f"{v / scale:.{digits}g} {unit}"
-    return f"{v:.{digits}g} ns"
+            return f"{_sig(v / scale, digits)} {unit}"
+    return f"{v:.0f} ns"
 
 
 def fmt_ratio(x: Any) -> str:
