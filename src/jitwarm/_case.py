@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,51 @@ class Built:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
+    #: several input sets (``jitwarm.inputs``): ``(label, args)`` each; ``args`` is the first
+    inputs: tuple[tuple[str, tuple[Any, ...]], ...] | None = None
+
+
+class Inputs:
+    """Several argument sets for one callable, returned by a case in place of ``args``.
+
+    ``jitwarm sweep`` measures the compile cost of each new set (shape, dtype ...) in one
+    process; ``jitwarm profile`` measures the first set. Each set is a tuple of positional
+    arguments (a non-tuple is one argument); ``labels`` name the sets in reports.
+    """
+
+    def __init__(self, *sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> None:
+        if not sets:
+            raise UsageError("jitwarm.inputs() needs at least one argument set")
+        self.sets = tuple(s if isinstance(s, tuple) else (s,) for s in sets)
+        if labels is not None and len(labels) != len(self.sets):
+            raise UsageError(
+                f"jitwarm.inputs: {len(labels)} labels for {len(self.sets)} argument sets"
+            )
+        self.labels = tuple(labels) if labels is not None else tuple(
+            describe_args(s) for s in self.sets
+        )
+
+
+def inputs(*sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> Inputs:
+    """Several argument sets for a case: ``return fn, jitwarm.inputs((x32,), (x64,))``."""
+    return Inputs(*sets, labels=labels)
+
+
+def describe_args(args: tuple[Any, ...]) -> str:
+    """A short description of arguments: shapes and dtypes of arrays, types otherwise."""
+    parts = []
+    for a in args:
+        shape = getattr(a, "shape", None)
+        dtype = getattr(a, "dtype", None)
+        if shape is not None and dtype is not None:
+            parts.append(f"{str(dtype).replace('torch.', '')}{list(shape)}")
+        elif isinstance(a, dict):
+            parts.append("{" + ", ".join(f"{k}: {describe_args((v,))}" for k, v in a.items()) + "}")
+        elif isinstance(a, (int, float, bool, str)) and len(repr(a)) <= 20:
+            parts.append(repr(a))
+        else:
+            parts.append(type(a).__name__)
+    return "(" + ", ".join(parts) + ")"
 
 
 def _decorator_is_case(dec: ast.expr) -> tuple[bool, str | None]:
@@ -108,6 +154,8 @@ def resolve_target(spec: str) -> Target:
     if spec.endswith(".py") or "/" in spec or Path(spec).exists():
         return _file_target(spec, Path(spec), None)
     module, _, name = spec.partition(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` would: modules in the cwd resolve
     try:
         found = importlib.util.find_spec(module)
     except (ImportError, ValueError) as exc:
@@ -188,6 +236,19 @@ def validate_built(out: Any, name: str) -> Built:
         raise UsageError(f"case {name!r} returned {type(out).__name__}: {expected}")
     fn, args = out[0], out[1]
     kwargs = out[2] if len(out) == 3 else {}
+    sets = None
+    if isinstance(args, Inputs):
+        sets = tuple(zip(args.labels, args.sets, strict=True))
+        args = args.sets[0]
+    if not callable(fn):
+        from .adapters import wrap_target
+
+        wrapped = wrap_target(fn, args, kwargs if isinstance(kwargs, dict) else {})
+        if wrapped is not None:
+            if sets is not None:
+                return Built(wrapped.fn, wrapped.args, wrapped.kwargs,
+                             tuple((lab, wrapped.fn.prepare_args(a)) for lab, a in sets))
+            return wrapped
     if not callable(fn):
         raise UsageError(f"case {name!r}: first item is {type(fn).__name__}, not callable; {expected}")
     if isinstance(args, list):
@@ -198,4 +259,4 @@ def validate_built(out: Any, name: str) -> Built:
         )
     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
         raise UsageError(f"case {name!r}: kwargs must be a dict of str keys; {expected}")
-    return Built(fn=fn, args=args, kwargs=dict(kwargs))
+    return Built(fn=fn, args=args, kwargs=dict(kwargs), inputs=sets)

@@ -35,14 +35,18 @@ def _fail(err: JitwarmError) -> typer.Exit:
     return typer.Exit(err.exit_code)
 
 
-def _write_json(result: ProfileResult, dest: str | None, con: Any) -> None:
+def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool = False) -> None:
     if not dest:
         return
     if dest == "-":
         sys.stdout.write(result.to_json() + "\n")
         return
-    path = result.save(dest)
-    con.print(f"JSON written to {path}")
+    try:
+        path = result.save(dest)
+    except OSError as exc:
+        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    if not quiet:
+        con.print(f"JSON written to {path}")
 
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
@@ -68,7 +72,7 @@ def _finish(result: ProfileResult, json_dest: str | None, quiet: bool) -> int:
     out = console(stderr=json_dest == "-")
     if not quiet:
         print_result(out, result)
-    _write_json(result, json_dest, out)
+    _write_json(result, json_dest, out, quiet)
     if result.status == "error" and result.error:
         err = console(stderr=True)
         tb = result.error.get("traceback") or ""
@@ -104,13 +108,14 @@ def profile(
     try:
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet)
+        code = _finish(result, json, quiet)
     except RunInterrupted as exc:
         _write_json(exc.result, json, console(stderr=True))
         console(stderr=True).print("[yellow]interrupted[/yellow]: partial result kept")
         raise typer.Exit(130) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
-    raise typer.Exit(_finish(result, json, quiet))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -195,3 +195,13 @@ def test_ctrl_c_writes_partial_json_exit_130(case_file, tmp_path):
     for pid in map(int, os.listdir(pids)):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_module_target_in_cwd(tmp_path):
+    (tmp_path / "mycases.py").write_text(PLAIN)
+    out = tmp_path / "r.json"
+    proc = run_cli("profile", "mycases:plain", *FAST, "--json", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["case"]["module"] == "mycases" and data["states"]["cold"]["summary"]["processes_ok"] == 1
+    assert data["framework"] == "python"
