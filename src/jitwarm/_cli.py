@@ -44,7 +44,14 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
     try:
         path = result.save(dest)
     except OSError as exc:
-        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        import tempfile
+        import time
+
+        rescue = Path(tempfile.gettempdir()) / f"jitwarm-unsaved-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        result.save(rescue)
+        raise UsageError(
+            f"cannot write {dest}: {exc.strerror or exc}; the result was saved to {rescue}"
+        ) from None
     if not quiet:
         con.print(f"JSON written to {path}")
 

@@ -205,3 +205,13 @@ def test_module_target_in_cwd(tmp_path):
     data = json.loads(out.read_text())
     assert data["case"]["module"] == "mycases" and data["states"]["cold"]["summary"]["processes_ok"] == 1
     assert data["framework"] == "python"
+
+
+def test_unwritable_json_rescued(case_file, tmp_path):
+    path = case_file(PLAIN)
+    (tmp_path / "afile").write_text("not a directory")
+    proc = run_cli("profile", str(path), *FAST, "--json", str(tmp_path / "afile" / "r.json"))
+    assert proc.returncode == 2
+    assert "the result was saved to" in proc.stderr and "Traceback" not in proc.stderr
+    rescued = proc.stderr.split("the result was saved to", 1)[1].split()[0]
+    assert json.loads(open(rescued).read())["schema"] == "jitwarm.profile/1"
