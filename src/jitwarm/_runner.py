@@ -54,6 +54,15 @@ def parse_states(text: str) -> tuple[str, ...]:
     return states
 
 
+def thread_env(threads: int | None) -> dict[str, str]:
+    """Environment that caps a worker's framework threads (set before any import)."""
+    if not threads:
+        return {}
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+            "NUMBA_NUM_THREADS": n, "JITWARM_THREADS": n}
+
+
 def _signal_name(rc: int) -> str:
     try:
         return signal.Signals(-rc).name
@@ -83,6 +92,7 @@ class Runner:
         progress: ProgressFn | None = None,
         python: str = sys.executable,
         extra_env: dict[str, str] | None = None,
+        extra_spec: dict[str, Any] | None = None,
     ) -> None:
         if processes < 1:
             raise UsageError("--processes must be at least 1")
@@ -96,6 +106,9 @@ class Runner:
         self.progress = progress
         self.python = python
         self.extra_env = dict(extra_env or {})
+        self.extra_spec = dict(extra_spec or {})
+        if self.settings.threads is not None and self.settings.threads < 1:
+            raise UsageError("--threads must be at least 1")
         self._proc: subprocess.Popen[bytes] | None = None
 
     def run(self) -> ProfileResult:
@@ -187,16 +200,20 @@ class Runner:
             "result_path": str(result_path),
             "state": state,
             "index": index,
+            **self.extra_spec,
         }
         spec_path = Path(f"{stem}.spec.json")
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         env = os.environ.copy()
         env.update(cache_env(cache_dir))
+        env.update(thread_env(self.settings.threads))
         env.update(self.extra_env)
         pkg_root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (pkg_root, env.get("PYTHONPATH", "")) if p
-        )
+        if Path(pkg_root).name not in ("site-packages", "dist-packages"):
+            # a source checkout: let the worker import this very jitwarm
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (pkg_root, env.get("PYTHONPATH", "")) if p
+            )
         out_path = Path(f"{stem}.out")
         base: dict[str, Any] = {"state": state, "index": index}
         with open(out_path, "wb") as out:
