@@ -1,0 +1,317 @@
+"""Segment a series and classify it (Barrett et al. 2017; Traini et al. 2023).
+
+Pipeline of :func:`analyze`:
+
+1. validate (finite, non-negative, non-empty) and normalise by the median;
+2. mark outliers (:mod:`._outliers`) and replace them by their rolling median;
+3. change points by PELT with the normal mean-and-variance cost (:mod:`._pelt`);
+4. backward scan from the last segment: segments equivalent to the last one are merged into
+   the steady run, the scan stops at the first non-equivalent segment;
+5. classify: all equivalent → ``flat``; steady run shorter than ``last_fraction`` of the series
+   → ``no-steady-state``; otherwise the segment immediately before the steady run decides:
+   slower (larger mean time) → ``warmup``, faster → ``slowdown``.
+
+Segment equivalence (default ``equivalence="overlap"``, the issue's rule): two segments
+*differ* when the ``confidence`` interval of the ratio of their means lies entirely outside
+``1 ± tolerance``. The interval is the delta-method (first-order Taylor) interval
+``R ± z·R·sqrt(se_a²/m_a² + se_b²/m_b²)`` with ``se = sd/√n`` computed on the outlier-cleaned
+values of each segment. Segments shorter than ``MIN_CI_SIZE`` points have no meaningful
+standard error (a 2-point segment holding the compile spike has a CI that spans everything),
+so for them the point ratio is compared with the band instead. ``equivalence="within"`` is
+Traini et al.'s stricter rule (equivalent only when the whole CI lies inside the band).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ._outliers import find_outliers
+from ._pelt import DEFAULT_VAR_FLOOR, change_points
+
+CLASSES = ("flat", "warmup", "slowdown", "no-steady-state")
+MIN_CI_SIZE = 10
+
+
+@dataclass
+class Segment:
+    start: int
+    end: int
+    mean: float
+    median: float
+    equivalent_to_steady: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "start": int(self.start),
+            "end": int(self.end),
+            "mean": float(self.mean),
+            "median": float(self.median),
+            "equivalent_to_steady": bool(self.equivalent_to_steady),
+        }
+
+
+@dataclass
+class SeriesAnalysis:
+    n: int
+    classification: str
+    steady_state_start: int | None
+    steady_median: float | None
+    steady_ci: tuple[float, float] | None
+    change_points: list[int]
+    outliers: list[int]
+    segments: list[Segment] = field(default_factory=list)
+    warmup_calls: int | None = None
+    warmup_cost: float | None = None
+    break_even_calls: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "n": int(self.n),
+            "classification": self.classification,
+            "steady_state_start": _opt_int(self.steady_state_start),
+            "steady_median": _opt_float(self.steady_median),
+            "steady_ci": None
+            if self.steady_ci is None
+            else [float(self.steady_ci[0]), float(self.steady_ci[1])],
+            "change_points": [int(c) for c in self.change_points],
+            "outliers": [int(i) for i in self.outliers],
+            "segments": [s.to_dict() for s in self.segments],
+            "warmup_calls": _opt_int(self.warmup_calls),
+            "warmup_cost": _opt_float(self.warmup_cost),
+            "break_even_calls": _opt_int(self.break_even_calls),
+        }
+
+
+@dataclass
+class ProcessesAnalysis:
+    processes: list[SeriesAnalysis]
+    consistency: str
+    steady_state_starts: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "consistency": self.consistency,
+            "steady_state_starts": dict(self.steady_state_starts),
+            "processes": [p.to_dict() for p in self.processes],
+        }
+
+
+def _opt_int(v):
+    return None if v is None else int(v)
+
+
+def _opt_float(v):
+    return None if v is None else float(v)
+
+
+def as_series(series) -> np.ndarray:
+    """Validate and convert to a 1-D float64 array; ``ValueError`` with a clear message."""
+    try:
+        x = np.asarray(series, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"series must be a sequence of numbers ({exc})") from None
+    if x.ndim != 1:
+        raise ValueError("series must be one-dimensional")
+    if x.size == 0:
+        raise ValueError("series is empty")
+    if not np.all(np.isfinite(x)):
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise ValueError(f"series contains a non-finite value (NaN or inf) at index {i}")
+    if np.any(x < 0):
+        i = int(np.flatnonzero(x < 0)[0])
+        raise ValueError(f"series contains a negative value at index {i}")
+    return x
+
+
+def _seg_stats(xc: np.ndarray, bounds: list[int]):
+    s1 = np.concatenate(([0.0], np.cumsum(xc)))
+    b = np.asarray(bounds)
+    lens = np.diff(b)
+    means = np.diff(s1[b]) / lens
+    dev2 = (xc - np.repeat(means, lens)) ** 2
+    s2 = np.concatenate(([0.0], np.cumsum(dev2)))
+    ss = np.diff(s2[b])
+    var = np.where(lens > 1, ss / np.maximum(lens - 1, 1), 0.0)
+    return lens, means, var
+
+
+def _differs(na, ma, va, nb, mb, vb, tolerance, z, rule) -> bool:
+    """Whether segment a differs from segment b (ratio of means ma/mb)."""
+    if mb <= 0:
+        return ma > 0
+    r = ma / mb
+    if na < MIN_CI_SIZE or nb < MIN_CI_SIZE or ma <= 0:
+        return abs(r - 1.0) > tolerance
+    rel = math.sqrt(va / (na * ma * ma) + vb / (nb * mb * mb))
+    half = z * abs(r) * rel
+    lo, hi = r - half, r + half
+    if rule == "within":
+        return not (lo >= 1.0 - tolerance and hi <= 1.0 + tolerance)
+    return lo > 1.0 + tolerance or hi < 1.0 - tolerance
+
+
+def median_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Median and its distribution-free CI from order statistics (binomial, p = 1/2)."""
+    m = len(values)
+    if m == 1:
+        v = float(values[0])
+        return v, v, v
+    alpha = 1.0 - confidence
+    lrank = int(stats.binom.ppf(alpha / 2.0, m, 0.5))  # 1-based rank of the lower bound
+    lrank = max(lrank, 1)
+    urank = m - lrank + 1
+    mid = [(m - 1) // 2, m // 2]
+    part = np.partition(values, sorted({lrank - 1, urank - 1, *mid}))
+    med = 0.5 * (part[mid[0]] + part[mid[1]])
+    return float(med), float(part[lrank - 1]), float(part[urank - 1])
+
+
+def break_even(x: np.ndarray, baseline: float, steady_median: float | None) -> int | None:
+    """Smallest k >= 1 with sum(x[:k]) <= k * baseline, extrapolating with the steady median."""
+    d = np.cumsum(x - baseline)
+    hit = np.flatnonzero(d <= 0)
+    if hit.size:
+        return int(hit[0]) + 1
+    if steady_median is None or steady_median >= baseline:
+        return None
+    n = len(x)
+    extra = math.ceil(float(d[-1]) / (baseline - steady_median))
+    return n + max(extra, 1)
+
+
+def analyze(
+    series,
+    *,
+    penalty: float | None = None,
+    tolerance: float = 0.05,
+    baseline: float | None = None,
+    confidence: float = 0.95,
+    var_floor: float = DEFAULT_VAR_FLOOR,
+    min_size: int = 2,
+    last_fraction: float = 0.25,
+    equivalence: str = "overlap",
+) -> SeriesAnalysis:
+    """Classify one series of per-call durations; see the module docstring."""
+    if equivalence not in ("overlap", "within"):
+        raise ValueError("equivalence must be 'overlap' or 'within'")
+    x = as_series(series)
+    n = len(x)
+    med_all = float(np.median(x))
+    scale = med_all if med_all > 0 else float(x.mean())
+    if scale <= 0:
+        scale = 1.0
+    z = x / scale
+    out_idx, zc = find_outliers(z)
+    cps = change_points(zc, penalty=penalty, min_size=min_size, var_floor=var_floor)
+    bounds = [0, *cps, n]
+    lens, means, var = _seg_stats(zc, bounds)
+    nseg = len(lens)
+    zq = stats.norm.ppf(0.5 + confidence / 2.0)
+    last = nseg - 1
+    eq = [True] * nseg
+    for i in range(nseg - 1):
+        eq[i] = not _differs(
+            lens[i],
+            means[i],
+            var[i],
+            lens[last],
+            means[last],
+            var[last],
+            tolerance,
+            zq,
+            equivalence,
+        )
+    first = last
+    while first > 0 and eq[first - 1]:
+        first -= 1
+    start = bounds[first]
+    if first == 0:
+        cls = "flat"
+    elif n - start < last_fraction * n:
+        cls = "no-steady-state"
+    else:
+        cls = "warmup" if means[first - 1] > means[last] else "slowdown"
+    segments = [
+        Segment(
+            start=bounds[i],
+            end=bounds[i + 1],
+            mean=float(means[i] * scale),
+            median=float(np.median(x[bounds[i] : bounds[i + 1]])),
+            equivalent_to_steady=bool(eq[i]),
+        )
+        for i in range(nseg)
+    ]
+    result = SeriesAnalysis(
+        n=n,
+        classification=cls,
+        steady_state_start=None,
+        steady_median=None,
+        steady_ci=None,
+        change_points=[int(c) for c in cps],
+        outliers=[int(i) for i in out_idx],
+        segments=segments,
+    )
+    steady_median = None
+    if cls != "no-steady-state":
+        steady_median, lo, hi = median_ci(x[start:], confidence)
+        result.steady_state_start = int(start)
+        result.steady_median = steady_median
+        result.steady_ci = (lo, hi)
+        result.warmup_calls = int(start)
+        result.warmup_cost = float(np.sum(x[:start] - steady_median)) if start else 0.0
+    if baseline is not None:
+        result.break_even_calls = break_even(x, float(baseline), steady_median)
+    return result
+
+
+def consistency(classes: list[str]) -> str:
+    """Barrett's verdict over several processes' classes (``"no-data"`` for none)."""
+    if not classes:
+        return "no-data"
+    kinds = set(classes)
+    if len(kinds) == 1:
+        return f"consistent {classes[0]}"
+    if kinds <= {"flat", "warmup"}:
+        return "good-inconsistent"
+    return "bad-inconsistent"
+
+
+def analyze_processes(list_of_series, **kwargs) -> ProcessesAnalysis:
+    """Analyse several process executions and give the overall verdict."""
+    procs = [analyze(s, **kwargs) for s in list_of_series]
+    if not procs:
+        raise ValueError("no process series given")
+    starts = np.array(
+        [p.steady_state_start for p in procs if p.steady_state_start is not None], dtype=float
+    )
+    if starts.size:
+        q1, q2, q3 = np.percentile(starts, [25, 50, 75])
+        spread = {
+            "count": int(starts.size),
+            "min": int(starts.min()),
+            "median": float(q2),
+            "max": int(starts.max()),
+            "iqr": float(q3 - q1),
+        }
+    else:
+        spread = {"count": 0, "min": None, "median": None, "max": None, "iqr": None}
+    return ProcessesAnalysis(
+        processes=procs,
+        consistency=consistency([p.classification for p in procs]),
+        steady_state_starts=spread,
+    )
+
+
+__all__ = [
+    "CLASSES",
+    "ProcessesAnalysis",
+    "Segment",
+    "SeriesAnalysis",
+    "analyze",
+    "analyze_processes",
+    "as_series",
+]
