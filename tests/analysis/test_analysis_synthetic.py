@@ -18,13 +18,14 @@ def _hit(g) -> bool:
 
 
 @pytest.mark.slow
-def test_synthetic_grid_recovery():
+def test_synthetic_grid_recovery(report_figure):
     cases = list(grid(sizes=(100, 300, 1000, 3000, 10_000), seeds=(0, 1)))
     cases += [generate(k, 100_000, noise="ar1", seed=7 + i) for i, k in enumerate(KINDS)]
     misses = [(g.kind, g.noise, len(g.series)) for g in cases if not _hit(g)]
     rate = 1 - len(misses) / len(cases)
     msg = f"synthetic recovery {rate:.1%} of {len(cases)} series; misses: {misses}"
     print(msg)
+    report_figure(msg)
     assert rate >= 0.95, msg
 
 

@@ -45,7 +45,7 @@ def evaluate(path: Path) -> dict:
     }
 
 
-def _check(path: Path):
+def _check(path: Path, report_figure):
     r = evaluate(path)
     msg = (
         f"Traini {path.name}: {r['forks']} forks, steady/no-steady agreement "
@@ -53,15 +53,16 @@ def _check(path: Path):
         f"over {r['both_steady']} forks both call steady"
     )
     print(msg)
+    report_figure(msg)
     assert r["agreement"] >= 0.85, msg
     assert r["median_start_error"] <= 20, msg
 
 
-def test_traini_subset():
-    _check(SUBSET)
+def test_traini_subset(report_figure):
+    _check(SUBSET, report_figure)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not FULL.exists(), reason="../shared Traini sample not present")
-def test_traini_full():
-    _check(FULL)
+def test_traini_full(report_figure):
+    _check(FULL, report_figure)
