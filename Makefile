@@ -22,7 +22,7 @@ demo: $(VENV)/.demo-deps
 	$(BIN)/jitwarm demo
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 
 test: $(VENV)/.test-deps lint
 	$(BIN)/python -m pytest
@@ -31,6 +31,7 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python benchmarks/agreement.py
 	$(BIN)/python benchmarks/harness_overhead.py
 	$(BIN)/python benchmarks/analysis_speed.py
+	$(BIN)/python benchmarks/serving.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
