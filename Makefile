@@ -25,6 +25,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests benchmarks examples
 
 test: $(VENV)/.test-deps lint
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.test-deps

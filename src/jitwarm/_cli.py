@@ -98,6 +98,10 @@ CacheOpt = Annotated[str, typer.Option("--cache", help="Cache states to run: col
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Kill a worker process after this many seconds.")]
 JsonOpt = Annotated[str | None, typer.Option("--json", help="Write the result JSON here ('-' for stdout).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No table, no progress bar.")]
+PlotOpt = Annotated[str | None, typer.Option("--plot", help="Write the plots here (.png or .svg).")]
+HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write a self-contained HTML report here.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: $JITWARM_HOME/history.db or ~/.local/share/jitwarm/history.db).")]
+NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
 @app.command()
@@ -110,16 +114,33 @@ def profile(
     timeout: TimeoutOpt = 300.0,
     json: JsonOpt = None,
     quiet: QuietOpt = False,
+    plot: PlotOpt = None,
+    html: HtmlOpt = None,
+    db: DbOpt = None,
+    no_history: NoHistoryOpt = False,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state."""
+    from .report import check_output_paths, emit_outputs
+
     try:
+        check_output_paths(plot, html)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet)
         code = _finish(result, json, quiet)
     except RunInterrupted as exc:
         _write_json(exc.result, json, console(stderr=True))
+        try:  # the partial run goes into the history too (status "interrupted")
+            emit_outputs(exc.result, plot=None, html=None, db=db, store=not no_history,
+                         console=console(stderr=True), json_path=json, quiet=True)
+        except JitwarmError:
+            pass
         console(stderr=True).print("[yellow]interrupted[/yellow]: partial result kept")
         raise typer.Exit(130) from None
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    try:
+        emit_outputs(result, plot=plot, html=html, db=db, store=not no_history,
+                     console=console(stderr=json == "-"), json_path=json, quiet=quiet)
     except JitwarmError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
@@ -130,14 +151,21 @@ def demo(
     processes: ProcessesOpt = 3,
     json: Annotated[str, typer.Option("--json", help="Where to write the demo's JSON results.")] = "jitwarm-demo.json",
     quiet: QuietOpt = False,
+    html: Annotated[str, typer.Option("--html", help="Where to write the demo's HTML report.")] = "jitwarm-demo.html",
+    plot: PlotOpt = None,
+    db: DbOpt = None,
+    no_history: NoHistoryOpt = False,
 ) -> None:
     """Profile the built-in example cases and print the warmup table."""
     import json as _json
+
+    from .report import check_output_paths, emit_outputs
 
     out = console()
     results: list[ProfileResult] = []
     code = 0
     try:
+        check_output_paths(plot, html)
         for target in DEMO_CASES:
             if not quiet:
                 out.print(f"[bold]profiling[/bold] {target} ({processes} fresh processes per cache state)")
@@ -160,6 +188,12 @@ def demo(
         for r in results:
             print_result(out, r)
         out.print(f"results written to {Path(json).resolve()}")
+    if results:
+        try:
+            emit_outputs(results, plot=plot, html=html, db=db, store=not no_history,
+                         console=out, json_path=json, quiet=quiet)
+        except JitwarmError as exc:
+            raise _fail(exc) from None
     raise typer.Exit(code)
 
 
@@ -183,3 +217,13 @@ def main() -> None:
     except KeyboardInterrupt:
         console(stderr=True).print("[yellow]interrupted[/yellow]")
         sys.exit(130)
+
+
+from ._cli_reports import register as _register_reports  # noqa: E402, I001
+_register_reports(app)
+
+from ._cli_caches import register as _register_caches  # noqa: E402, I001
+_register_caches(app)
+
+from ._cli_frameworks import register as _register_frameworks  # noqa: E402, I001
+_register_frameworks(app)

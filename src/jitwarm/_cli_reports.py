@@ -1,0 +1,288 @@
+"""Report and history commands: ``jitwarm report`` and ``jitwarm history ...``.
+
+Registered on the main app by :func:`register`. Every user error (bad result file, newer
+schema, unusable history database, unknown run): one message, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from ._errors import JitwarmError, UsageError
+from ._present import console, print_result
+from ._units import fmt_ns
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: "
+                                           "$JITWARM_HOME/history.db or "
+                                           "~/.local/share/jitwarm/history.db).")]
+
+
+def _fail(err: JitwarmError) -> typer.Exit:
+    console(stderr=True).print(f"[red]error:[/red] {escape(str(err))}", highlight=False,
+                               soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
+def report(
+    files: Annotated[list[str], typer.Argument(help="Result JSON file(s) from jitwarm profile "
+                                                     "--json or the demo.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="HTML file to write.")]
+    = "jitwarm-report.html",
+    plot: Annotated[str | None, typer.Option("--plot", help="Also write the plots (.png or "
+                                                            ".svg).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:
+    """Write a self-contained HTML report (and optionally plots) from result files."""
+    from .report import check_output_paths, emit_outputs, load_results
+
+    try:
+        check_output_paths(plot, output)
+        results = [r for f in files for r in load_results(f)]
+        emit_outputs(results, plot=plot, html=output, db=None, store=False,
+                     console=console(), quiet=quiet)
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+
+
+history = typer.Typer(
+    help="Stored runs: list, show, compare, export. Every `jitwarm profile` run is stored "
+         "(unless --no-history).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _ref_data(h: Any, ref: str) -> tuple[str, dict[str, Any]]:
+    """A run id (or 'latest', -1, ...) from the history, or a result JSON file."""
+    p = Path(ref)
+    if not ref.lstrip("-").isdigit() and not ref.startswith("latest") and p.suffix == ".json":
+        from .report import load_results
+
+        rs = load_results(p)
+        if len(rs) != 1:
+            raise UsageError(f"{ref} holds {len(rs)} results; compare needs one")
+        return p.name, rs[0].to_dict()
+    run = h.get(ref)
+    return f"#{run.id}", run.data
+
+
+@history.command("list")
+def history_list(
+    db: DbOpt = None,
+    case: Annotated[str | None, typer.Option("--case", help="Only runs of this case name.")]
+    = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many of the newest runs "
+                                                             "(0: all).")] = 20,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+) -> None:
+    """One stored run per line, its integer ID first (oldest first, newest last)."""
+    from rich import box
+    from rich.table import Table
+
+    from ._history import History, NoHistory
+
+    try:
+        with History(db, create=False) as h:
+            runs = h.list(case=case, limit=limit or None)
+            path = h.path
+    except NoHistory as exc:
+        if json:
+            sys.stdout.write("[]\n")
+        else:
+            console().print(str(exc), highlight=False)
+        return
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    if json:
+        sys.stdout.write(_json.dumps([r.to_dict() for r in runs], indent=1) + "\n")
+        return
+    con = console()
+    if not runs:
+        con.print(f"no runs stored in {path}")
+        return
+    plain = not con.is_terminal  # pipes: one plain line per run, the ID first
+    t = Table(title=None if plain else f"jitwarm history ({path})", title_justify="left",
+              box=None if plain else box.HEAVY_HEAD, pad_edge=not plain)
+    for col in ("ID", "stored (UTC)", "case", "framework", "status", "cold first call",
+                "compile", "warm median", "verdict", "git"):
+        t.add_column(col, justify="right" if col in ("cold first call", "compile", "warm median")
+                     or (col == "ID" and not plain) else "left")
+    for r in runs:
+        s = r.summary.get("cold") or r.summary.get("in-process") or {}
+        warm = s or r.summary.get("cached") or {}
+        t.add_row(str(r.id), (r.stored_at or "").replace("T", " ")[:19]
+                  .replace("+00:00", ""), str(r.case_name), str(r.framework or "–"),
+                  str(r.status), fmt_ns(s.get("first_call_ns")), fmt_ns(s.get("compile_ns")),
+                  fmt_ns(warm.get("warm_median_ns")), str(warm.get("classification", "–")),
+                  r.git_label())
+    con.print(t)
+
+
+@history.command("show")
+def history_show(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run ID, 'latest' or 'latest~N'.")],
+    db: DbOpt = None,
+) -> None:
+    """A stored run: where and when it ran, its tables and findings."""
+    from ._history import History
+
+    try:
+        with History(db, create=False) as h:
+            run = h.get(run_id)
+        result = run.result()
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    con = console()
+    con.print(f"[bold]run {run.id}[/bold]: {run.case_name} ({run.target}) stored "
+              f"{run.stored_at} on {run.host or '?'}", highlight=False)
+    con.print(f"git: {run.git_commit or 'not a git work tree'}"
+              + (" (uncommitted changes)" if run.git_dirty else "")
+              + f" · cwd: {run.cwd}", highlight=False, markup=False)
+    print_result(con, result)
+
+
+@history.command("compare")
+def history_compare(
+    a: Annotated[str, typer.Argument(metavar="A", help="Baseline: run ID, 'latest', 'latest~1' "
+                                                       "(the one before), or a result .json "
+                                                       "file.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Contender, the same way.")],
+    db: DbOpt = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the "
+                                                         "Mann-Whitney U test.")] = 0.05,
+    min_effect: Annotated[float, typer.Option("--min-effect", help="Smallest relative change "
+                                                                   "reported (0.05 = 5%).")]
+    = 0.05,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    fail_on_regression: Annotated[bool, typer.Option(
+        "--fail-on-regression", help="Exit 1 when any metric got significantly slower.")]
+    = False,
+) -> None:
+    """Two runs side by side per metric, and whether each changed significantly."""
+    from rich.table import Table
+
+    from ._history import History, compare_runs, environment_differences
+
+    if not 0 < alpha < 1:
+        raise _fail(UsageError("--alpha must be between 0 and 1"))
+    if min_effect < 0:
+        raise _fail(UsageError("--min-effect must be >= 0"))
+    try:
+        needs_db = any(not (Path(x).suffix == ".json" and not x.lstrip("-").isdigit())
+                       for x in (a, b))
+        if needs_db:
+            with History(db, create=False) as h:
+                la, da = _ref_data(h, a)
+                lb, db_ = _ref_data(h, b)
+        else:
+            la, da = _ref_data(None, a)
+            lb, db_ = _ref_data(None, b)
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+    rows = compare_runs(da, db_, alpha=alpha, min_effect=min_effect)
+    caveats = environment_differences(da, db_)
+    ca, cb = (da.get("case") or {}).get("name"), (db_.get("case") or {}).get("name")
+    if ca != cb:
+        caveats.insert(0, f"different cases: {ca} vs {cb}")
+    slower = [m for m in rows if m.verdict == "slower"]
+    if json:
+        sys.stdout.write(_json.dumps({"a": la, "b": lb, "alpha": alpha,
+                                      "min_effect": min_effect,
+                                      "metrics": [m.to_dict() for m in rows],
+                                      "caveats": caveats}, indent=1) + "\n")
+    else:
+        con = console()
+        t = Table(title=f"{la} ({ca}) → {lb} ({cb})", title_justify="left")
+        for col in ("metric", "A", "B", "change", "p", "verdict"):
+            t.add_column(col, justify="left" if col in ("metric", "verdict") else "right")
+        for m in rows:
+            calls = m.key == "steady_state_call"
+            style = {"slower": "red", "faster": "green"}.get(m.verdict, "")
+            verdict = m.verdict + (f" ({m.note})" if m.note else "")
+            if style:
+                verdict = f"[{style}]{verdict}[/{style}]"
+            t.add_row(
+                m.label, _show(m.median_a, calls) + f" (n={len(m.a)})",
+                _show(m.median_b, calls) + f" (n={len(m.b)})",
+                "–" if m.change is None else f"{m.change:+.1%}",
+                "–" if m.p_value is None else f"{m.p_value:.3g}", verdict,
+            )
+        con.print(t)
+        con.print(f"Medians of per-process values; significant = two-sided Mann-Whitney U "
+                  f"p < {alpha:g} and a change of at least {min_effect:.0%}.", highlight=False)
+        for c in caveats:
+            con.print(f"[yellow]caveat:[/yellow] {c}", highlight=False)
+    if fail_on_regression and slower:
+        raise typer.Exit(1)
+
+
+def _show(v: float | None, calls: bool) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if calls else fmt_ns(v)
+
+
+@history.command("export")
+def history_export(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="Run ID, 'latest' or 'latest~N'.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json, pyperf, csv or html.")]
+    = "json",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write ('-': "
+                                                                      "stdout, json/csv).")]
+    = None,
+    db: DbOpt = None,
+) -> None:
+    """Export a stored run: its result JSON, a pyperf file, the per-call CSV, or HTML."""
+    from ._history import History, export_csv, export_pyperf
+
+    fmt = fmt.lower()
+    if fmt not in ("json", "pyperf", "csv", "html"):
+        raise _fail(UsageError(f"--format must be json, pyperf, csv or html, not {fmt!r}"))
+    if output is None:
+        if fmt in ("pyperf", "html"):
+            raise _fail(UsageError(f"--format {fmt} needs -o FILE"))
+        output = "-"
+    if output == "-" and fmt in ("pyperf", "html"):
+        raise _fail(UsageError(f"--format {fmt} cannot go to stdout; give -o FILE"))
+    try:
+        with History(db, create=False) as h:
+            run = h.get(run_id)
+        data = run.data or {}
+        err = console(stderr=True)
+        if fmt == "json":
+            text = _json.dumps(data, indent=1) + "\n"
+            if output == "-":
+                sys.stdout.write(text)
+            else:
+                Path(output).write_text(text, encoding="utf-8")
+        elif fmt == "csv":
+            if output == "-":
+                export_csv(data, sys.stdout)
+            else:
+                with open(output, "w", encoding="utf-8", newline="") as f:
+                    export_csv(data, f)
+        elif fmt == "pyperf":
+            for note in export_pyperf(data, output):
+                err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        else:
+            from .report.html import write_html
+
+            write_html(run.result(), output)
+        if output != "-":
+            err.print(f"run {run.id} exported as {fmt} to {output}", highlight=False)
+    except OSError as exc:
+        raise _fail(UsageError(f"cannot write {output}: {exc.strerror or exc}")) from None
+    except JitwarmError as exc:
+        raise _fail(exc) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and the ``history`` group to the main app."""
+    app.command("report")(report)
+    app.add_typer(history, name="history")

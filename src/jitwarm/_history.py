@@ -1,0 +1,606 @@
+"""Run history in SQLite: every ``jitwarm profile`` run, its environment and git commit.
+
+The database lives at ``--db PATH``, else ``$JITWARM_HOME/history.db``, else
+``$XDG_DATA_HOME/jitwarm/history.db`` (default ``~/.local/share/jitwarm/history.db``).
+
+- **Schema migrations** are versioned: ``PRAGMA user_version`` holds the number of
+  migrations applied; :data:`MIGRATIONS` is the ordered list. Opening a database applies the
+  missing ones in one ``BEGIN IMMEDIATE`` transaction (so two processes never migrate twice);
+  a database from a newer jitwarm is refused.
+- **Concurrency**: WAL journal and a busy timeout (``JITWARM_DB_TIMEOUT`` seconds, default
+  30), so several jitwarm processes can store runs at once without losing any.
+- **Faults** (a corrupted file, a lock held past the timeout) raise :class:`HistoryError`
+  with one clear message; callers keep the run's JSON elsewhere.
+- **Comparison** of two runs per metric uses the per-process values: Mann-Whitney U
+  (two-sided) *and* a minimum relative effect, as asv and pyperf do, so noise alone is not
+  reported as a change.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._errors import UsageError
+from ._result import ProfileResult
+from ._stats import median
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class HistoryError(UsageError):
+    """The history database cannot be used (corrupted, locked, newer schema, missing run)."""
+
+
+class NoHistory(HistoryError):
+    """Reading a history database that does not exist (nothing was stored yet)."""
+
+
+# --------------------------------------------------------------------------- location
+
+
+def default_db_path() -> Path:
+    """``$JITWARM_HOME/history.db``, else the XDG data directory."""
+    home = os.environ.get("JITWARM_HOME")
+    if home:
+        return Path(home).expanduser() / "history.db"
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser() / "jitwarm" / "history.db"
+
+
+def _timeout_from_env() -> float:
+    raw = os.environ.get("JITWARM_DB_TIMEOUT")
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise UsageError(f"JITWARM_DB_TIMEOUT must be a number of seconds, not {raw!r}") from None
+
+
+def git_info(cwd: str | Path | None = None) -> dict[str, Any] | None:
+    """``{"commit": sha, "dirty": bool}`` of the git work tree at ``cwd``, or None."""
+    cwd = str(cwd or os.getcwd())
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd, capture_output=True, text=True, timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git, or it hung: the run is stored without a commit
+    return {
+        "commit": head.stdout.strip(),
+        "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None,
+    }
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _m1_runs(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            stored_at TEXT NOT NULL,
+            created TEXT,
+            case_name TEXT,
+            target TEXT,
+            framework TEXT,
+            status TEXT,
+            jitwarm_version TEXT,
+            git_commit TEXT,
+            git_dirty INTEGER,
+            cwd TEXT,
+            environment TEXT NOT NULL,
+            result TEXT NOT NULL
+        )"""
+    )
+
+
+def _m2_host_summary(conn: sqlite3.Connection) -> None:
+    """Host name and per-state summaries (for fast listing), backfilled from the JSON."""
+    conn.execute("ALTER TABLE runs ADD COLUMN host TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN summary TEXT")
+    conn.execute("CREATE INDEX runs_case ON runs (case_name, id)")
+    rows = conn.execute("SELECT id, result FROM runs").fetchall()
+    for run_id, text in rows:
+        try:
+            data = json.loads(text)
+            summ = json.dumps(_summaries(data))
+        except (ValueError, TypeError, AttributeError):
+            summ = None
+        conn.execute("UPDATE runs SET summary = ? WHERE id = ?", (summ, run_id))
+
+
+#: ordered migrations; ``PRAGMA user_version`` = how many have been applied
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_runs, _m2_host_summary]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _summaries(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: st.get("summary", {}) for name, st in (data.get("states") or {}).items()}
+
+
+def migrate(conn: sqlite3.Connection, upto: int | None = None) -> int:
+    """Apply the missing migrations (up to ``upto``) atomically; returns the version."""
+    target = SCHEMA_VERSION if upto is None else upto
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"history database schema v{version} is newer than this jitwarm reads "
+            f"(v{SCHEMA_VERSION}): upgrade jitwarm or use another --db"
+        )
+    if version >= target:
+        return version
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process won?
+        for i in range(version, target):
+            MIGRATIONS[i](conn)
+        conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return max(version, target)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class StoredRun:
+    """One row of the history: its id, provenance and the full result."""
+
+    id: int
+    stored_at: str
+    case_name: str | None
+    target: str | None
+    framework: str | None
+    status: str | None
+    git_commit: str | None
+    git_dirty: bool | None
+    cwd: str | None
+    host: str | None
+    summary: dict[str, Any]
+    data: dict[str, Any] | None = None
+
+    def result(self) -> ProfileResult:
+        if self.data is None:
+            raise HistoryError(f"run {self.id} was listed without its result")
+        return ProfileResult.from_dict(self.data)
+
+    def git_label(self) -> str:
+        if not self.git_commit:
+            return "–"
+        return self.git_commit[:10] + ("+dirty" if self.git_dirty else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "stored_at": self.stored_at, "case": self.case_name,
+            "target": self.target, "framework": self.framework, "status": self.status,
+            "git_commit": self.git_commit, "git_dirty": self.git_dirty, "cwd": self.cwd,
+            "host": self.host, "summary": self.summary,
+        }
+
+
+_COLUMNS = ("id, stored_at, case_name, target, framework, status, git_commit, git_dirty, "
+            "cwd, host, summary")
+
+
+def _row(row: Sequence[Any], data: str | None = None) -> StoredRun:
+    try:
+        summary = json.loads(row[10]) if row[10] else {}
+    except ValueError:
+        summary = {}
+    return StoredRun(
+        id=row[0], stored_at=row[1], case_name=row[2], target=row[3], framework=row[4],
+        status=row[5], git_commit=row[6], git_dirty=None if row[7] is None else bool(row[7]),
+        cwd=row[8], host=row[9], summary=summary,
+        data=None if data is None else json.loads(data),
+    )
+
+
+class History:
+    """A connection to the history database; use as a context manager."""
+
+    def __init__(self, path: str | Path | None = None, timeout: float | None = None, *,
+                 create: bool = True) -> None:
+        self.path = Path(path).expanduser() if path else default_db_path()
+        self.timeout = _timeout_from_env() if timeout is None else timeout
+        self.conn: sqlite3.Connection | None = None
+        if not create and not self.path.exists():
+            raise NoHistory(f"no history at {self.path} yet: `jitwarm profile` stores its runs "
+                            "there (or pass --db PATH)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(
+                f"cannot create the history directory {self.path.parent}: {exc.strerror or exc}"
+            ) from None
+        with self._errors("open"):
+            self.conn = sqlite3.connect(
+                str(self.path), timeout=self.timeout, isolation_level=None
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            self._wal()
+            # WAL + NORMAL: a crash cannot corrupt the file; commits skip one fsync each
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(self.conn)
+
+    def _wal(self) -> None:
+        assert self.conn is not None
+        deadline = time.monotonic() + self.timeout
+        while True:  # switching a new file to WAL can report BUSY without the busy handler
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _errors(self, action: str):
+        return _ErrorMap(self, action)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- writing
+
+    def add(self, result: ProfileResult | dict[str, Any], *, git: dict[str, Any] | None = None,
+            cwd: str | None = None) -> int:
+        """Store one run (full JSON, environment, git commit); returns its integer id."""
+        data = result.to_dict() if isinstance(result, ProfileResult) else result
+        text = json.dumps(data, default=_json_default)
+        env = json.dumps(data.get("environment") or {})
+        case = data.get("case") or {}
+        git = git or {}
+        assert self.conn is not None
+        with self._errors("store the run in"):
+            cur = self.conn.execute(
+                "INSERT INTO runs (stored_at, created, case_name, target, framework, status, "
+                "jitwarm_version, git_commit, git_dirty, cwd, environment, result, host, summary)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                    data.get("created"), case.get("name"), case.get("target"),
+                    data.get("framework"), data.get("status"), data.get("jitwarm_version"),
+                    git.get("commit"),
+                    None if git.get("dirty") is None else int(bool(git["dirty"])),
+                    cwd or os.getcwd(), env, text, socket.gethostname(),
+                    json.dumps(_summaries(data), default=_json_default),
+                ),
+            )
+            return int(cur.lastrowid)
+
+    # -- reading
+
+    def list(self, *, case: str | None = None, limit: int | None = 20) -> list[StoredRun]:
+        """The newest ``limit`` runs (optionally of one case), oldest first."""
+        assert self.conn is not None
+        sql = f"SELECT {_COLUMNS} FROM runs"
+        args: list[Any] = []
+        if case:
+            sql += " WHERE case_name = ?"
+            args.append(case)
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self._errors("read"):
+            rows = self.conn.execute(sql, args).fetchall()
+        return [_row(r) for r in reversed(rows)]
+
+    def count(self) -> int:
+        assert self.conn is not None
+        with self._errors("read"):
+            return int(self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def get(self, run_id: int | str) -> StoredRun:
+        """The run with this id (``latest`` or a negative number counts from the end)."""
+        assert self.conn is not None
+        with self._errors("read"):
+            ref = str(run_id).strip()
+            try:
+                if ref == "latest":
+                    n = -1
+                elif ref.startswith("latest~"):  # latest~1: the run before the latest
+                    n = -1 - int(ref[len("latest~"):])
+                else:
+                    n = int(ref)
+            except ValueError:
+                raise HistoryError(
+                    f"run id must be an integer, 'latest' or 'latest~N', not {run_id!r}"
+                ) from None
+            if n < 0:
+                row = self.conn.execute(
+                    f"SELECT {_COLUMNS}, result FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (-n - 1,),
+                ).fetchone()
+            else:
+                row = self.conn.execute(
+                    f"SELECT {_COLUMNS}, result FROM runs WHERE id = ?", (n,)
+                ).fetchone()
+        if row is None:
+            raise HistoryError(f"no run {run_id} in {self.path}")
+        return _row(row[:-1], row[-1])
+
+
+class _ErrorMap:
+    """Turn sqlite errors into one clear :class:`HistoryError`."""
+
+    def __init__(self, hist: History, action: str) -> None:
+        self.hist, self.action = hist, action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or not isinstance(exc, sqlite3.Error):
+            return False
+        path = self.hist.path
+        msg = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+            raise HistoryError(
+                f"the history database {path} is locked by another process "
+                f"(waited {self.hist.timeout:g} s); try again, or set JITWARM_DB_TIMEOUT"
+            ) from None
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            "not a database" in msg or "malformed" in msg or "corrupt" in msg
+        ):
+            raise HistoryError(
+                f"the history database {path} is corrupted ({msg}); move it away to start a "
+                "new history, or use --db PATH"
+            ) from None
+        raise HistoryError(f"cannot {self.action} the history database {path}: {msg}") from None
+
+
+# --------------------------------------------------------------------------- comparison
+
+#: (key, label, state preference, field) — lower is better for all of them
+METRICS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("cold_first_call", "cold first call", ("cold", "in-process"), "first_call_ns"),
+    ("compile", "compile (cold first call)", ("cold", "in-process"), "compile_ns"),
+    ("cached_first_call", "cached first call", ("cached",), "first_call_ns"),
+    ("time_to_first_result", "cold import+setup+first call", ("cold",), "_ttfr"),
+    ("warm_median", "warm median", ("*",), "warm_median_ns"),
+    ("steady_state_call", "steady state from call", ("*",), "steady_state_call"),
+]
+
+
+def process_values(data: dict[str, Any], states: Sequence[str], field: str) -> list[float]:
+    """Per-process values of ``field`` in the first of ``states`` present (``*``: all)."""
+    all_states = data.get("states") or {}
+    if states == ("*",):
+        chosen = list(all_states.values())
+    else:
+        chosen = next(([all_states[s]] for s in states if s in all_states), [])
+    out: list[float] = []
+    for st in chosen:
+        for p in st.get("processes", []):
+            if p.get("status") != "ok":
+                continue
+            if field == "_ttfr":
+                parts = [p.get("import_ns"), p.get("setup_ns"), p.get("first_call_ns")]
+                v = None if any(x is None for x in parts) else sum(parts)
+            else:
+                v = p.get(field)
+            if v is not None:
+                out.append(float(v))
+    return out
+
+
+@dataclass
+class MetricComparison:
+    key: str
+    label: str
+    a: list[float]
+    b: list[float]
+    median_a: float | None
+    median_b: float | None
+    change: float | None  # (b - a) / a
+    p_value: float | None
+    verdict: str  # slower | faster | no significant change | too few processes | n/a
+    note: str = ""
+
+    @property
+    def significant(self) -> bool:
+        return self.verdict in ("slower", "faster")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.key, "label": self.label, "median_a": self.median_a,
+            "median_b": self.median_b, "change": self.change, "p_value": self.p_value,
+            "verdict": self.verdict, "n_a": len(self.a), "n_b": len(self.b), "note": self.note,
+        }
+
+
+def min_p_value(na: int, nb: int) -> float:
+    """The smallest two-sided Mann-Whitney p-value attainable with samples of these sizes."""
+    from scipy.stats import mannwhitneyu
+
+    if na == 0 or nb == 0:
+        return 1.0
+    return float(mannwhitneyu(range(na), range(na, na + nb), alternative="two-sided").pvalue)
+
+
+def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05,
+                   min_effect: float = 0.05, key: str = "", label: str = "") -> MetricComparison:
+    """Is B different from A? Significant only if p < alpha *and* |change| >= min_effect."""
+    from scipy.stats import mannwhitneyu
+
+    a, b = [float(x) for x in a], [float(x) for x in b]
+    if not a or not b:
+        return MetricComparison(key, label, a, b, median(a) if a else None,
+                                median(b) if b else None, None, None, "n/a",
+                                "not measured in " + ("both runs" if not a and not b
+                                                      else "run A" if not a else "run B"))
+    ma, mb = median(a), median(b)
+    if ma > 0:
+        change: float | None = (mb - ma) / ma
+    else:
+        change = 0.0 if mb == ma else None
+    if len(set(a)) == 1 and a == b:
+        p = 1.0
+    else:
+        p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        if p != p:  # nan: every value equal
+            p = 1.0
+    floor = min_p_value(len(a), len(b))
+    big_enough = change is None or abs(change) >= min_effect
+    if p < alpha and big_enough:
+        verdict = "slower" if mb > ma else "faster"
+        note = ""
+    elif floor >= alpha and big_enough:
+        verdict = "too few processes"
+        note = f"{len(a)} vs {len(b)} processes cannot reach p < {alpha:g}"
+    else:
+        verdict = "no significant change"
+        note = "" if big_enough else f"change below {min_effect:.0%}"
+    return MetricComparison(key, label, a, b, ma, mb, change, p, verdict, note)
+
+
+def compare_runs(a: dict[str, Any], b: dict[str, Any], *, alpha: float = 0.05,
+                 min_effect: float = 0.05) -> list[MetricComparison]:
+    """Side-by-side comparison of two result dicts, one entry per metric."""
+    out = []
+    for key, label, states, field in METRICS:
+        out.append(compare_values(
+            process_values(a, states, field), process_values(b, states, field),
+            alpha=alpha, min_effect=min_effect, key=key, label=label,
+        ))
+    return out
+
+
+def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Environment fields that differ between two results (a comparison caveat)."""
+    ea, eb = a.get("environment") or {}, b.get("environment") or {}
+    diffs = []
+    for k in ("python", "implementation", "machine", "cpu_model", "cpu_count", "cpu_affinity"):
+        if ea.get(k) != eb.get(k):
+            diffs.append(f"{k}: {ea.get(k)} → {eb.get(k)}")
+    va, vb = ea.get("versions") or {}, eb.get("versions") or {}
+    for k in sorted(set(va) | set(vb)):
+        if va.get(k) != vb.get(k):
+            diffs.append(f"{k}: {va.get(k, '–')} → {vb.get(k, '–')}")
+    return diffs
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _element_calls(batch_sizes: Sequence[Sequence[int]] | None, n: int) -> list[int]:
+    """Calls averaged by each of the ``n`` series elements."""
+    sizes = [list(x) for x in (batch_sizes or [[0, 1]])]
+    out = []
+    for i, (start, size) in enumerate(sizes):
+        end = sizes[i + 1][0] if i + 1 < len(sizes) else n
+        out.extend([int(size)] * max(0, min(end, n) - start))
+    out.extend([1] * (n - len(out)))
+    return out[:n]
+
+
+def export_csv(data: dict[str, Any], dest: io.TextIOBase | Any) -> int:
+    """Per-call series as CSV: state, process, index, calls, ns. Returns rows written."""
+    w = csv.writer(dest, lineterminator="\n")
+    w.writerow(["state", "process", "index", "calls", "ns"])
+    rows = 0
+    for state, st in (data.get("states") or {}).items():
+        for p in st.get("processes", []):
+            t = p.get("timings_ns") or []
+            calls = _element_calls(p.get("batch_sizes"), len(t))
+            for i, (ns, c) in enumerate(zip(t, calls, strict=True)):
+                w.writerow([state, p.get("index", 0), i, c, ns])
+                rows += 1
+    return rows
+
+
+def pyperf_suite(data: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The warm series as a ``pyperf.BenchmarkSuite``: one benchmark per cache state, one run
+    per process; values in seconds are the steady part (the series' second half when there is
+    no steady state), warmups the part before it. Returns the suite and caveats."""
+    try:
+        import pyperf
+    except ImportError:
+        raise UsageError("pyperf is not installed: pip install pyperf") from None
+    case = (data.get("case") or {}).get("name") or "case"
+    notes: list[str] = []
+    benches = []
+    for state, st in (data.get("states") or {}).items():
+        runs = []
+        for p in st.get("processes", []):
+            t = p.get("timings_ns") or []
+            if p.get("status") != "ok" or len(t) < 2:
+                continue
+            start = p.get("steady_state_start")
+            if start is None:
+                start = 1 + (len(t) - 1) // 2
+            start = max(1, int(start))
+            calls = _element_calls(p.get("batch_sizes"), len(t))
+            values = [ns / 1e9 for ns in t[start:] if ns > 0]
+            dropped = sum(1 for ns in t[start:] if ns <= 0)
+            if dropped:
+                notes.append(f"{state} process {p.get('index', 0)}: {dropped} value(s) ≤ 0 ns "
+                             "(below timer resolution) left out; pyperf needs values > 0")
+            warm = [(calls[i], t[i] / 1e9) for i in range(1, start) if t[i] >= 0]
+            if not values:
+                continue
+            meta = {"name": f"{case}/{state}", "unit": "second",
+                    "description": f"jitwarm warm series, cache state {state}"}
+            if len(set(calls[start:])) == 1:
+                meta["loops"] = calls[start]
+            runs.append(pyperf.Run(values, warmups=warm or None, metadata=meta,
+                                   collect_metadata=False))
+        if runs:
+            benches.append(pyperf.Benchmark(runs))
+    if not benches:
+        raise UsageError("the run has no warm series to export (no process finished)")
+    return pyperf.BenchmarkSuite(benches), notes
+
+
+def export_pyperf(data: dict[str, Any], path: str | Path) -> list[str]:
+    """Write the pyperf JSON file (see :func:`pyperf_suite`); returns caveats."""
+    suite, notes = pyperf_suite(data)
+    suite.dump(str(path), replace=True)
+    return notes
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def store_result(result: ProfileResult, db: str | Path | None = None, *,
+                 timeout: float | None = None, cwd: str | None = None) -> tuple[int, Path]:
+    """Store a run with the cwd's git commit; returns (id, database path)."""
+    git = git_info(cwd)
+    with History(db, timeout=timeout) as h:
+        return h.add(result, git=git, cwd=cwd), h.path
