@@ -15,6 +15,7 @@ from typing import Any
 
 from ._errors import UsageError
 from ._stats import median, median_ci
+from .analysis import consistency
 
 SCHEMA = "jitwarm.profile/1"
 SCHEMA_PREFIX = "jitwarm.profile/"
@@ -24,18 +25,6 @@ SCHEMA_VERSION = 1
 def _med_int(values: list[Any]) -> int | None:
     vals = [v for v in values if v is not None]
     return int(round(median(vals))) if vals else None
-
-
-def consistency(classes: list[str]) -> str:
-    """Barrett's verdict over several processes' classifications."""
-    if not classes:
-        return "no-data"
-    kinds = set(classes)
-    if len(kinds) == 1:
-        return f"consistent {classes[0]}"
-    if kinds <= {"flat", "warmup"}:
-        return "good-inconsistent"
-    return "bad-inconsistent"
 
 
 def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -171,6 +160,12 @@ class ProfileResult:
         return cls.from_dict(data)
 
     # convenience accessors for notebooks
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: summary table, verdicts, caveats and the series plot."""
+        from ._display import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         parts = []
         for name, st in self.states.items():

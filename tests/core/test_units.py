@@ -8,10 +8,11 @@ import pytest
 
 from jitwarm._errors import UsageError
 from jitwarm._events import CompileEvent, union_ns
-from jitwarm._result import ProfileResult, consistency, summarize_state
+from jitwarm._result import ProfileResult, summarize_state
 from jitwarm._stats import median_ci
 from jitwarm._timer import batch_size, calibrate_overhead
 from jitwarm._units import fmt_ns, fmt_ratio
+from jitwarm.analysis import consistency
 
 
 def ev(s, e, depth=0):
