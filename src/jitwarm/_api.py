@@ -66,6 +66,7 @@ def profile_target(
     max_calls: int = 2000,
     max_time_s: float = 10.0,
     timeout_s: float = 300.0,
+    threads: int | None = None,
 ) -> ProfileResult:
     """Profile a case target (``file.py::case``) in fresh processes, as the CLI does."""
     if isinstance(states, str):
@@ -74,7 +75,7 @@ def profile_target(
         resolve_target(target),
         processes=processes,
         states=tuple(states),
-        settings=Settings(max_calls=max_calls, max_time_s=max_time_s),
+        settings=Settings(max_calls=max_calls, max_time_s=max_time_s, threads=threads),
         timeout_s=timeout_s,
     )
     return runner.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from rich.markup import escape
 
 from ._case import resolve_target
 from ._errors import JitwarmError, UsageError
+from ._framework_table import framework_table
 from ._measure import Settings
 from ._present import console, print_result, progress_bar, summary_table
 from ._result import ProfileResult
@@ -24,9 +26,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: the demo's cases, each run only when its framework is installed
 DEMO_CASES = (
-    "jitwarm.examples.numba_cases:poly",
-    "jitwarm.examples.numba_cases:array_kernel",
+    ("jitwarm.examples.numba_cases:poly", "numba"),
+    ("jitwarm.examples.numba_cases:array_kernel", "numba"),
+    ("jitwarm.examples.torch_cases:mlp", "torch"),
+    ("jitwarm.examples.jax_cases:mlp", "jax"),
+    ("jitwarm.examples.onnx_cases:mlp", "onnxruntime"),
 )
 
 
@@ -57,7 +63,7 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
 
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
-         timeout: float, quiet: bool, show: bool = True) -> ProfileResult:
+         timeout: float, quiet: bool, threads: int | None = None) -> ProfileResult:
     """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
     if calls < 2:
         raise UsageError("--calls must be at least 2")
@@ -65,7 +71,10 @@ def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str
         raise UsageError("--max-time must be positive")
     states = parse_states(cache)
     tgt = resolve_target(target)
-    settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls))
+    if threads is not None and threads < 1:
+        raise UsageError("--threads must be at least 1")
+    settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls),
+                        threads=threads)
     err = console(stderr=True)
     total = processes * len(states)
     with progress_bar(err, total, enabled=err.is_terminal and not quiet) as prog:
@@ -101,6 +110,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No table, no prog
 PlotOpt = Annotated[str | None, typer.Option("--plot", help="Write the plots here (.png or .svg).")]
 HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write a self-contained HTML report here.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: $JITWARM_HOME/history.db or ~/.local/share/jitwarm/history.db).")]
+ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="Framework threads in each worker (torch/OMP/MKL/Numba); default: the framework's own.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
@@ -118,6 +128,7 @@ def profile(
     html: HtmlOpt = None,
     db: DbOpt = None,
     no_history: NoHistoryOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state."""
     from .report import check_output_paths, emit_outputs
@@ -125,7 +136,7 @@ def profile(
     try:
         check_output_paths(plot, html)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
-                      cache=cache, timeout=timeout, quiet=quiet)
+                      cache=cache, timeout=timeout, quiet=quiet, threads=threads)
         code = _finish(result, json, quiet)
     except RunInterrupted as exc:
         _write_json(exc.result, json, console(stderr=True))
@@ -166,7 +177,10 @@ def demo(
     code = 0
     try:
         check_output_paths(plot, html)
-        for target in DEMO_CASES:
+        cases = [t for t, module in DEMO_CASES if importlib.util.find_spec(module) is not None]
+        if not cases:
+            raise UsageError("no framework installed for the demo: pip install 'jitwarm[numba]'")
+        for target in cases:
             if not quiet:
                 out.print(f"[bold]profiling[/bold] {target} ({processes} fresh processes per cache state)")
             r = _run(target, processes=processes, calls=2000, max_time=5.0,
@@ -184,7 +198,8 @@ def demo(
             _json.dumps([r.to_dict() for r in results], indent=1), encoding="utf-8"
         )
     if not quiet:
-        out.print(summary_table(results, title="jitwarm demo: JIT warmup measured on this machine"))
+        out.print(framework_table(results, title="Warmup by framework, measured on this machine"))
+        out.print(summary_table(results, title="Warm steady state"))
         for r in results:
             print_result(out, r)
         out.print(f"results written to {Path(json).resolve()}")

@@ -30,6 +30,7 @@ class Settings:
     exact_calls: int = 100  # the first elements are always single, exactly timed calls
     min_calls: int = 50  # never stop before this many elements
     adaptive: bool = True  # stop when the analysis says the series is steady
+    threads: int | None = None  # framework threads in the worker (None: the framework's default)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,6 +101,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         if e.depth == 0 and e.call_index is not None and e.call_index > 0
     ]
     notes: list[str] = []
+    specializations = adapter.specializations(fn)  # before the fresh copy below compiles
     try:
         own = adapter.function_compile_ns(fn, args, kwargs)
     except Exception as exc:  # attribution is best effort; the measurement stands
@@ -123,7 +125,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         "recompiles": recompiles,
         "cache": cache,
         "disk_cache": bool(adapter.supports_disk_cache(fn)),
-        "specializations": adapter.specializations(fn),
+        "specializations": specializations,
         "stop_reason": stop_reason,
         "notes": notes,
     }

@@ -29,6 +29,11 @@ def _missing_framework(exc: ModuleNotFoundError) -> str | None:
     from .adapters import FRAMEWORK_EXTRAS
 
     top = (exc.name or "").split(".")[0]
+    if top == "tensorrt":
+        from .adapters.tensorrt import missing_requirements
+
+        missing = missing_requirements() or ["the tensorrt package could not be imported"]
+        return "TensorRT needs an NVIDIA GPU and the tensorrt package: " + "; ".join(missing)
     if top in FRAMEWORK_EXTRAS:
         return f"{top} is not installed: pip install 'jitwarm[{FRAMEWORK_EXTRAS[top]}]'"
     return None
@@ -44,13 +49,20 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     target = Target(**spec["target"])
     record: dict[str, Any] = {"pid": os.getpid(), "status": "ok"}
     phase = "import"
+    settings = Settings(**spec["settings"])
     try:
         case_fn = load_case(target)
         t_imported = time.perf_counter_ns()
         phase = "setup"
+        if spec.get("mode") == "sweep":
+            from ._sweep import sweep_in_worker
+
+            return sweep_in_worker(case_fn, target, spec, settings, t_imported)
         built = build(case_fn, target.name)
         t_built = time.perf_counter_ns()
         adapter = adapter_for(built.fn)
+        if settings.threads:
+            adapter.set_threads(settings.threads)
         record.update(
             framework=adapter.name,
             interpreter_ns=T_MAIN - spec["t_spawn_ns"],
@@ -58,9 +70,15 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             setup_ns=t_built - t_imported,
         )
         phase = "first_call"
-        record.update(measure(built, adapter, Settings(**spec["settings"])))
+        record.update(measure(built, adapter, settings))
         record["runtime"] = adapter.runtime_info()
         record["framework_version"] = adapter.version()
+        record["notes"] = [*record.get("notes", []), *adapter.cache_notes()]
+        if built.inputs is not None and len(built.inputs) > 1:
+            record["notes"].append(
+                f"the case gives {len(built.inputs)} input sets; profile measured the first "
+                f"({built.inputs[0][0]}); use `jitwarm sweep` for all of them"
+            )
     except UsageError as exc:
         return {"status": "usage_error", "message": str(exc)}
     except CaseError as exc:

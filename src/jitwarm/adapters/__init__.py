@@ -11,10 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from .base import Adapter, Recorder
+from .jax import JaxAdapter
 from .numba import NumbaAdapter
+from .numba_cuda import NumbaCudaAdapter
+from .onnxruntime import OnnxRuntimeAdapter
 from .python import PythonAdapter
+from .tensorrt import TensorRTAdapter
+from .torch import TorchAdapter
 
-ADAPTERS: list[Adapter] = [NumbaAdapter()]
+# most specific first: a CUDA dispatcher is also a Numba Dispatcher
+ADAPTERS: list[Adapter] = [
+    NumbaCudaAdapter(),
+    NumbaAdapter(),
+    TorchAdapter(),
+    JaxAdapter(),
+    OnnxRuntimeAdapter(),
+    TensorRTAdapter(),
+]
 FALLBACK: Adapter = PythonAdapter()
 
 #: top-level module name -> pip extra, for the one-line "not installed" message
@@ -37,6 +50,15 @@ def adapter_for(fn: Callable[..., Any]) -> Adapter:
     return FALLBACK
 
 
+def wrap_target(obj: Any, args: Any, kwargs: Any) -> Any:
+    """A ``Built`` for a non-callable case target an adapter knows (ONNX model ...), or None."""
+    for adapter in ADAPTERS:
+        built = adapter.wrap(obj, args, kwargs)
+        if built is not None:
+            return built
+    return None
+
+
 def by_name(name: str) -> Adapter:
     """Look an adapter up by its name (``"numba"``, ``"python"`` ...)."""
     for adapter in [*ADAPTERS, FALLBACK]:
@@ -49,7 +71,10 @@ def cache_env(cache_dir: Path) -> dict[str, str]:
     """Environment redirecting every known framework's disk cache under cache_dir."""
     env: dict[str, str] = {}
     for adapter in ADAPTERS:
-        env.update(adapter.cache_env(cache_dir))
+        for key, value in adapter.cache_env(cache_dir).items():
+            if env.get(key, value) != value:
+                raise ValueError(f"adapters disagree on {key}")  # pragma: no cover
+            env[key] = value
     return env
 
 
@@ -62,4 +87,5 @@ __all__ = [
     "adapter_for",
     "by_name",
     "cache_env",
+    "wrap_target",
 ]

@@ -105,6 +105,17 @@ class Adapter:
         """
         return None
 
+    def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
+        """Turn a non-callable case target of this framework into a ``Built``, or ``None``.
+
+        Consulted by :func:`jitwarm._case.validate_built` before it rejects a case whose
+        first item is not callable (e.g. an ONNX model path and its input feed).
+        """
+        return None
+
+    def set_threads(self, n: int) -> None:
+        """Apply a thread count inside the worker (after the case is built)."""
+
     def runtime_info(self) -> dict[str, Any]:
         """Framework settings worth recording (thread counts, backends ...)."""
         return {}

@@ -1,0 +1,328 @@
+"""JAX adapter (``jax.jit``).
+
+Compile phases come from ``jax.monitoring`` time-span events — jaxpr tracing
+(``/jax/core/compile/jaxpr_trace_duration``), lowering to an MLIR module
+(``.../jaxpr_to_mlir_module_duration``) and the XLA backend compile
+(``.../backend_compile_duration``, which includes a persistent-cache lookup); each
+trace → lower → compile chain becomes one top-level compile event with the phases nested.
+Persistent-cache hits and requests come from ``/jax/compilation_cache/*`` events (misses =
+requests − hits). Recompile reasons come from JAX's own ``jax_explain_cache_misses``
+explanations ("different input types: at x, now f32[64,16] and before f32[32,16]").
+The cache is redirected with ``JAX_COMPILATION_CACHE_DIR``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .._events import CompileEvent, union_ns
+from .base import Adapter, Recorder
+
+TRACE = "/jax/core/compile/jaxpr_trace_duration"
+LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
+BACKEND = "/jax/core/compile/backend_compile_duration"
+_KINDS = {TRACE: "trace", LOWER: "lower", BACKEND: "backend_compile"}
+CACHE_REQUESTS = "/jax/compilation_cache/compile_requests_use_cache"
+CACHE_HITS = "/jax/compilation_cache/cache_hits"
+#: loggers that carry ``jax_explain_cache_misses`` explanations
+_EXPLAIN_LOGGERS = ("jax._src.interpreters.partial_eval", "jax._src.pjit")
+
+# process-wide persistent-cache counters (listeners cannot be unregistered in every
+# version, so one pair is installed once per process)
+_CACHE_COUNTS: Counter[str] = Counter()
+_COUNTING = False
+
+
+def _install_cache_counter() -> None:
+    global _COUNTING
+    if _COUNTING:
+        return
+    from jax import monitoring
+
+    def on_event(event: str, **kwargs: Any) -> None:
+        if event.startswith("/jax/compilation_cache/"):
+            _CACHE_COUNTS[event] += 1
+
+    monitoring.register_event_listener(on_event)
+    _COUNTING = True
+
+
+def _explanation(message: str) -> str:
+    """The useful part of a tracing-cache-miss explanation, on one line."""
+    lines = [ln.strip() for ln in message.splitlines()[1:] if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith(("for ", "all previously"))]
+    text = ""
+    for ln in keep or lines:
+        ln = ln.replace("* ", "")
+        text += (" " if text.endswith(":") else "; ") + ln if text else ln
+    return text
+
+
+class _ExplainHandler(logging.Handler):
+    def __init__(self, sink: list[tuple[int, str]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if "CACHE MISS" in msg and "never seen" not in msg:
+            self.sink.append((time.perf_counter_ns(), _explanation(msg)))
+        elif "never seen" in msg:
+            self.sink.append((time.perf_counter_ns(), "first trace (never seen function)"))
+
+
+class JaxRecorder(Recorder):
+    """Listens to ``jax.monitoring`` time spans and cache-miss explanations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._spans: list[tuple[str, int, int, str]] = []
+        self._explained: list[tuple[int, str]] = []
+        self._hits: list[int] = []
+        self._listener: Any = None
+        self._event_listener: Any = None
+        self._handler: _ExplainHandler | None = None
+        self._saved: list[tuple[logging.Logger, int, bool]] = []
+        self._explain_before: bool | None = None
+        self._offset = 0
+
+    def start(self) -> None:
+        import jax
+        from jax import monitoring
+
+        a = time.perf_counter_ns()
+        w = time.time_ns()
+        b = time.perf_counter_ns()
+        self._offset = w - (a + b) // 2
+        spans = self._spans
+
+        def on_span(event: str, start: float, end: float, **kwargs: Any) -> None:
+            if event in _KINDS:
+                spans.append((event, int(start * 1e9), int(end * 1e9), str(kwargs.get("fun_name", ""))))
+
+        hits = self._hits
+
+        def on_event(event: str, **kwargs: Any) -> None:
+            if event == CACHE_HITS:
+                hits.append(time.perf_counter_ns())
+
+        monitoring.register_event_time_span_listener(on_span)
+        monitoring.register_event_listener(on_event)
+        self._listener, self._event_listener = on_span, on_event
+        self._handler = _ExplainHandler(self._explained)
+        for name in _EXPLAIN_LOGGERS:
+            lg = logging.getLogger(name)
+            self._saved.append((lg, lg.level, lg.propagate))
+            lg.addHandler(self._handler)
+            lg.setLevel(logging.WARNING)  # explanations are warnings; no debug records
+            lg.propagate = False  # keep JAX's explanations out of the user's stderr
+        self._explain_before = bool(jax.config.jax_explain_cache_misses)
+        jax.config.update("jax_explain_cache_misses", True)
+
+    def stop(self) -> None:
+        import jax
+        from jax import monitoring
+
+        if self._listener is not None:
+            for unreg, cb in (
+                (getattr(monitoring, "unregister_event_time_span_listener", None), self._listener),
+                (getattr(monitoring, "unregister_event_listener", None), self._event_listener),
+            ):
+                if unreg is not None:
+                    try:
+                        unreg(cb)
+                    except Exception:  # pragma: no cover - already gone
+                        pass
+            self._listener = None
+        if self._handler is not None:
+            for lg, level, prop in self._saved:
+                lg.removeHandler(self._handler)
+                lg.setLevel(level)
+                lg.propagate = prop
+            self._saved = []
+            self._handler = None
+        if self._explain_before is not None:
+            jax.config.update("jax_explain_cache_misses", self._explain_before)
+            self._explain_before = None
+        self.events = self._group()
+
+    def _group(self) -> list[CompileEvent]:
+        """Chains of trace → lower → backend compile become one top-level event each."""
+        spans = sorted(
+            ((ev, s - self._offset, e - self._offset, fun) for ev, s, e, fun in self._spans),
+            key=lambda x: x[1],
+        )
+        groups: list[list[tuple[str, int, int, str]]] = []
+        for span in spans:
+            ev, s, e, fun = span
+            if groups:
+                cur = groups[-1]
+                g_end = max(x[2] for x in cur)
+                inside = s < g_end  # nested in the current chain (an inner jit's trace)
+                continues = ev != TRACE and not any(x[0] == BACKEND for x in cur)
+                if inside or continues:
+                    cur.append(span)
+                    continue
+            groups.append([span])
+        events: list[CompileEvent] = []
+        explained = sorted(self._explained)
+        for grp in groups:
+            g_start = min(x[1] for x in grp)
+            g_end = max(x[2] for x in grp)
+            top_name = grp[0][3] or "jit"
+            hit = any(g_start <= h <= g_end for h in self._hits)
+            backend = [x for x in grp if x[0] == BACKEND]
+            cache = "hit" if hit else ("miss" if backend else None)
+            # the explanation is logged as the trace it explains begins (before or
+            # inside its span): the last one not taken by an earlier chain is this one's
+            reason = None
+            for t, text in explained:
+                if t <= g_end:
+                    reason = text
+            explained = [(t, x) for t, x in explained if t > g_end]
+            sig = None
+            if reason and "now " in reason:
+                sig = reason.split("now ", 1)[1].split(" and before")[0]
+            events.append(
+                CompileEvent(start_ns=g_start, end_ns=g_end, name=top_name, kind="compile",
+                             signature=sig, cache=cache, reason=reason, depth=0)
+            )
+            for ev, s, e, fun in grp:
+                events.append(
+                    CompileEvent(start_ns=s, end_ns=e, name=fun or top_name, kind=_KINDS[ev],
+                                 cache=cache if ev == BACKEND else None, depth=1)
+                )
+        return events
+
+
+def _is_jitted(fn: Any) -> bool:
+    return (
+        type(fn).__name__ in ("PjitFunction", "JitWrapped", "CompiledFunction")
+        or (hasattr(fn, "lower") and hasattr(fn, "_cache_size"))
+    )
+
+
+class JaxAdapter(Adapter):
+    """Functions wrapped by ``jax.jit``."""
+
+    name = "jax"
+    extra = "jax"
+    module = "jax"
+    needs_sync = True  # JAX dispatches asynchronously
+    trigger = "first call; every new shape/dtype retraces and recompiles"
+
+    def cache_env(self, cache_dir: Path) -> dict[str, str]:
+        return {
+            "JAX_COMPILATION_CACHE_DIR": str(cache_dir / "jax"),
+            # JAX only writes compiles that took >= 1 s by default: small functions
+            # would silently never be cached
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            # -1: no minimum entry size (0 lets JAX apply its own per-backend minimum)
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+            # JAX puts the path of its XLA autotune cache (inside the cache directory)
+            # into every cache key: a cache directory used under another path never hits
+            "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none",
+        }
+
+    def detect(self, fn: Callable[..., Any]) -> bool:
+        if not self._loaded():
+            return False
+        return _is_jitted(fn)
+
+    def sync(self, result: Any) -> None:
+        import jax
+
+        jax.block_until_ready(result)  # pytrees too
+
+    def recorder(self) -> Recorder:
+        return JaxRecorder()
+
+    def cache_stats(self, fn: Callable[..., Any]) -> dict[str, int] | None:
+        _install_cache_counter()
+        requests = _CACHE_COUNTS[CACHE_REQUESTS]
+        hits = _CACHE_COUNTS[CACHE_HITS]
+        return {"hits": hits, "misses": max(0, requests - hits), "requests": requests}
+
+    def supports_disk_cache(self, fn: Callable[..., Any]) -> bool:
+        import jax
+
+        return bool(jax.config.jax_compilation_cache_dir) and bool(
+            getattr(jax.config, "jax_enable_compilation_cache", True)
+        )
+
+    def specializations(self, fn: Callable[..., Any]) -> int | None:
+        size = getattr(fn, "_cache_size", None)
+        if size is None:
+            return None
+        try:
+            return int(size())
+        except Exception:
+            return None
+
+    def function_compile_ns(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> int | None:
+        """Trace, lower and compile a fresh ``jax.jit`` of the same Python function.
+
+        The persistent cache is switched off for the copy so XLA really compiles.
+        """
+        import types
+
+        import jax
+
+        py = getattr(fn, "__wrapped__", None)
+        if not isinstance(py, types.FunctionType):
+            return None
+        times = []
+        prev = jax.config.jax_enable_compilation_cache
+        try:
+            jax.config.update("jax_enable_compilation_cache", False)
+            for _ in range(3):
+                # a new function object: JAX's in-memory caches are keyed on it
+                copy = types.FunctionType(py.__code__, py.__globals__, py.__name__,
+                                          py.__defaults__, py.__closure__)
+                copy.__kwdefaults__ = py.__kwdefaults__
+                clone = jax.jit(copy)
+                with self.recorder() as rec:
+                    t0 = time.perf_counter_ns()
+                    jax.block_until_ready(clone(*args, **kwargs))
+                    t1 = time.perf_counter_ns()
+                own = [e for e in rec.events if e.depth == 0]
+                if not own:
+                    return None
+                times.append(union_ns(own, t0, t1))
+        finally:
+            jax.config.update("jax_enable_compilation_cache", prev)
+        return sorted(times)[1]
+
+    def runtime_info(self) -> dict[str, Any]:
+        import jax
+
+        return {
+            "backend": jax.default_backend(),
+            "devices": [str(d) for d in jax.devices()],
+            "persistent_cache_min_compile_time_secs": float(
+                jax.config.jax_persistent_cache_min_compile_time_secs
+            ),
+            "persistent_cache_min_entry_size_bytes": int(
+                jax.config.jax_persistent_cache_min_entry_size_bytes
+            ),
+        }
+
+    def cache_notes(self) -> list[str]:
+        return [
+            "JAX: jitwarm sets JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 (and "
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1) for the measured processes; with "
+            "JAX's default of 1 s, compiles shorter than a second are silently never "
+            "written to the persistent cache",
+            "JAX: the persistent cache stores XLA executables only; tracing and lowering "
+            "run again in every new process",
+            "JAX: jitwarm sets JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none: otherwise the "
+            "cache directory's path is part of every cache key (XLA's autotune-cache "
+            "option), so a cache copied or moved to another path is never hit",
+        ]

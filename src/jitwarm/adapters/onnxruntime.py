@@ -1,0 +1,255 @@
+"""ONNX Runtime adapter.
+
+ONNX Runtime compiles nothing per call: its cold start is creating the
+``InferenceSession`` (loading the model, optimising the graph, creating kernels) plus the
+first run. A case therefore returns a model and its input feed instead of a callable::
+
+    return "model.onnx", {"x": x}          # or (path, ({"x": x},))
+
+and the adapter wraps them (:meth:`OnnxRuntimeAdapter.wrap`) into an :class:`OrtModel`
+whose first call creates the session and runs it, so ``first_call_ns`` = session creation
++ first run. Phases come from ONNX Runtime's own profiler (``SessionOptions.enable_profiling``:
+``model_loading_uri``, ``session_initialization``), which is switched on for the session
+creation and the first run only. The cache is the optimised model: a cold process saves it
+through ``SessionOptions.optimized_model_filepath`` into ``JITWARM_ORT_CACHE_DIR``; a cached
+process loads that file with graph optimisation off. A session's ``run`` method (bound
+``InferenceSession.run``) is also recognised; its session was created during setup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .._errors import FrameworkMissing, UsageError
+from .._events import CompileEvent
+from .base import Adapter, Recorder
+
+CACHE_ENV = "JITWARM_ORT_CACHE_DIR"
+
+#: process-wide log of session creations, read by recorders
+_LOG: list[CompileEvent] = []
+_STATS = {"hits": 0, "misses": 0}
+
+
+def _cache_key(path: Path, providers: list[str]) -> str:
+    import onnxruntime as ort
+
+    h = hashlib.sha256()
+    h.update(path.read_bytes())
+    h.update(ort.__version__.encode())
+    h.update(",".join(providers).encode())
+    return h.hexdigest()[:24]
+
+
+class OrtModel:
+    """A model file and its feed; the first call creates the session, every call runs it."""
+
+    def __init__(self, path: Path, providers: list[str] | None = None,
+                 output_names: list[str] | None = None) -> None:
+        self.path = path
+        self.providers = providers or ["CPUExecutionProvider"]
+        self.output_names = output_names
+        self.session: Any = None
+        self.__name__ = path.stem
+        self.__qualname__ = f"onnxruntime:{path.name}"
+
+    def prepare_args(self, args: Any) -> tuple[Any, ...]:
+        """Normalise a feed (a dict, or a 1-tuple holding one) into call arguments."""
+        if isinstance(args, dict):
+            return (args,)
+        if isinstance(args, (tuple, list)) and len(args) == 1 and isinstance(args[0], dict):
+            return (args[0],)
+        raise UsageError(
+            f"an ONNX model case needs an input feed dict (name -> array) as its args, "
+            f"got {type(args).__name__}"
+        )
+
+    def __call__(self, feed: dict[str, Any]) -> Any:
+        if self.session is None:
+            return self._create_and_run(feed)
+        return self.session.run(self.output_names, feed)
+
+    def _create_and_run(self, feed: dict[str, Any]) -> Any:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.enable_profiling = True
+        threads = os.environ.get("JITWARM_THREADS")
+        if threads:
+            so.intra_op_num_threads = int(threads)
+        cache_dir = os.environ.get(CACHE_ENV)
+        source = self.path
+        cache = None
+        prof_dir = Path(cache_dir) if cache_dir else Path(os.environ.get("TMPDIR", "/tmp"))
+        prof_dir.mkdir(parents=True, exist_ok=True)
+        so.profile_file_prefix = str(prof_dir / f"ort_profile_{os.getpid()}")
+        if cache_dir:
+            cached = Path(cache_dir) / f"{self.path.stem}-{_cache_key(self.path, self.providers)}.onnx"
+            if cached.exists():
+                source, cache = cached, "hit"
+                # already optimised: do not optimise again
+                so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            else:
+                so.optimized_model_filepath = str(cached)
+                cache = "miss"
+        t0 = time.perf_counter_ns()
+        self.session = ort.InferenceSession(str(source), so, providers=self.providers)
+        t1 = time.perf_counter_ns()
+        out = self.session.run(self.output_names, feed)
+        t2 = time.perf_counter_ns()
+        # stop profiling now so the warm runs are not profiled (the profile is written
+        # here; its cost is part of the first call and recorded in the event)
+        prof_path = self.session.end_profiling()
+        t3 = time.perf_counter_ns()
+        if cache == "hit":
+            _STATS["hits"] += 1
+        elif cache == "miss":
+            _STATS["misses"] += 1
+        _LOG.extend(_profile_events(prof_path, self.path.name, t0, t1, t2, t3, cache,
+                                    str(source)))
+        return out
+
+
+def _profile_events(prof_path: str, name: str, t0: int, t1: int, t2: int, t3: int,
+                    cache: str | None, source: str) -> list[CompileEvent]:
+    """Session creation as a top-level event, with ORT's own profiled phases nested."""
+    top = CompileEvent(
+        start_ns=t0, end_ns=t1, name=name, kind="session_create", cache=cache,
+        reason="new InferenceSession", depth=0,
+        extra={"model": source, "profile_write_ns": t3 - t2, "first_run_ns": t2 - t1},
+    )
+    events = [top]
+    try:
+        with open(prof_path, encoding="utf-8") as f:
+            prof = json.load(f)
+        os.unlink(prof_path)
+    except (OSError, ValueError):
+        return events
+    # ORT's timestamps are microseconds from its profiling start, which is during the
+    # session constructor: anchor its first session event at the constructor's start
+    sess = [e for e in prof if e.get("cat") == "Session"
+            and e.get("name") in ("model_loading_uri", "model_loading_from_saved_proto",
+                                  "session_initialization")]
+    if not sess:
+        return events
+    base = min(int(e["ts"]) for e in sess)
+    kinds = {"model_loading_uri": "model_load", "model_loading_from_saved_proto": "model_load",
+             "session_initialization": "session_init"}
+    for e in sess:
+        s = t0 + (int(e["ts"]) - base) * 1000
+        events.append(CompileEvent(
+            start_ns=min(s, t1), end_ns=min(s + int(e["dur"]) * 1000, t1), name=name,
+            kind=kinds[e["name"]], cache=cache, depth=1,
+            extra={"ort_event": e["name"], "ort_dur_us": int(e["dur"])},
+        ))
+    return events
+
+
+class OrtRecorder(Recorder):
+    """Session creations (with their profiled phases) that happened while active."""
+
+    def start(self) -> None:
+        self._mark = len(_LOG)
+
+    def stop(self) -> None:
+        self.events = list(_LOG[self._mark:])
+
+
+def _is_session_run(fn: Any) -> bool:
+    owner = getattr(fn, "__self__", None)
+    return getattr(fn, "__name__", None) == "run" and type(owner).__name__ == "InferenceSession"
+
+
+class OnnxRuntimeAdapter(Adapter):
+    """ONNX models (wrapped into :class:`OrtModel`) and ``InferenceSession.run``."""
+
+    name = "onnxruntime"
+    extra = "onnx"
+    module = "onnxruntime"
+    trigger = "session creation (model load + graph optimisation) and first run"
+
+    def cache_env(self, cache_dir: Path) -> dict[str, str]:
+        return {CACHE_ENV: str(cache_dir / "onnxruntime")}
+
+    def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
+        from .._case import Built
+
+        if not isinstance(obj, (str, Path)) or not str(obj).endswith(".onnx"):
+            return None
+        path = Path(obj)
+        if not path.is_file():
+            raise UsageError(f"ONNX model not found: {path}")
+        try:
+            # imported here, during the case's setup, so the first call does not pay it
+            import onnxruntime  # noqa: F401
+        except ModuleNotFoundError:
+            raise FrameworkMissing("onnxruntime", "onnx") from None
+        kwargs = dict(kwargs or {})
+        providers = kwargs.pop("providers", None)
+        output_names = kwargs.pop("output_names", None)
+        if kwargs:
+            raise UsageError(
+                f"an ONNX model case accepts only providers= and output_names= options, "
+                f"got {', '.join(sorted(kwargs))}"
+            )
+        model = OrtModel(path.resolve(), providers, output_names)
+        return Built(fn=model, args=model.prepare_args(args), kwargs={})
+
+    def detect(self, fn: Callable[..., Any]) -> bool:
+        if isinstance(fn, OrtModel):
+            return True
+        return self._loaded() and _is_session_run(fn)
+
+    def recorder(self) -> Recorder:
+        return OrtRecorder()
+
+    def cache_stats(self, fn: Callable[..., Any]) -> dict[str, int] | None:
+        if not isinstance(fn, OrtModel):
+            return None
+        return dict(_STATS)
+
+    def supports_disk_cache(self, fn: Callable[..., Any]) -> bool:
+        return isinstance(fn, OrtModel) and bool(os.environ.get(CACHE_ENV))
+
+    def specializations(self, fn: Callable[..., Any]) -> int | None:
+        if isinstance(fn, OrtModel):
+            return 0 if fn.session is None else 1
+        return 1
+
+    def function_compile_ns(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> int | None:
+        """Create fresh sessions from the original model (no cache) in the warm runtime."""
+        if not isinstance(fn, OrtModel):
+            return None
+        import onnxruntime as ort
+
+        times = []
+        for _ in range(3):
+            so = ort.SessionOptions()
+            t0 = time.perf_counter_ns()
+            ort.InferenceSession(str(fn.path), so, providers=fn.providers)
+            times.append(time.perf_counter_ns() - t0)
+        return sorted(times)[1]
+
+    def runtime_info(self) -> dict[str, Any]:
+        import onnxruntime as ort
+
+        return {
+            "providers": ort.get_available_providers(),
+            "device": ort.get_device(),
+        }
+
+    def cache_notes(self) -> list[str]:
+        return [
+            "ONNX Runtime: the cache is the optimised model written through "
+            "SessionOptions.optimized_model_filepath; the cached state loads it with graph "
+            "optimisation off. ORT's profiler is on during session creation and the first "
+            "run (its profile is written inside the first call)",
+        ]

@@ -1,0 +1,62 @@
+"""JAX (jax.jit) through the real CLI in fresh processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _helpers import blocker, cli, one_line_error, proc0, profile_json
+
+pytest.importorskip("jax")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory):
+    out = tmp_path_factory.mktemp("jax") / "mlp.json"
+    return profile_json("jitwarm.examples.jax_cases:mlp", out)
+
+
+def test_cold_compile_phases(mlp):
+    assert mlp["framework"] == "jax"
+    p = proc0(mlp, "cold")
+    assert 0 < p["compile_ns"] <= p["first_call_ns"]
+    top = [e for e in p["compile_events"] if e["depth"] == 0]
+    assert len(top) == 1 and top[0]["cache"] == "miss" and top[0]["call_index"] == 0
+    phases = {e["kind"]: e["duration_ns"] for e in p["compile_events"] if e["depth"] == 1}
+    assert set(phases) == {"trace", "lower", "backend_compile"} and min(phases.values()) > 0
+    assert p["cache"] == {"hits": 0, "misses": 1, "requests": 1}
+    assert p["specializations"] == 1
+    assert p["runtime"]["persistent_cache_min_compile_time_secs"] == 0.0
+    assert any("MIN_COMPILE_TIME_SECS=0" in n for n in p["notes"])
+    assert p["function_compile_ns"] and p["function_compile_ns"] > 0
+
+
+def test_cached_hits_persistent_cache(mlp):
+    cold, cached = proc0(mlp, "cold"), proc0(mlp, "cached")
+    assert cached["cache"]["hits"] == 1 and cached["cache"]["misses"] == 0
+    backend = [e for e in cached["compile_events"] if e["kind"] == "backend_compile"]
+    assert backend and backend[0]["cache"] == "hit"
+    # the executable is loaded, not compiled: XLA's backend step shrinks
+    cold_backend = [e for e in cold["compile_events"] if e["kind"] == "backend_compile"]
+    assert backend[0]["duration_ns"] < cold_backend[0]["duration_ns"]
+
+
+def test_sweep_recompiles_every_shape(tmp_path):
+    out = tmp_path / "sweep.json"
+    proc = cli("sweep", "jitwarm.examples.jax_cases:mlp_batches", "--shapes", "8x64,16x64,8x64",
+               "--calls", "5", "--json", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    r = json.loads(out.read_text())
+    s8, s16, again = r["sets"]
+    assert s8["recompiled"] and s16["recompiled"] and not again["recompiled"]
+    assert "now f32[16,64] and before f32[8,64]" in s16["compiles"][0]["reason"]
+    assert s16["compiles"][0]["signature"] == "f32[16,64]"
+    assert r["specializations"] == 2 and r["recompiles"] == 1
+    assert [x["specializations"] for x in r["sets"]] == [1, 2, 2]
+
+
+def test_missing_jax_one_line(tmp_path):
+    proc = cli("profile", "jitwarm.examples.jax_cases:mlp", "--processes", "1",
+               env=blocker(tmp_path, "jax", "jaxlib"))
+    one_line_error(proc, "jax is not installed: pip install 'jitwarm[jax]'")
