@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PIP) install -q --upgrade pip
 
 $(VENV)/.demo-deps: pyproject.toml | $(BIN)/python
-	$(PIP) install -q -e '.[numba]'
+	$(PIP) install -q -e '.[all]'
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
