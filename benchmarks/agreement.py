@@ -1,7 +1,7 @@
 """Does ``jitwarm profile`` agree with independent measurements?
 
 Runs the core issue's example (a Numba ``@njit`` polynomial) three ways:
-- ``jitwarm profile`` (cold state, N fresh processes);
+- ``jitwarm profile`` (cold state, one fresh process per invocation, N invocations);
 - a plain fresh-process stopwatch: N ``python`` processes that import numba, define the
   function and time its first call with ``perf_counter_ns`` (nothing of jitwarm loaded);
 - ``pyperf`` for the warm call (its own worker processes, calibration and warmups).
@@ -62,49 +62,64 @@ runner.bench_func("poly", compute, 10)
 """
 
 
+def _jitwarm_once(d: Path, out: Path) -> dict:
+    subprocess.run(
+        [sys.executable, "-m", "jitwarm", "profile", "bench_poly.py::poly", "--processes", "1",
+         "--cache", "cold", "--json", str(out), "--quiet", "--no-history"],
+        cwd=d, check=True,
+    )
+    return json.loads(out.read_text())["states"]["cold"]["processes"][0]
+
+
 def main(processes: int = 10) -> int:
+    """Interleave jitwarm and the stopwatch process by process, so machine drift hits both."""
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "bench_poly.py").write_text(textwrap.dedent(CASE))
         (d / "stopwatch.py").write_text(textwrap.dedent(STOPWATCH))
         (d / "pyperf_poly.py").write_text(textwrap.dedent(PYPERF))
-        out = d / "jw.json"
-        subprocess.run(
-            [sys.executable, "-m", "jitwarm", "profile", "bench_poly.py::poly", "--processes",
-             str(processes), "--cache", "cold", "--json", str(out), "--quiet"],
-            cwd=d, check=True,
-        )
-        jw = json.loads(out.read_text())["states"]["cold"]["summary"]
-        firsts = []
+        jw_first, jw_warm, firsts = [], [], []
         for _ in range(processes):
+            p = _jitwarm_once(d, d / "jw.json")
+            jw_first.append(p["first_call_ns"])
+            jw_warm.append(p["warm_median_ns"])
             r = subprocess.run([sys.executable, "stopwatch.py"], cwd=d, check=True,
                                capture_output=True, text=True)
             firsts.append(int(r.stdout.strip().splitlines()[-1]))
         pp = d / "pyperf.json"
-        subprocess.run([sys.executable, "pyperf_poly.py", "--quiet", "-o", str(pp)], cwd=d,
-                       check=True)
+        subprocess.run([sys.executable, "pyperf_poly.py", "--quiet", "-p", str(processes),
+                        "-o", str(pp)], cwd=d, check=True)
         import pyperf
 
-        warm_pyperf = pyperf.Benchmark.load(str(pp)).median() * 1e9
+        bench = pyperf.Benchmark.load(str(pp))
+        warm_pyperf = bench.median() * 1e9
+    jw_first_med = statistics.median(jw_first)
+    jw_warm_med = statistics.median(jw_warm)
     stopwatch_first = statistics.median(firsts)
-    r_first = jw["first_call_ns"] / stopwatch_first
-    r_warm = jw["warm_median_ns"] / warm_pyperf
+    r_first = jw_first_med / stopwatch_first
+    r_warm = jw_warm_med / warm_pyperf
     rows = [
-        ["cold first call", f"{jw['first_call_ns'] / 1e6:.1f} ms",
+        ["cold first call", f"{jw_first_med / 1e6:.1f} ms",
          f"{stopwatch_first / 1e6:.1f} ms (stopwatch)", f"{r_first:.3f}", "0.90–1.10"],
-        ["warm median", f"{jw['warm_median_ns']:.0f} ns", f"{warm_pyperf:.0f} ns (pyperf)",
+        ["warm median", f"{jw_warm_med:.0f} ns", f"{warm_pyperf:.0f} ns (pyperf)",
          f"{r_warm:.3f}", "0.90–1.10"],
     ]
     print_table(["metric", "jitwarm", "independent", "ratio", "target"], rows)
+    print("per-process spread: jitwarm first call "
+          f"{min(jw_first) / 1e6:.0f}–{max(jw_first) / 1e6:.0f} ms, stopwatch "
+          f"{min(firsts) / 1e6:.0f}–{max(firsts) / 1e6:.0f} ms; jitwarm warm "
+          f"{min(jw_warm)}–{max(jw_warm)} ns, pyperf stdev {bench.stdev() * 1e9:.0f} ns")
     ok = 0.9 <= r_first <= 1.1 and 0.9 <= r_warm <= 1.1
     path = write_json("agreement", {
         "processes": processes,
-        "jitwarm_first_call_ns": jw["first_call_ns"],
-        "stopwatch_first_call_ns": stopwatch_first,
+        "jitwarm_first_calls_ns": jw_first,
         "stopwatch_first_calls_ns": firsts,
-        "jitwarm_warm_median_ns": jw["warm_median_ns"],
-        "jitwarm_warm_ci_ns": jw["warm_ci_ns"],
+        "jitwarm_warm_medians_ns": jw_warm,
+        "jitwarm_first_call_ns": jw_first_med,
+        "stopwatch_first_call_ns": stopwatch_first,
+        "jitwarm_warm_median_ns": jw_warm_med,
         "pyperf_warm_median_ns": warm_pyperf,
+        "pyperf_warm_stdev_ns": bench.stdev() * 1e9,
         "ratio_first_call": r_first,
         "ratio_warm": r_warm,
         "within_targets": ok,
