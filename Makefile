@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean docs pictures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(VENV)/.demo-deps
 	$(BIN)/jitwarm demo
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
 
 test: $(VENV)/.test-deps lint
 	bash scripts/ensure-chromium.sh
@@ -33,6 +33,12 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python benchmarks/harness_overhead.py
 	$(BIN)/python benchmarks/analysis_speed.py
 	$(BIN)/python benchmarks/serving.py
+
+docs: $(VENV)/.test-deps
+	$(BIN)/python -m mkdocs build --strict
+
+pictures: $(VENV)/.test-deps
+	$(BIN)/python docs/gen_pictures.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

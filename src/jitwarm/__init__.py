@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._case import case
+from ._case import case, inputs
 
 __version__ = "0.1.0"
 
@@ -25,18 +25,44 @@ _LAZY = {
     "JitwarmError": ("._errors", "JitwarmError"),
     "UsageError": ("._errors", "UsageError"),
     "CaseError": ("._errors", "CaseError"),
+    "Warmer": ("._warmer", "Warmer"),
+    "spec": ("._warmer", "spec"),
+    "pin_shapes": ("._pinning", "pin_shapes"),
+    "suggest_buckets": ("._pinning", "suggest_buckets"),
+    "ShapePinningError": ("._pinning", "ShapePinningError"),
+    "no_recompile": ("._guard", "no_recompile"),
+    "RecompileError": ("._guard", "RecompileError"),
+    "RecompileWarning": ("._guard", "RecompileWarning"),
+    "WarmupMetrics": ("._metrics", "WarmupMetrics"),
 }
 
 __all__ = [
     "__version__",
     "case",
+    "inputs",
     "profile",
     "profile_target",
     "ProfileResult",
     "JitwarmError",
     "UsageError",
     "CaseError",
+    "Warmer",
+    "spec",
+    "pin_shapes",
+    "suggest_buckets",
+    "ShapePinningError",
+    "no_recompile",
+    "RecompileError",
+    "RecompileWarning",
+    "WarmupMetrics",
 ]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jitwarm``: the ``%jitwarm`` / ``%%jitwarm`` magics (see ``jitwarm._magic``)."""
+    from ._magic import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:

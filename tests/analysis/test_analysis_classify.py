@@ -169,3 +169,13 @@ def test_runtime_imports_only_numpy_and_scipy():
     ).stdout
     new = {m for m in eval(out) if not m.startswith("_") and m != "cython_runtime"}
     assert new <= {"jitwarm", "numpy", "scipy"}, out
+
+
+def test_binomial_quantile_matches_scipy_stats():
+    from scipy import stats
+
+    from jitwarm.analysis._classify import _binom_half_ppf
+
+    for m in [*range(1, 120), 1000, 12345, 1_000_000]:
+        for q in (0.005, 0.025, 0.05, 0.25):
+            assert _binom_half_ppf(q, m) == int(stats.binom.ppf(q, m, 0.5)), (m, q)
