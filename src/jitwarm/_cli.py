@@ -111,6 +111,7 @@ PlotOpt = Annotated[str | None, typer.Option("--plot", help="Write the plots her
 HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write a self-contained HTML report here.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: $JITWARM_HOME/history.db or ~/.local/share/jitwarm/history.db).")]
 ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="Framework threads in each worker (torch/OMP/MKL/Numba); default: the framework's own.")]
+StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states: none,disk-cache,bundle,aot.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
@@ -129,9 +130,25 @@ def profile(
     db: DbOpt = None,
     no_history: NoHistoryOpt = False,
     threads: ThreadsOpt = None,
+    strategies: StrategiesOpt = None,
 ) -> None:
-    """Cold start in fresh processes, compile attribution and the warm steady state."""
+    """Cold start in fresh processes, compile attribution and the warm steady state.
+
+    With --strategies, measure the first call under each warmup-elimination strategy
+    instead, and report what each saves.
+    """
     from .report import check_output_paths, emit_outputs
+
+    if strategies is not None:
+        from ._cli_caches import run_strategies_cli
+
+        try:
+            code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
+                                      max_time=max_time, timeout=timeout, json=json,
+                                      threads=threads)
+        except JitwarmError as exc:
+            raise _fail(exc) from None
+        raise typer.Exit(code)
 
     try:
         check_output_paths(plot, html)

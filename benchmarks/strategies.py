@@ -1,0 +1,191 @@
+"""Fresh-process first call under each warmup-elimination strategy, per framework.
+
+    python benchmarks/strategies.py [--processes N] [--frameworks numba,jax,torch]
+
+For each framework's case (benchmarks/strategy_cases/warm_cases.py) runs
+``jitwarm._strategies.run_strategies`` with none, disk-cache, bundle and aot, prints the
+median first call, the ratio to ``none``, the time to first result (import + setup +
+first call) and the warm median ratio, and writes everything to
+benchmarks/results/strategies.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import RESULTS, print_table, write_json  # noqa: E402
+from jitwarm._measure import Settings  # noqa: E402
+from jitwarm._strategies import STRATEGIES, run_strategies  # noqa: E402
+from jitwarm._units import fmt_ns  # noqa: E402
+
+CASES = Path(__file__).resolve().parent / "strategy_cases" / "warm_cases.py"
+TARGETS = {"numba": "numba_kernel", "jax": "jax_mlp", "torch": "torch_mlp",
+           "torch-grad": "torch_mlp_grad"}
+
+
+ANATOMY = textwrap.dedent("""
+    import json, sys, time
+    t0 = time.perf_counter_ns()
+    import numpy as np
+    t1 = time.perf_counter_ns()
+    import numba
+    t2 = time.perf_counter_ns()
+    from kernels import f, g
+    t3 = time.perf_counter_ns()
+    x = np.arange(1000.0)
+    t4 = time.perf_counter_ns(); f(x, x); t5 = time.perf_counter_ns()
+    g(x, x); t6 = time.perf_counter_ns()
+    f(x, x); t7 = time.perf_counter_ns()
+    hits = sum(f.stats.cache_hits.values()) + sum(g.stats.cache_hits.values())
+    json.dump({"numpy_import_ns": t1 - t0, "numba_import_ns": t2 - t1,
+               "module_import_ns": t3 - t2, "first_f_ns": t5 - t4, "first_g_ns": t6 - t5,
+               "warm_ns": t7 - t6, "hits": hits}, sys.stdout)
+""")
+KERNELS = textwrap.dedent("""
+    import numpy as np
+    from numba import njit
+
+    @njit(cache=True)
+    def f(x, y):
+        acc = 0.0
+        for i in range(x.shape[0]):
+            acc += x[i] * y[i] + np.sin(x[i]) * np.cos(y[i])
+        return acc
+
+    @njit(cache=True)
+    def g(x, y):
+        acc = 0.0
+        for i in range(x.shape[0]):
+            acc += x[i] - y[i] * np.exp(-x[i])
+        return acc
+""")
+
+
+def numba_anatomy(processes: int) -> dict:
+    """What a Numba cached first call is made of: one-time initialisation vs cache load.
+
+    Two cached functions in a fresh process: the first cached call pays Numba's one-time
+    initialisation (LLVM target, codegen, runtime) plus its own cache load; the second
+    pays only its cache load. Both hit the disk cache (checked).
+    """
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "kernels.py").write_text(KERNELS)
+        (Path(d) / "anatomy.py").write_text(ANATOMY)
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(d) / "cache")}
+
+        def run() -> dict:
+            out = subprocess.run([sys.executable, "anatomy.py"], cwd=d, env=env, text=True,
+                                 capture_output=True, check=True)
+            return json.loads(out.stdout)
+
+        cold = run()
+        runs = [run() for _ in range(processes)]
+    med = {k: int(statistics.median(r[k] for r in runs)) for k in runs[0] if k != "hits"}
+    med["hits_per_process"] = min(r["hits"] for r in runs)
+    med["cold_first_f_ns"] = cold["first_f_ns"]
+    med["one_time_init_ns"] = max(0, med["first_f_ns"] - med["first_g_ns"])
+    return med
+
+
+def markdown(payload: dict) -> str:
+    """The results as the Markdown table of docs/caching.md."""
+    lines = ["| case | strategy | first call (median, range) | none / this | compiling | "
+             "import + setup | to first result | warm vs none | cache hit/miss |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for fw, res in payload["frameworks"].items():
+        for name, r in res["strategies"].items():
+            s = r["summary"]
+            if r["status"] != "ok":
+                lines.append(f"| {fw} | {name} | {r['status']}: {r['reason']} | | | | | | |")
+                continue
+            lo, hi = s["first_call_range_ns"]
+            ratio = "1" if name == "none" else f"{r['speedup']:.2f}×"
+            warm = "–" if r["warm_ratio"] is None else f"{r['warm_ratio']:.2f}×"
+            lines.append(
+                f"| {fw} ({res.get('processes', '?')} proc.) | {name} | {fmt_ns(s['first_call_ns'])} "
+                f"({fmt_ns(lo)}–{fmt_ns(hi)}) | {ratio} | {fmt_ns(s['compile_ns'])} | "
+                f"{fmt_ns((s['import_ns'] or 0) + (s['setup_ns'] or 0))} | "
+                f"{fmt_ns(s['time_to_first_result_ns'])} | {warm} | "
+                f"{s['cache_hits']}/{s['cache_misses']} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--processes", type=int, default=3)
+    ap.add_argument("--frameworks", default="numba,jax,torch",
+                    help=f"comma-separated, from {', '.join(TARGETS)}")
+    ap.add_argument("--strategies", default=",".join(STRATEGIES))
+    ap.add_argument("--markdown", action="store_true",
+                    help="only print benchmarks/results/strategies.json as a Markdown table")
+    args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads((RESULTS / "strategies.json").read_text(encoding="utf-8"))))
+        return 0
+    strategies = [s for s in args.strategies.split(",") if s]
+    payload: dict = {"processes": args.processes, "frameworks": {}}
+    previous = RESULTS / "strategies.json"
+    if previous.exists():  # keep the frameworks not re-measured this time
+        try:
+            old = json.loads(previous.read_text(encoding="utf-8"))
+            payload["frameworks"] = old.get("frameworks", {})
+            if "numba_anatomy" in old:
+                payload["numba_anatomy"] = old["numba_anatomy"]
+        except (OSError, json.JSONDecodeError):
+            pass
+    rows = []
+    for fw in [f for f in args.frameworks.split(",") if f]:
+        t0 = time.time()
+        print(f"[{fw}] measuring {', '.join(strategies)} ...", file=sys.stderr, flush=True)
+        res = run_strategies(f"{CASES}::{TARGETS[fw]}", strategies, processes=args.processes,
+                             settings=Settings(max_calls=300, max_time_s=2.0), timeout_s=900,
+                             progress=lambda s, m, fw=fw: print(f"  [{fw}] {s}: {m}",
+                                                               file=sys.stderr, flush=True))
+        payload["frameworks"][fw] = res.to_dict()
+        payload["frameworks"][fw]["wall_s"] = round(time.time() - t0, 1)
+        payload["frameworks"][fw]["processes"] = args.processes
+        payload["frameworks"][fw]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                 time.gmtime())
+        for r in res.strategies:
+            s = r.summary
+            if r.status != "ok":
+                rows.append([fw, r.strategy, r.status, "", "", "", "", str(r.reason)[:60]])
+                continue
+            rows.append([
+                fw, r.strategy, fmt_ns(s["first_call_ns"]),
+                "1.00x" if r.strategy == "none" else (
+                    f"{r.speedup:.2f}x" if r.speedup else "-"),
+                fmt_ns(s.get("compile_ns")), fmt_ns(s.get("runtime_init_ns")),
+                fmt_ns(s.get("time_to_first_result_ns")),
+                "-" if r.warm_ratio is None else f"{r.warm_ratio:.2f}x"
+                + (" SLOWER" if r.warm_slower else ""),
+            ])
+    if "numba" in args.frameworks.split(","):
+        a = numba_anatomy(args.processes)
+        payload["numba_anatomy"] = a
+        print("numba cached first call, anatomy (median of fresh processes): "
+              f"import numpy {fmt_ns(a['numpy_import_ns'])}, import numba "
+              f"{fmt_ns(a['numba_import_ns'])}, first cached call {fmt_ns(a['first_f_ns'])} "
+              f"(= one-time initialisation {fmt_ns(a['one_time_init_ns'])} + its cache load; "
+              f"a second cached function's first call {fmt_ns(a['first_g_ns'])}), warm call "
+              f"{fmt_ns(a['warm_ns'])}; uncached first call {fmt_ns(a['cold_first_f_ns'])}")
+    print_table(["framework", "strategy", "first call", "none/this", "compile", "init+load",
+                 "to first result", "warm vs none"], rows)
+    path = write_json("strategies", payload)
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,682 @@
+"""Portable, verified bundles of prewarmed compile caches (``jitwarm bundle ...``).
+
+A bundle is a tar archive (``.tar.zst`` or ``.tar.gz``) holding::
+
+    jitwarm-bundle.json      the manifest (always the first member)
+    caches/<subdir>/...      a cache directory laid out as ``adapters.cache_env(DIR)``
+                             (numba/, torchinductor/, triton/, jax/, onnxruntime/ ...)
+
+The manifest records the jitwarm, Python and framework versions, the platform, the CPU
+model and flags, GPUs (when ``nvidia-smi`` is present), the warmup plan, Numba relocation
+records, and the size and SHA-256 of every file.
+
+Cache entries hold pickles and native code, so :func:`verify` checks everything before a
+single byte is written: every member must be a regular file (or directory) under
+``caches/`` with a safe relative name (no absolute paths, no ``..``, no symlinks,
+hardlinks or device files), listed in the manifest with the same size and SHA-256, and
+the manifest must match this machine (platform, Python, framework versions, CPU flags,
+GPU compute capability for GPU kernels). :func:`install` verifies, extracts into a
+temporary directory on the destination's filesystem while hashing again, re-keys what
+is tied to a path (Numba, see :mod:`jitwarm._numba_cache`), and only then moves the
+files into place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import __version__
+from ._errors import JitwarmError, UsageError
+from ._machine import framework_versions, machine_info, python_info
+
+SCHEMA = "jitwarm.bundle/1"
+MANIFEST = "jitwarm-bundle.json"
+PREFIX = "caches/"
+PREWARM_MANIFEST = "jitwarm-prewarm.json"
+INSTALLED_MARKER = "jitwarm-installed.json"
+_MAX_MANIFEST = 64 << 20
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+#: cache sub-directory -> the frameworks whose versions its entries depend on
+_SUBDIR_FRAMEWORKS = {
+    "numba": ("numba", "llvmlite"),
+    "torchinductor": ("torch",),
+    "triton": ("torch",),
+    "jax": ("jax", "jaxlib"),
+    "onnxruntime": ("onnxruntime",),
+    "tensorrt": ("tensorrt",),
+}
+#: settings a bundle's caches must be used with, beyond the directories
+EXTRA_ENV = {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
+
+
+class BundleRefused(JitwarmError):
+    """A bundle that must not be installed here (exit code 1), with the reason."""
+
+    exit_code = 1
+
+
+def cache_subdirs() -> dict[str, str]:
+    """``{env var: sub-directory}`` of a jitwarm cache directory (``adapters.cache_env``)."""
+    from .adapters import cache_env
+
+    base = Path("/__jitwarm_base__")
+    out = {}
+    for var, value in cache_env(base).items():
+        p = Path(value)
+        if base in p.parents:
+            out[var] = p.relative_to(base).as_posix()
+    return out
+
+
+def cache_settings() -> dict[str, str]:
+    """The non-directory settings of ``adapters.cache_env`` plus :data:`EXTRA_ENV`."""
+    from .adapters import cache_env
+
+    base = Path("/__jitwarm_base__")
+    out = {k: v for k, v in cache_env(base).items() if not v.startswith(str(base))}
+    out.update(EXTRA_ENV)
+    return out
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- archive I/O -----------------------------------------------------------------------------
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".tar.zst", ".tzst", ".tar.zstd")):
+        return "zst"
+    if name.endswith((".tar.gz", ".tgz")):
+        return "gz"
+    if name.endswith(".tar"):
+        return "tar"
+    raise UsageError(f"{path}: a bundle is .tar.zst, .tar.gz or .tar")
+
+
+def _zstd() -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise UsageError(".tar.zst bundles need the zstandard package "
+                         "(pip install zstandard), or use .tar.gz") from None
+    return zstandard
+
+
+@contextmanager
+def _open_read(path: Path) -> Iterator[tarfile.TarFile]:
+    """A streaming tar reader; the compression is detected from the file's first bytes."""
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with f:
+        magic = f.read(4)
+        f.seek(0)
+        try:
+            if magic.startswith(_ZSTD_MAGIC):
+                reader = _zstd().ZstdDecompressor().stream_reader(f)
+                with reader, tarfile.open(fileobj=reader, mode="r|") as tf:
+                    yield tf
+            elif magic.startswith(_GZIP_MAGIC):
+                with tarfile.open(fileobj=f, mode="r|gz") as tf:
+                    yield tf
+            else:
+                with tarfile.open(fileobj=f, mode="r|") as tf:
+                    yield tf
+        except tarfile.TarError as exc:
+            raise BundleRefused(f"{path}: not a readable bundle archive: {exc}") from None
+
+
+@contextmanager
+def _open_write(path: Path) -> Iterator[tarfile.TarFile]:
+    kind = _kind(path)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        with open(tmp, "wb") as f:
+            if kind == "zst":
+                cctx = _zstd().ZstdCompressor(level=10, threads=-1)
+                with cctx.stream_writer(f, closefd=False) as w, tarfile.open(
+                    fileobj=w, mode="w|", format=tarfile.PAX_FORMAT
+                ) as tf:
+                    yield tf
+            elif kind == "gz":
+                with tarfile.open(fileobj=f, mode="w|gz", format=tarfile.PAX_FORMAT) as tf:
+                    yield tf
+            else:
+                with tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+                    yield tf
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    info.mtime = int(_dt.datetime.now().timestamp())
+    tf.addfile(info, io.BytesIO(data))
+
+
+# -- create ------------------------------------------------------------------------------------
+
+def _cache_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """Regular files under the cache subdirs of ``root``; symlinks etc. are left out."""
+    files: list[tuple[str, Path]] = []
+    skipped: list[str] = []
+    subdirs = sorted(set(cache_subdirs().values()))
+    for sub in subdirs:
+        base = root / sub
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            keep = []
+            for d in dirnames:
+                full = Path(dirpath) / d
+                if full.is_symlink():
+                    skipped.append(f"{full.relative_to(root)} (symlink)")
+                elif d != "locks":  # Inductor's lock files are per-process state
+                    keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                full = Path(dirpath) / name
+                rel = full.relative_to(root).as_posix()
+                if full.is_symlink() or not full.is_file():
+                    skipped.append(f"{rel} (not a regular file)")
+                elif name.endswith((".lock", ".tmp")) or ".tmp." in name:
+                    continue
+                else:
+                    files.append((rel, full))
+    return files, skipped
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _read_prewarm(root: Path) -> dict[str, Any] | None:
+    path = root / PREWARM_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _jax_path_keyed(root: Path, prewarm: dict[str, Any] | None) -> str | None:
+    """The directory JAX's keys depend on, unless the cache was made with XLA caches off."""
+    env = (prewarm or {}).get("env") or {}
+    if env.get("JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES") == "none":
+        return None
+    return str((root / "jax").resolve())
+
+
+def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None = None
+           ) -> dict[str, Any]:
+    """Pack a cache directory (laid out as ``adapters.cache_env(DIR)``) into a bundle.
+
+    ``sources`` is the directory holding the source files the caches were compiled from
+    (default: the plan's directory recorded by ``jitwarm prewarm``, else the working
+    directory); it is used to make Numba's entries relocatable. Returns the manifest.
+    """
+    from ._numba_cache import describe_cache
+
+    root = Path(cache_dir)
+    dest = Path(out)
+    _kind(dest)
+    if not root.is_dir():
+        raise UsageError(f"cache directory not found: {root}")
+    files, skipped = _cache_files(root)
+    if not files:
+        raise UsageError(f"{root} holds no cache files (expected sub-directories "
+                         f"{', '.join(sorted(set(cache_subdirs().values())))}; "
+                         "run `jitwarm prewarm PLAN --out DIR` first)")
+    prewarm = _read_prewarm(root)
+    if sources is not None:
+        source_root: Path | None = Path(sources).resolve()
+    elif prewarm and prewarm.get("source_root"):
+        source_root = Path(prewarm["source_root"])
+    else:
+        source_root = Path.cwd().resolve()
+    if source_root is not None and not source_root.is_dir():
+        source_root = None
+    entries: dict[str, dict[str, Any]] = {}
+    for rel, full in files:
+        digest, size = _hash_file(full)
+        entries[rel] = {"sha256": digest, "size": size}
+    present = sorted({rel.split("/", 1)[0] for rel in entries})
+    versions = framework_versions()
+    needed = sorted({fw for sub in present for fw in _SUBDIR_FRAMEWORKS.get(sub, ())})
+    numba_records = describe_cache(root / "numba", source_root) if "numba" in present else {}
+    manifest: dict[str, Any] = {
+        "schema": SCHEMA,
+        "jitwarm_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": python_info(),
+        "machine": machine_info(),
+        "frameworks": {fw: versions.get(fw) for fw in needed},
+        "contents": present,
+        "env": {var: sub for var, sub in cache_subdirs().items() if sub in present},
+        "settings": cache_settings(),
+        "source_root": None if source_root is None else str(source_root),
+        "numba": numba_records,
+        "plan": (prewarm or {}).get("plan"),
+        "jax_keys_tied_to": _jax_path_keyed(root, prewarm) if "jax" in present else None,
+        "prewarm": prewarm,
+        "skipped": skipped,
+        "files": entries,
+    }
+    data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    with _open_write(dest) as tf:
+        _add_bytes(tf, MANIFEST, data)
+        for rel, full in files:
+            info = tarfile.TarInfo(PREFIX + rel)
+            info.size = entries[rel]["size"]
+            info.mode = 0o644
+            info.mtime = int(full.stat().st_mtime)
+            with open(full, "rb") as f:
+                tf.addfile(info, f)
+    return manifest
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    """The outcome of :func:`verify`: integrity first, then compatibility with this machine."""
+
+    path: str
+    ok: bool = False
+    integrity_ok: bool = False
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "ok": self.ok, "integrity_ok": self.integrity_ok,
+                "reasons": self.reasons, "warnings": self.warnings}
+
+
+def safe_name(name: str) -> str | None:
+    """Why an archive member name is unsafe, or None for a safe relative name."""
+    if not name or "\x00" in name:
+        return "empty name"
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    if "\\" in name:
+        return "backslash in path"
+    parts = PurePosixPath(name).parts
+    if any(p == ".." for p in parts):
+        return "'..' in path"
+    if name != MANIFEST and not name.startswith(PREFIX):
+        return f"outside {PREFIX}"
+    return None
+
+
+def _member_problem(m: tarfile.TarInfo) -> str | None:
+    if m.issym():
+        return f"{m.name!r} is a symlink (to {m.linkname!r})"
+    if m.islnk():
+        return f"{m.name!r} is a hardlink (to {m.linkname!r})"
+    if m.ischr() or m.isblk():
+        return f"{m.name!r} is a device file"
+    if m.isfifo():
+        return f"{m.name!r} is a FIFO"
+    if not (m.isreg() or m.isdir()):
+        return f"{m.name!r} is not a regular file"
+    why = safe_name(m.name.rstrip("/") if m.isdir() else m.name)
+    if why:
+        return f"unsafe path {m.name!r}: {why}"
+    return None
+
+
+def _read_member(tf: tarfile.TarFile, m: tarfile.TarInfo, limit: int) -> Iterator[bytes]:
+    f = tf.extractfile(m)
+    if f is None:
+        return
+    read = 0
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            return
+        read += len(chunk)
+        if read > limit:
+            raise BundleRefused(f"{m.name!r} is larger than the manifest says")
+        yield chunk
+
+
+def _check_manifest(manifest: Any) -> str | None:
+    if not isinstance(manifest, dict):
+        return "the manifest is not a JSON object"
+    if manifest.get("schema") != SCHEMA:
+        return f"unknown bundle schema {manifest.get('schema')!r} (this jitwarm reads {SCHEMA})"
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return "the manifest lists no files"
+    for rel, info in files.items():
+        why = safe_name(PREFIX + str(rel))
+        if why or not isinstance(info, dict) or not isinstance(info.get("sha256"), str) \
+                or not isinstance(info.get("size"), int) or info["size"] < 0:
+            return f"the manifest lists an unsafe or malformed entry {rel!r}"
+    names = set(files)
+    for rel in files:  # a file may not also be a directory of another entry
+        parts = PurePosixPath(str(rel)).parts
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in names:
+                return f"the manifest lists {rel!r} inside the file {'/'.join(parts[:i])!r}"
+    return None
+
+
+def _integrity(path: Path, v: Verification) -> None:
+    """Stream the archive once: member types and names, sizes and SHA-256 against the manifest."""
+    seen: set[str] = set()
+    with _open_read(path) as tf:
+        first = True
+        for m in tf:
+            if first:
+                first = False
+                if m.name != MANIFEST or not m.isreg():
+                    v.reasons.append(f"the first member is {m.name!r}, not {MANIFEST}: "
+                                     "not a jitwarm bundle")
+                    return
+                if m.size > _MAX_MANIFEST:
+                    v.reasons.append("the manifest is implausibly large")
+                    return
+                raw = b"".join(_read_member(tf, m, _MAX_MANIFEST))
+                try:
+                    manifest = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    v.reasons.append(f"the manifest is not valid JSON: {exc}")
+                    return
+                problem = _check_manifest(manifest)
+                if problem:
+                    v.reasons.append(problem)
+                    return
+                v.manifest = manifest
+                continue
+            assert v.manifest is not None
+            problem = _member_problem(m)
+            if problem:
+                v.reasons.append(f"refused: {problem}")
+                return
+            if m.isdir():
+                continue
+            rel = m.name[len(PREFIX):]
+            info = v.manifest["files"].get(rel)
+            if info is None:
+                v.reasons.append(f"refused: {m.name!r} is not listed in the manifest")
+                return
+            if rel in seen:
+                v.reasons.append(f"refused: {m.name!r} appears twice")
+                return
+            seen.add(rel)
+            if m.size != info["size"]:
+                v.reasons.append(f"refused: {m.name!r} has {m.size} bytes, the manifest says "
+                                 f"{info['size']}")
+                return
+            h = hashlib.sha256()
+            for chunk in _read_member(tf, m, info["size"]):
+                h.update(chunk)
+            if h.hexdigest() != info["sha256"]:
+                v.reasons.append(f"refused: {m.name!r}: SHA-256 does not match the manifest "
+                                 "(the bundle was modified after it was made)")
+                return
+        if first:
+            v.reasons.append("empty archive: not a jitwarm bundle")
+            return
+    assert v.manifest is not None
+    missing = sorted(set(v.manifest["files"]) - seen)
+    if missing:
+        v.reasons.append(f"refused: {len(missing)} file(s) in the manifest are missing from "
+                         f"the archive (first: {missing[0]})")
+        return
+    v.integrity_ok = True
+
+
+def compatibility(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """``(reasons it cannot be used here, warnings)`` for a bundle's manifest."""
+    reasons: list[str] = []
+    warnings: list[str] = []
+    here_py = python_info()
+    py = manifest.get("python") or {}
+    if (py.get("implementation"), py.get("major_minor")) != (
+            here_py["implementation"], here_py["major_minor"]):
+        reasons.append(f"made for {py.get('implementation')} {py.get('major_minor')}, this is "
+                       f"{here_py['implementation']} {here_py['major_minor']}")
+    mach = manifest.get("machine") or {}
+    here = machine_info(with_gpu=False)
+    for key, label in (("system", "operating system"), ("machine", "architecture")):
+        if mach.get(key) != here[key]:
+            reasons.append(f"made on {label} {mach.get(key)}, this is {here[key]}")
+    flags = set(mach.get("cpu_flags") or [])
+    missing = sorted(flags - set(here["cpu_flags"]))
+    if missing:
+        reasons.append(f"this CPU lacks features the bundle's CPU had ({', '.join(missing[:12])}"
+                       f"{' ...' if len(missing) > 12 else ''}): its native code could use "
+                       "instructions this CPU does not have")
+    elif mach.get("cpu_model") != here["cpu_model"]:
+        warnings.append(f"made on {mach.get('cpu_model')}, this is {here['cpu_model']}: "
+                        "CPU features are compatible, but caches keyed by CPU name (Numba, "
+                        "Inductor's ISA) may miss")
+    versions = framework_versions()
+    for fw, ver in (manifest.get("frameworks") or {}).items():
+        now = versions.get(fw)
+        if now is None:
+            reasons.append(f"the bundle holds {fw} caches but {fw} is not installed here")
+        elif ver != now:
+            reasons.append(f"made with {fw} {ver}, {fw} {now} is installed here: {fw} "
+                           "ignores caches of another version")
+    contents = manifest.get("contents") or []
+    if "triton" in contents and any(
+            p.startswith("triton/") for p in (manifest.get("files") or {})):
+        from ._machine import gpus
+
+        want = {g.get("compute_capability") for g in mach.get("gpus") or []}
+        have = {g["compute_capability"] for g in gpus()}
+        if want and not (want & have):
+            reasons.append(f"the bundle's GPU kernels are for compute capability "
+                           f"{', '.join(sorted(str(w) for w in want))}; this machine has "
+                           f"{', '.join(sorted(have)) or 'no NVIDIA GPU'}")
+    return reasons, warnings
+
+
+def verify(path: str | Path) -> Verification:
+    """Integrity (member types, names, sizes, SHA-256) and compatibility with this machine."""
+    p = Path(path)
+    v = Verification(path=str(p))
+    if not p.is_file():
+        raise UsageError(f"bundle not found: {p}")
+    _integrity(p, v)
+    if not v.integrity_ok or v.manifest is None:
+        return v
+    reasons, warnings = compatibility(v.manifest)
+    v.reasons.extend(reasons)
+    v.warnings.extend(warnings)
+    v.ok = not v.reasons
+    return v
+
+
+# -- install -----------------------------------------------------------------------------------
+
+@dataclass
+class Installed:
+    """What :func:`install` did."""
+
+    files: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    destinations: dict[str, str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _extract(path: Path, manifest: dict[str, Any], staging: Path) -> None:
+    """Second pass: write verified regular files into ``staging``, hashing them again."""
+    files = manifest["files"]
+    with _open_read(path) as tf:
+        for m in tf:
+            if m.name == MANIFEST or m.isdir():
+                continue
+            problem = _member_problem(m)
+            rel = m.name[len(PREFIX):]
+            if problem or rel not in files:
+                raise BundleRefused(f"the archive changed while installing: {problem or rel}")
+            dest = staging / rel
+            if staging.resolve() not in dest.resolve().parents:
+                raise BundleRefused(f"unsafe path {m.name!r}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            h = hashlib.sha256()
+            with open(dest, "xb") as out:
+                for chunk in _read_member(tf, m, files[rel]["size"]):
+                    h.update(chunk)
+                    out.write(chunk)
+            if h.hexdigest() != files[rel]["sha256"]:
+                raise BundleRefused(f"{m.name!r} changed while installing (SHA-256 mismatch)")
+
+
+def _place(src_dir: Path, dest_dir: Path, result: Installed) -> None:
+    """Move every file of ``src_dir`` into ``dest_dir`` (same relative paths)."""
+    try:
+        _place_files(src_dir, dest_dir, result)
+    except OSError as exc:
+        raise UsageError(f"cannot install into {dest_dir}: {exc.strerror or exc} "
+                         f"({result.files} file(s) were installed before this)") from None
+
+
+def _place_files(src_dir: Path, dest_dir: Path, result: Installed) -> None:
+    for dirpath, _, filenames in os.walk(src_dir):
+        for name in filenames:
+            src = Path(dirpath) / name
+            dest = dest_dir / src.relative_to(src_dir)
+            if dest.is_symlink():
+                raise BundleRefused(f"refusing to write through the symlink {dest}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                if _hash_file(dest) == _hash_file(src):
+                    result.unchanged += 1
+                    continue
+                result.replaced += 1
+            shutil.move(str(src), str(dest))
+            result.files += 1
+
+
+def install(path: str | Path, *, target: str | Path | None = None,
+            sources: str | Path | None = None) -> Installed:
+    """Verify, then install a bundle into ``target`` (or the current cache locations).
+
+    ``sources``: the directory that now holds the plan's source files (default: the
+    working directory); Numba's entries are re-keyed for it. Raises :class:`BundleRefused`
+    (nothing written) when the bundle fails verification.
+    """
+    from ._caches import install_destinations
+    from ._numba_cache import relocate
+
+    p = Path(path)
+    v = verify(p)
+    if not v.ok or v.manifest is None:
+        raise BundleRefused("; ".join(v.reasons) or "verification failed")
+    manifest = v.manifest
+    result = Installed(warnings=list(v.warnings))
+    src_root = Path(sources).resolve() if sources is not None else Path.cwd().resolve()
+    if target is not None:
+        tgt = Path(target).resolve()
+        if tgt.exists() and not tgt.is_dir():
+            raise UsageError(f"--target {tgt} exists and is not a directory")
+        dests: dict[str, tuple[Path | None, str]] = {
+            var: (tgt / sub, "--target") for var, sub in cache_subdirs().items()}
+        stage_parent = tgt.parent if not tgt.exists() else tgt
+    else:
+        tgt = None
+        dests = install_destinations()
+        stage_parent = None
+    sub_to_var = {sub: var for var, sub in (manifest.get("env") or {}).items()}
+    stage_parent = stage_parent if stage_parent is not None and stage_parent.is_dir() else None
+    staging = Path(tempfile.mkdtemp(prefix=".jitwarm-install-", dir=stage_parent))
+    try:
+        try:
+            _extract(p, manifest, staging)
+        except OSError as exc:
+            raise BundleRefused(f"cannot extract {p}: {exc.strerror or exc}") from None
+        for sub in manifest.get("contents") or []:
+            var = sub_to_var.get(sub)
+            if var is None or var not in dests:
+                result.warnings.append(f"{sub}: no known cache location on this jitwarm; skipped")
+                continue
+            dest, how = dests[var]
+            staged = staging / sub
+            if sub == "numba":
+                plan, notes = relocate(staged, manifest.get("numba") or {}, src_root,
+                                       in_tree=dest is None)
+                result.notes.extend(notes)
+                for name, where in plan.items():
+                    final = where if where.is_absolute() else (dest or tgt or Path()) / where
+                    _place(staged / name, final, result)
+                    result.destinations[f"numba/{name}"] = str(final)
+                if dest is not None:
+                    result.exports[var] = str(dest)
+                continue
+            assert dest is not None
+            _place(staged, dest, result)
+            result.destinations[sub] = str(dest)
+            if tgt is not None or not os.environ.get(var) or "export" in how:
+                result.exports[var] = str(dest)
+        tied = manifest.get("jax_keys_tied_to")
+        if tied and result.destinations.get("jax") != tied:
+            result.warnings.append(
+                f"jax: these entries were written without "
+                f"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none, so their keys contain the "
+                f"directory {tied}; installed elsewhere they will miss (make the bundle "
+                f"with `jitwarm prewarm`, which sets it)")
+        if "jax" in (manifest.get("contents") or []):
+            settings = manifest.get("settings") or {}
+            for key, value in settings.items():
+                if key.startswith("JAX_"):
+                    result.exports[key] = value
+        if tgt is not None:  # marks the directory as installed from a verified bundle
+            tgt.mkdir(parents=True, exist_ok=True)
+            (tgt / INSTALLED_MARKER).write_text(json.dumps(
+                {"bundle": str(p.resolve()), "created": manifest.get("created"),
+                 "installed": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                 "sources": str(src_root), "prewarm": manifest.get("prewarm")}, indent=1),
+                encoding="utf-8")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a bundle, after a full integrity check (compatibility not checked)."""
+    v = Verification(path=str(path))
+    _integrity(Path(path), v)
+    if not v.integrity_ok or v.manifest is None:
+        raise BundleRefused("; ".join(v.reasons))
+    return v.manifest
+

@@ -1,0 +1,185 @@
+"""Numba's on-disk cache layout, and how to move it to another directory or machine.
+
+Numba (``numba/core/caching.py``) stores a ``@njit(cache=True)`` function in::
+
+    <NUMBA_CACHE_DIR>/<parent dir name>_<sha1(absolute source dir)>/<module>.<qualname>-<line>.py3XY.nbi
+                                                                    ... .py3XY.<n>.nbc
+
+or, without ``NUMBA_CACHE_DIR``, in ``__pycache__`` next to the source file (same file
+names, no hashed sub-directory). The ``.nbi`` index is ``pickle(numba version)`` followed
+by ``pickle((source stamp, {(signature, (target triple, CPU name, CPU features), (bytecode
+hash, closure hash)): data file name}))``.
+
+Two things tie an entry to one place:
+
+* the hashed sub-directory is the SHA-1 of the source file's *absolute directory*: the
+  same source in another directory (another checkout, a container) looks elsewhere;
+* the source stamp. older Numba used ``(st_mtime, st_size)`` of the source file,
+  so a fresh checkout or ``COPY`` into a container (new mtimes) never hit (numba#10776);
+  Numba 0.68 (at least) uses the SHA-256 of the source bytes, which survives a move.
+
+:func:`subdir_for` gives the sub-directory of a source directory; :func:`relocate`
+renames a bundle's sub-directories for the directory its sources live in now and, for
+an mtime stamp, re-stamps the index after checking the source's content hash (recorded
+when the bundle was made) still matches. Index pickles are only ever loaded from a
+directory jitwarm itself created and verified (a bundle being installed, or a cache
+directory jitwarm populated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+#: directories never searched for sources
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
+              ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+_MAX_DIRS = 20000
+
+
+def subdir_for(source_dir: str | Path) -> str:
+    """Numba's cache sub-directory name for sources in ``source_dir`` (absolute)."""
+    path = os.path.abspath(str(source_dir))
+    parent = os.path.split(path)[-1]
+    return "_".join([parent, hashlib.sha1(path.encode()).hexdigest()])
+
+
+def source_module(index_name: str) -> str:
+    """The source file's stem from an index name ``<module>.<qualname>-<line>.py3XY.nbi``."""
+    return index_name.split(".", 1)[0]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def source_dirs(root: Path) -> dict[str, str]:
+    """Map Numba sub-directory name -> directory relative to ``root``, for dirs under it."""
+    found: dict[str, str] = {}
+    root = root.resolve()
+    count = 0
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        found[subdir_for(dirpath)] = os.path.relpath(dirpath, root)
+        count += 1
+        if count >= _MAX_DIRS:
+            break
+    return found
+
+
+def describe_cache(numba_dir: Path, source_root: Path | None) -> dict[str, Any]:
+    """Relocation records for each sub-directory of a ``NUMBA_CACHE_DIR``.
+
+    ``{subdir: {"rel": dir relative to source_root or None, "abs_hash": subdir,
+    "sources": {"<module>.py": sha256 or None}}}``. Sub-directories whose sources lie
+    outside ``source_root`` keep ``rel = None``: they only hit where the same absolute
+    directory exists (e.g. an identical virtual environment path).
+    """
+    known = source_dirs(source_root) if source_root is not None else {}
+    out: dict[str, Any] = {}
+    if not numba_dir.is_dir():
+        return out
+    for sub in sorted(p for p in numba_dir.iterdir() if p.is_dir()):
+        rel = known.get(sub.name)
+        sources: dict[str, str | None] = {}
+        for idx in sorted(sub.glob("*.nbi")):
+            mod = source_module(idx.name) + ".py"
+            digest = None
+            if rel is not None and source_root is not None:
+                src = source_root / rel / mod
+                if src.is_file():
+                    digest = sha256_file(src)
+            sources[mod] = digest
+        out[sub.name] = {"rel": rel, "sources": sources}
+    return out
+
+
+def read_index(path: Path) -> tuple[str, Any, dict[Any, str]]:
+    """``(numba version, source stamp, overloads)`` of an index jitwarm created/verified."""
+    with open(path, "rb") as f:
+        version = pickle.load(f)
+        data = f.read()
+    stamp, overloads = pickle.loads(data)
+    return str(version), stamp, dict(overloads)
+
+
+def write_index(path: Path, version: str, stamp: Any, overloads: dict[Any, str]) -> None:
+    """Write an index in Numba's format (version pickle, then the (stamp, overloads) pickle)."""
+    tmp = path.with_name(path.name + ".jitwarm-tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(version, f, protocol=-1)
+        f.write(pickle.dumps((stamp, overloads), protocol=-1))
+    os.replace(tmp, path)
+
+
+def stamp_kind(stamp: Any) -> str:
+    """``content`` (SHA-256 of the source, recent Numba) or ``mtime`` (older Numba)."""
+    if isinstance(stamp, (bytes, str)):
+        return "content"
+    return "mtime"
+
+
+def relocate(staged_numba: Path, records: dict[str, Any], sources: Path,
+             in_tree: bool) -> tuple[dict[str, Path], list[str]]:
+    """Re-key a staged Numba cache for sources that now live under ``sources``.
+
+    Returns ``(subdir -> staged directory to install, and where)`` as a mapping of the
+    staged sub-directory to its destination *relative name* and a list of notes. For
+    ``in_tree`` installs (no ``NUMBA_CACHE_DIR``) the destination is
+    ``<sources>/<rel>/__pycache__``; otherwise ``<NUMBA_CACHE_DIR>/<new subdir>``.
+    """
+    plan: dict[str, Path] = {}
+    notes: list[str] = []
+    sources = sources.resolve()
+    subs = sorted(p.name for p in staged_numba.iterdir() if p.is_dir()) \
+        if staged_numba.is_dir() else []
+    for sub in subs:
+        rec = records.get(sub) or {"rel": None}
+        staged = staged_numba / sub
+        rel = rec.get("rel")
+        if rel is None:
+            if in_tree:
+                notes.append(f"numba: {sub} belongs to sources outside the plan's directory; "
+                             "not installed (set NUMBA_CACHE_DIR to install it as is)")
+                continue
+            plan[sub] = Path(sub)
+            notes.append(f"numba: {sub} belongs to sources outside the plan's directory; "
+                         "installed unchanged (hits only where that absolute path exists)")
+            continue
+        new_dir = (sources / rel).resolve()
+        for mod, digest in (rec.get("sources") or {}).items():
+            src = new_dir / mod
+            if not src.is_file():
+                notes.append(f"numba: source {src} not found: its entries will not hit "
+                             "(pass --sources DIR, the directory that holds the plan's files)")
+                continue
+            now = sha256_file(src)
+            if digest is not None and now != digest:
+                notes.append(f"numba: {src} changed since the bundle was made: its entries "
+                             "will not hit")
+                continue
+            _restamp(staged, mod, src, notes)
+        plan[sub] = (new_dir / "__pycache__") if in_tree else Path(subdir_for(new_dir))
+    return plan, notes
+
+
+def _restamp(staged: Path, module_file: str, src: Path, notes: list[str]) -> None:
+    """Give mtime-stamped indexes of ``module_file`` the stamp of ``src`` as it is now."""
+    stem = Path(module_file).stem
+    st = os.stat(src)
+    for idx in staged.glob(f"{stem}.*.nbi"):
+        try:
+            version, stamp, overloads = read_index(idx)
+        except Exception as exc:  # a corrupt index: Numba would ignore it as well
+            notes.append(f"numba: unreadable index {idx.name}: {type(exc).__name__}")
+            continue
+        if stamp_kind(stamp) == "mtime":
+            write_index(idx, version, (st.st_mtime, st.st_size), overloads)
+            notes.append(f"numba: {idx.name}: mtime stamp rewritten for {src}")

@@ -1,0 +1,264 @@
+"""Warmup plans (TOML) and ``jitwarm prewarm PLAN --out DIR``.
+
+A plan lists cases to compile ahead of time, and optionally further inputs to compile
+them for::
+
+    # warm.toml — targets resolve relative to this file
+    [[case]]
+    target = "kernels.py::poly"            # as `jitwarm profile` takes it
+
+    [[case]]
+    target = "model.py::mlp"
+    inputs = [                              # each entry: one more call to compile for
+      {shape = [8, 16], dtype = "float32"},   # every array argument -> this shape/dtype
+      {batch = 32},                           # every array argument: leading dim 32
+      {args = {"1" = 4}},                     # positional argument 1 -> the literal 4
+      [{shape = [8, 16]}, {}],                # per positional argument ({} keeps it)
+    ]
+
+Keys of an input entry: ``shape`` (list of ints), ``dtype`` (numpy/torch/jax dtype name),
+``batch`` (leading dimension), ``args`` (``{"index" = literal}``: static arguments). A
+table applies to every array argument; a list gives one table per positional argument.
+New arrays keep the original argument's kind (NumPy, torch tensor on the same device,
+JAX array) and reuse its values (``numpy.resize``). ``[[case]] target`` means the same as
+in the runtime :class:`jitwarm.Warmer` plan reader.
+
+``prewarm`` runs every case in its own fresh process (``python -m
+jitwarm._prewarm_worker``) with every framework's cache redirected into ``DIR``
+(``adapters.cache_env(DIR)`` plus ``JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none``, which
+keeps the cache directory's path out of JAX's keys), calls it with its own arguments and
+then each extra input, and records the compile events of each call in
+``DIR/jitwarm-prewarm.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._case import Target, resolve_target
+from ._errors import UsageError
+
+PREWARM_SCHEMA = "jitwarm.prewarm/1"
+_INPUT_KEYS = {"shape", "dtype", "batch", "args"}
+
+
+@dataclass
+class PlanCase:
+    """One ``[[case]]`` of a plan."""
+
+    target: Target
+    raw_target: str
+    inputs: list[Any] = field(default_factory=list)
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.raw_target, "resolved": self.target.describe(),
+                "name": self.name or self.target.name, "inputs": self.inputs}
+
+
+@dataclass
+class Plan:
+    path: Path
+    text: str
+    cases: list[PlanCase]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent.resolve()
+
+
+def _check_input(entry: Any, where: str) -> None:
+    tables = entry if isinstance(entry, list) else [entry]
+    if not isinstance(entry, (dict, list)):
+        raise UsageError(f"{where}: an input is a table or a list of tables, got {entry!r}")
+    for t in tables:
+        if not isinstance(t, dict):
+            raise UsageError(f"{where}: {t!r} is not a table")
+        unknown = set(t) - _INPUT_KEYS
+        if unknown:
+            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                             f"(allowed: {', '.join(sorted(_INPUT_KEYS))})")
+        shape = t.get("shape")
+        if shape is not None and (not isinstance(shape, list)
+                                  or not all(isinstance(d, int) and d >= 0 for d in shape)):
+            raise UsageError(f"{where}: shape must be a list of non-negative integers")
+        if "batch" in t and (not isinstance(t["batch"], int) or t["batch"] < 0):
+            raise UsageError(f"{where}: batch must be a non-negative integer")
+        if "dtype" in t and not isinstance(t["dtype"], str):
+            raise UsageError(f"{where}: dtype must be a string such as \"float32\"")
+        if "args" in t:
+            if not isinstance(t["args"], dict) or not all(
+                    str(k).isdigit() for k in t["args"]):
+                raise UsageError(f"{where}: args must map positional indexes to values, "
+                                 "e.g. args = {\"1\" = 4}")
+
+
+def resolve_plan_target(target: str, plan_dir: Path) -> str:
+    """A plan target made absolute against the plan's directory (as the Warmer does)."""
+    file_part = target.split("::", 1)[0]
+    if ("::" in target or file_part.endswith(".py")) and not Path(file_part).is_absolute():
+        return str(plan_dir / target)
+    return target
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan; targets are resolved (statically) relative to it."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            raise UsageError("reading plans on Python 3.10 needs tomli "
+                             "(pip install tomli)") from None
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read plan {p}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{p}: not valid TOML: {exc}") from None
+    entries = data.get("case")
+    if not isinstance(entries, list) or not entries:
+        raise UsageError(f"{p}: no [[case]] tables")
+    cases = []
+    for i, entry in enumerate(entries):
+        where = f"{p}: [[case]] #{i + 1}"
+        target = entry.get("target") if isinstance(entry, dict) else None
+        if not isinstance(target, str):
+            raise UsageError(f"{where} has no target = \"file.py::name\"")
+        inputs = entry.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise UsageError(f"{where}: inputs must be a list")
+        for k, inp in enumerate(inputs):
+            _check_input(inp, f"{where} inputs[{k}]")
+        resolved = resolve_target(resolve_plan_target(target, p.parent))
+        name = entry.get("name")
+        cases.append(PlanCase(resolved, target, inputs, str(name) if name else None))
+    return Plan(p.resolve(), text, cases)
+
+
+def prewarm_env(out_dir: Path) -> dict[str, str]:
+    """The environment of prewarm processes: every cache redirected into ``out_dir``."""
+    from ._bundle import EXTRA_ENV
+    from .adapters import cache_env
+
+    env = dict(cache_env(out_dir))
+    env.update(EXTRA_ENV)
+    return env
+
+
+def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | None = None,
+                     timeout_s: float = 600.0, extra_env: dict[str, str] | None = None,
+                     mode: str = "prewarm", options: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
+    """Run one case in a fresh ``jitwarm._prewarm_worker`` process; returns its record."""
+    work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
+    try:
+        result_path = work / "result.json"
+        spec = {
+            "target": {"spec": target.spec, "name": target.name, "file": target.file,
+                       "module": target.module},
+            "inputs": inputs or [],
+            "result_path": str(result_path),
+            "mode": mode,
+            "options": options or {},
+        }
+        spec_path = work / "spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        env = os.environ.copy()
+        env.update(prewarm_env(cache_dir))
+        env.update(extra_env or {})
+        pkg_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH", "")) if p)
+        out_path = work / "out.txt"
+        t_spawn = time.perf_counter_ns()
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "jitwarm._prewarm_worker", str(spec_path), str(t_spawn)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,
+            )
+            try:
+                rc = proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                return {"status": "timeout",
+                        "error": f"{target.describe()} timed out after {timeout_s:g} s"}
+            except KeyboardInterrupt:
+                proc.kill()
+                proc.wait()
+                raise
+        wall = time.perf_counter_ns() - t_spawn
+        tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-15:])
+        if result_path.exists():
+            rec = json.loads(result_path.read_text(encoding="utf-8"))
+            rec["process_wall_ns"] = wall
+            if rec.get("status") != "ok":
+                rec.setdefault("output_tail", tail)
+            return rec
+        return {"status": "crashed", "returncode": rc, "output_tail": tail,
+                "error": f"{target.describe()}: the process exited with {rc} without a result"}
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+ProgressFn = Callable[[int, int, PlanCase, dict[str, Any] | None], None]
+
+
+def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 600.0,
+            progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Compile every case of a plan into ``out_dir`` (fresh process per case)."""
+    plan = load_plan(plan_path)
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for i, case in enumerate(plan.cases):
+        if progress:
+            progress(i, len(plan.cases), case, None)
+        rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
+        rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
+        records.append(rec)
+        if progress:
+            progress(i, len(plan.cases), case, rec)
+    return write_prewarm_manifest(
+        out, {"path": str(plan.path), "name": plan.path.name, "text": plan.text},
+        plan.root, records)
+
+
+def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: Path | None,
+                           records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled."""
+    from ._bundle import PREWARM_MANIFEST
+
+    manifest = {
+        "schema": PREWARM_SCHEMA,
+        "jitwarm_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "plan": plan,
+        "source_root": None if source_root is None else str(source_root),
+        "env": {k: v for k, v in prewarm_env(out).items() if not v.startswith(str(out))},
+        "cases": records,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / PREWARM_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return manifest

@@ -1,0 +1,449 @@
+"""A/B of warmup-elimination strategies, measured in fresh processes.
+
+:func:`run_strategies` measures a case's first call in fresh processes under each
+strategy, with the same measurement as ``jitwarm profile`` (:class:`jitwarm._runner.Runner`:
+first call, compile events, warm series):
+
+* ``none`` — every framework cache empty (the ``cold`` state);
+* ``disk-cache`` — the framework's own disk cache, populated by a previous process in
+  the same place (the ``cached`` state);
+* ``bundle`` — the cache made by a prewarm process, packed into a bundle, installed
+  into a *new* directory, with the case file copied to *another* directory: what a
+  deployment to another host or container gets;
+* ``aot`` — the framework's ahead-of-time path (:mod:`jitwarm._aot`): its artifact is
+  made by a separate process; loading it counts as setup.
+
+Each strategy reports the median first call, what it saves against ``none`` (and the
+ratio), the time to first result (import + setup + first call), whether the warm median
+changed (a cache or AOT artifact that makes the code slower is flagged), and where the
+remaining cold start goes (compile still happening and why, one-time initialisation,
+imports).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._case import Target, resolve_target
+from ._errors import UsageError
+from ._measure import Settings
+
+STRATEGIES = ("none", "disk-cache", "bundle", "aot")
+#: a warm median this much above ``none``'s, outside both ranges, is reported as slower
+SLOWER_FACTOR = 1.10
+ProgressFn = Callable[[str, str], None]
+_FIELDS = ("first_call_ns", "import_ns", "setup_ns", "compile_ns", "function_compile_ns",
+           "runtime_init_ns", "warm_median_ns")
+
+
+def parse_strategies(text: str | list[str]) -> list[str]:
+    names = text if isinstance(text, list) else [s.strip() for s in text.split(",") if s.strip()]
+    bad = [n for n in names if n not in STRATEGIES]
+    if bad or not names:
+        raise UsageError(f"unknown strategy {', '.join(bad) or text!r}: choose from "
+                         f"{', '.join(STRATEGIES)}")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class StrategyResult:
+    """One strategy's processes and summary."""
+
+    strategy: str
+    status: str = "ok"  # ok, skipped, failed
+    reason: str | None = None
+    processes: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    saves_ns: int | None = None
+    speedup: float | None = None
+    warm_ratio: float | None = None
+    warm_slower: bool = False
+    explanation: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class StrategiesResult:
+    """Every strategy's result for one target (``to_dict`` is JSON-ready)."""
+
+    target: str
+    framework: str | None
+    strategies: list[StrategyResult]
+    settings: dict[str, Any]
+    environment: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status != "failed" for s in self.strategies)
+
+    def get(self, name: str) -> StrategyResult | None:
+        return next((s for s in self.strategies if s.strategy == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "jitwarm.strategies/1",
+            "target": self.target,
+            "framework": self.framework,
+            "settings": self.settings,
+            "environment": self.environment,
+            "strategies": {s.strategy: s.to_dict() for s in self.strategies},
+            "notes": self.notes,
+        }
+
+
+def _median(values: list[Any]) -> Any:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return int(statistics.median(vals))
+
+
+_KEEP = (*_FIELDS, "status", "error", "cache", "compile_events", "classification",
+         "steady_ci_ns", "framework", "notes", "index", "output_tail")
+
+
+def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in records if r.get("status") == "ok"]
+    s: dict[str, Any] = {k: _median([r.get(k) for r in ok]) for k in _FIELDS}
+    s["processes_ok"] = len(ok)
+    s["processes_failed"] = len(records) - len(ok)
+    # the warm range: every process's steady-state CI (its median where there is none)
+    lows, highs = [], []
+    for r in ok:
+        w = r.get("warm_median_ns")
+        if w is None:
+            continue
+        ci = r.get("steady_ci_ns") or [w, w]
+        lows.append(min(ci[0], w))
+        highs.append(max(ci[1], w))
+    s["warm_range_ns"] = [min(lows), max(highs)] if lows else None
+    s["first_call_range_ns"] = ([min(r["first_call_ns"] for r in ok),
+                                 max(r["first_call_ns"] for r in ok)] if ok else None)
+    hits = [((r.get("cache") or {}).get("hits") or 0) for r in ok]
+    misses = [((r.get("cache") or {}).get("misses") or 0) for r in ok]
+    s["cache_hits"] = _median(hits)
+    s["cache_misses"] = _median(misses)
+    s["compile_events"] = _median([sum(1 for e in r.get("compile_events") or []
+                                       if e.get("depth") == 0) for r in ok])
+    if ok and s["first_call_ns"] is not None:
+        s["time_to_first_result_ns"] = _median(
+            [r.get("import_ns", 0) + r.get("setup_ns", 0) + r["first_call_ns"] for r in ok])
+    return s
+
+
+def _records(result: Any, state: str) -> list[dict[str, Any]]:
+    st = result.states.get(state)
+    if not st:
+        return []
+    return [{k: p.get(k) for k in _KEEP if k in p} for p in st["processes"]]
+
+
+class _Session:
+    def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
+                 progress: ProgressFn | None, work: Path) -> None:
+        self.target = target
+        self.processes = processes
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.progress = progress
+        self.work = work
+
+    def say(self, strategy: str, message: str) -> None:
+        if self.progress:
+            self.progress(strategy, message)
+
+    def runner(self, target: Target, states: tuple[str, ...], processes: int,
+               extra_env: dict[str, str]) -> Any:
+        from ._runner import Runner
+
+        return Runner(target, processes=processes, states=states, settings=self.settings,
+                      timeout_s=self.timeout_s, extra_env=extra_env).run()
+
+    def fresh_copies(self, strategy: str, target: Target, populated: Path) -> list[dict[str, Any]]:
+        """One process per fresh copy of a populated cache directory."""
+        from ._plan import prewarm_env
+
+        records = []
+        for i in range(self.processes):
+            self.say(strategy, f"process {i + 1}/{self.processes}")
+            copy = self.work / f"{strategy}-run-{i}"
+            shutil.copytree(populated, copy)
+            res = self.runner(target, ("cold",), 1, prewarm_env(copy))
+            if res.status == "error" and res.error:
+                return [{"status": "case_error", "error": res.error.get("message")}]
+            for rec in _records(res, "cold"):
+                rec["index"] = i
+                records.append(rec)
+        return records
+
+
+def _moved_target(target: Target, dest: Path) -> tuple[Target, Path | None]:
+    """The case file and its sibling .py files copied into ``dest`` (another directory)."""
+    if target.file is None:
+        return target, None
+    src_dir = Path(target.file).parent
+    moved = dest / src_dir.name
+    moved.mkdir(parents=True)
+    for p in src_dir.glob("*.py"):
+        if p.is_file():
+            shutil.copy2(p, moved / p.name)
+    return resolve_target(f"{moved / Path(target.file).name}::{target.name}"), moved
+
+
+def _bundle(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from ._bundle import create, install
+    from ._plan import run_case_process, write_prewarm_manifest
+
+    prep = sess.work / "bundle-prewarm"
+    sess.say("bundle", "prewarming in a fresh process")
+    rec = run_case_process(sess.target, prep, timeout_s=sess.timeout_s)
+    if rec.get("status") != "ok":
+        raise _StrategyFailed(f"prewarm failed: {rec.get('message') or rec.get('error')}")
+    try:
+        import zstandard  # noqa: F401
+
+        name = "warm.tar.zst"
+    except ImportError:
+        name = "warm.tar.gz"
+    sources = Path(sess.target.file).parent if sess.target.file else None
+    write_prewarm_manifest(prep, None, sources, [{"target": sess.target.spec, **rec}])
+    bundle_path = sess.work / name
+    try:
+        manifest = create(prep, bundle_path, sources=sources)
+    except UsageError as exc:
+        raise _StrategySkipped(f"nothing to bundle: {exc}") from None
+    moved_target, moved = _moved_target(sess.target, sess.work / "moved-sources")
+    installed = sess.work / "bundle-installed"
+    res = install(bundle_path, target=installed, sources=moved)
+    details = {"bundle_bytes": bundle_path.stat().st_size, "files": len(manifest["files"]),
+               "contents": manifest["contents"], "moved_to": str(moved) if moved else None,
+               "install_notes": res.notes, "install_warnings": res.warnings}
+    records = sess.fresh_copies("bundle", moved_target, installed)
+    if any(_missed(r) for r in records):
+        sess.say("bundle", "a bundled run still compiled: asking the framework why")
+        copy = sess.work / "bundle-explain"
+        shutil.copytree(installed, copy)
+        exp = run_case_process(moved_target, copy, mode="explain", timeout_s=sess.timeout_s)
+        details["explain"] = exp.get("explanations") or [
+            f"explain process failed: {exp.get('message') or exp.get('error')}"]
+    return records, details
+
+
+def _missed(rec: dict[str, Any]) -> bool:
+    cache = rec.get("cache") or {}
+    return bool(cache.get("misses")) or any(
+        e.get("depth") == 0 and e.get("cache") != "hit" for e in rec.get("compile_events") or [])
+
+
+def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from ._aot import wrapper_case_source
+    from ._plan import run_case_process
+
+    artifacts = sess.work / "aot-artifacts"
+    cache = sess.work / "aot-cache"
+    sess.say("aot", "compiling ahead of time in a fresh process")
+    rec = run_case_process(sess.target, cache, mode="aot-prepare", timeout_s=sess.timeout_s,
+                           options={"artifact_dir": str(artifacts)})
+    if rec.get("status") == "usage_error":
+        raise _StrategySkipped(rec["message"])
+    if rec.get("status") != "ok":
+        raise _StrategyFailed(f"AOT compilation failed: {rec.get('message') or rec.get('error')}")
+    t = sess.target
+    case_file = sess.work / "aot_case.py"
+    case_file.write_text(wrapper_case_source(
+        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts)),
+        encoding="utf-8")
+    cache.mkdir(parents=True, exist_ok=True)
+    records = sess.fresh_copies("aot", resolve_target(f"{case_file}::aot"), cache)
+    return records, {"artifact": rec.get("aot")}
+
+
+class _StrategySkipped(Exception):
+    pass
+
+
+class _StrategyFailed(Exception):
+    pass
+
+
+def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
+                   settings: Settings | None = None, timeout_s: float = 600.0,
+                   progress: ProgressFn | None = None) -> StrategiesResult:
+    """Measure the first call in fresh processes under each strategy (see module doc)."""
+    from ._env import environment
+    from ._plan import prewarm_env
+
+    names = parse_strategies(strategies)
+    if processes < 1:
+        raise UsageError("--processes must be at least 1")
+    settings = settings or Settings(max_calls=300, max_time_s=2.0)
+    tgt = resolve_target(target)
+    work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
+    sess = _Session(tgt, processes, settings, timeout_s, progress, work)
+    results: dict[str, StrategyResult] = {}
+    framework: str | None = None
+    notes: list[str] = []
+    try:
+        if "none" in names or "disk-cache" in names:
+            states = ("cold", "cached") if "disk-cache" in names else ("cold",)
+            sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
+            from ._runner import Runner
+
+            extra = {k: v for k, v in prewarm_env(work / "x").items()
+                     if not v.startswith(str(work))}
+            res = Runner(tgt, processes=processes, states=states, settings=settings,
+                         timeout_s=timeout_s, extra_env=extra).run()
+            if res.status == "error" and res.error:
+                raise UsageError(f"the case failed: {res.error.get('message')}")
+            framework = res.framework
+            results["none"] = StrategyResult("none", processes=_records(res, "cold"))
+            if "disk-cache" in names:
+                skipped = res.skipped_states.get("cached")
+                results["disk-cache"] = (
+                    StrategyResult("disk-cache", status="skipped", reason=skipped) if skipped
+                    else StrategyResult("disk-cache", processes=_records(res, "cached")))
+        for name, fn in (("bundle", _bundle), ("aot", _aot)):
+            if name not in names:
+                continue
+            if name == "bundle" and results.get("disk-cache") is not None \
+                    and results["disk-cache"].status == "skipped":
+                results[name] = StrategyResult(name, status="skipped",
+                                               reason=results["disk-cache"].reason)
+                continue
+            try:
+                records, details = fn(sess)
+                results[name] = StrategyResult(name, processes=records, details=details)
+            except _StrategySkipped as exc:
+                results[name] = StrategyResult(name, status="skipped", reason=str(exc))
+            except _StrategyFailed as exc:
+                results[name] = StrategyResult(name, status="failed", reason=str(exc))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ordered = [results[n] for n in names if n in results]
+    for r in ordered:
+        if r.status == "ok":
+            r.summary = _summarise(r.processes)
+            if r.summary["processes_ok"] == 0:
+                r.status = "failed"
+                errs = [p.get("error") for p in r.processes if p.get("error")]
+                r.reason = str(errs[0]) if errs else "no process succeeded"
+            framework = framework or next(
+                (p.get("framework") for p in r.processes if p.get("framework")), None)
+    _compare(ordered)
+    for r in ordered:
+        if r.status == "ok":
+            r.explanation = explain(r, framework)
+            r.misses = _misses(r) + list(r.details.get("explain") or [])
+    if "none" not in names:
+        notes.append("`none` was not measured: savings are not computed")
+    return StrategiesResult(target=target, framework=framework, strategies=ordered,
+                            settings={**settings.to_dict(), "processes": processes,
+                                      "timeout_s": timeout_s, "strategies": names},
+                            environment=environment(), notes=notes)
+
+
+def _compare(results: list[StrategyResult]) -> None:
+    base = next((r for r in results if r.strategy == "none" and r.status == "ok"), None)
+    if base is None:
+        return
+    b_first = base.summary.get("first_call_ns")
+    b_warm = base.summary.get("warm_median_ns")
+    b_range = base.summary.get("warm_range_ns")
+    for r in results:
+        if r.status != "ok" or r is base:
+            continue
+        first = r.summary.get("first_call_ns")
+        if b_first and first:
+            r.saves_ns = int(b_first - first)
+            r.speedup = b_first / first
+        warm = r.summary.get("warm_median_ns")
+        if b_warm and warm:
+            r.warm_ratio = warm / b_warm
+            rng = r.summary.get("warm_range_ns")
+            separated = bool(rng and b_range and rng[0] > b_range[1])
+            r.warm_slower = r.warm_ratio > SLOWER_FACTOR and separated
+
+
+def explain(r: StrategyResult, framework: str | None) -> list[str]:
+    """Where the remaining cold start of a strategy goes, in sentences."""
+    from ._units import fmt_ns
+
+    s = r.summary
+    out: list[str] = []
+    first = s.get("first_call_ns")
+    if first is None:
+        return out
+    compile_ns = s.get("compile_ns") or 0
+    warm = s.get("warm_median_ns") or 0
+    init = s.get("runtime_init_ns")
+    rest = max(0, first - compile_ns - warm) if init is None else init
+    out.append(
+        f"first call {fmt_ns(first)} = compiling {fmt_ns(compile_ns)} "
+        f"({s.get('compile_events') or 0} compile event(s), cache {s.get('cache_hits')} hit / "
+        f"{s.get('cache_misses')} miss) + one-time initialisation and cache loading "
+        f"{fmt_ns(rest)} + one warm call {fmt_ns(warm)}")
+    out.append(f"before it: interpreter and imports {fmt_ns(s.get('import_ns'))}, case setup "
+               f"{fmt_ns(s.get('setup_ns'))} (time to first result "
+               f"{fmt_ns(s.get('time_to_first_result_ns'))})")
+    if r.strategy == "aot":
+        out.append("aot: loading the artifact (and, for Numba's eager signatures, the "
+                   "compile or cache load) happens in setup, before the first call")
+    if r.warm_slower:
+        out.append(f"warning: the warm median is {r.warm_ratio:.2f}× that of `none`: this "
+                   "strategy makes the code slower")
+    return out
+
+
+def _misses(r: StrategyResult) -> list[str]:
+    """Why a cached strategy still compiled, from the compile events' reasons."""
+    if r.strategy == "none":
+        return []
+    reasons: dict[str, int] = {}
+    for p in r.processes:
+        for e in p.get("compile_events") or []:
+            if e.get("depth") == 0 and e.get("cache") != "hit":
+                text = f"{e.get('name')}: {e.get('reason') or 'compiled (no reason given)'}"
+                reasons[text] = reasons.get(text, 0) + 1
+    return [f"{k} (in {v} process(es))" for k, v in reasons.items()]
+
+
+def strategies_table(result: StrategiesResult) -> Any:
+    """A rich table: per strategy, first call, saving, ratio, time to first result, warm."""
+    from rich.table import Table
+
+    from ._units import fmt_ns, fmt_ratio
+
+    table = Table(title=f"warmup strategies: {result.target} ({result.framework or '?'}), "
+                        "fresh processes", title_justify="left")
+    for col in ("strategy", "first call", "saves", "vs none", "compile", "init+load",
+                "import+setup", "to first result", "warm median", "warm vs none"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for r in result.strategies:
+        if r.status != "ok":
+            table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {r.reason}", *[""] * 8)
+            continue
+        s = r.summary
+        init = s.get("runtime_init_ns")
+        warm = fmt_ns(s.get("warm_median_ns"))
+        wr = "–" if r.warm_ratio is None else f"{r.warm_ratio:.2f}×"
+        if r.warm_slower:
+            wr = f"[red]{wr} slower[/red]"
+        table.add_row(
+            r.strategy, fmt_ns(s.get("first_call_ns")),
+            "–" if r.saves_ns is None else fmt_ns(r.saves_ns),
+            "–" if r.speedup is None else fmt_ratio(r.speedup),
+            fmt_ns(s.get("compile_ns")), fmt_ns(init),
+            fmt_ns((s.get("import_ns") or 0) + (s.get("setup_ns") or 0)),
+            fmt_ns(s.get("time_to_first_result_ns")), warm, wr)
+    return table

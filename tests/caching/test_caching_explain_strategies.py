@@ -1,0 +1,138 @@
+"""Miss explanations (Numba index comparison) and the strategies A/B on a Numba case."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from _craft import NUMBA_CASE, NUMBA_PLAN, cli, write
+
+pytest.importorskip("numba")
+
+from jitwarm._case import resolve_target  # noqa: E402
+from jitwarm._errors import UsageError  # noqa: E402, I001
+from jitwarm._plan import run_case_process  # noqa: E402
+from jitwarm._strategies import parse_strategies, run_strategies, strategies_table  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def prewarmed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("explain")
+    write(base / "src" / "kern.py", NUMBA_CASE)
+    write(base / "src" / "warm.toml", NUMBA_PLAN)
+    proc = cli("prewarm", str(base / "src" / "warm.toml"), "--out", str(base / "cache"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return base
+
+
+def _explain(target: str, cache) -> list[str]:
+    rec = run_case_process(resolve_target(target), cache, mode="explain", timeout_s=300)
+    assert rec["status"] == "ok", rec
+    return rec["explanations"]
+
+
+@pytest.mark.slow
+def test_moved_sources_are_explained(prewarmed, tmp_path):
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy2(prewarmed / "src" / "kern.py", moved / "kern.py")
+    cache = tmp_path / "cache"
+    shutil.copytree(prewarmed / "cache", cache)
+    notes = _explain(f"{moved}/kern.py::poly", cache)
+    assert any("sources moved" in n for n in notes), notes
+    assert _explain(f"{prewarmed}/src/kern.py::poly", cache) == [
+        "numba: the disk cache hit: nothing was compiled"]
+
+
+@pytest.mark.slow
+def test_changed_source_and_cpu_are_explained(prewarmed, tmp_path):
+    from jitwarm._numba_cache import read_index, write_index
+
+    cache = tmp_path / "cache"
+    shutil.copytree(prewarmed / "cache", cache)
+    (idx,) = list((cache / "numba").glob("*/*.nbi"))
+    version, stamp, overloads = read_index(idx)
+    other_cpu = {(k[0], (k[1][0], "imaginary-cpu", k[1][2]), *k[2:]): v
+                 for k, v in overloads.items()}
+    write_index(idx, version, b"not the source hash", other_cpu)
+    notes = _explain(f"{prewarmed}/src/kern.py::poly", cache)
+    assert any("source stamp" in n for n in notes), notes
+    assert any("'imaginary-cpu'" in n for n in notes), notes
+
+
+def test_untrusted_cache_dirs_are_not_unpickled(tmp_path):
+    write(tmp_path / "src" / "kern.py", NUMBA_CASE)
+    notes = _explain(f"{tmp_path}/src/kern.py::poly", tmp_path / "plain")
+    assert any("not created by jitwarm" in n for n in notes), notes
+
+
+def test_parse_strategies():
+    assert parse_strategies("none, aot,none") == ["none", "aot"]
+    with pytest.raises(UsageError, match="unknown strategy"):
+        parse_strategies("none,warp")
+
+
+@pytest.mark.slow
+def test_strategies_numba(tmp_path):
+    write(tmp_path / "kern.py", NUMBA_CASE)
+    from jitwarm._measure import Settings
+
+    res = run_strategies(f"{tmp_path}/kern.py::poly", ["none", "disk-cache", "bundle", "aot"],
+                         processes=1, settings=Settings(max_calls=60, max_time_s=0.5,
+                                                        min_calls=20), timeout_s=300)
+    assert res.ok and res.framework == "numba"
+    by = {s.strategy: s for s in res.strategies}
+    none = by["none"].summary
+    assert none["compile_ns"] > 0 and none["cache_misses"] == 1
+    for name in ("disk-cache", "bundle"):
+        s = by[name].summary
+        assert by[name].status == "ok", by[name].reason
+        assert s["compile_ns"] == 0 and s["cache_hits"] == 1 and s["cache_misses"] == 0
+        assert by[name].saves_ns == none["first_call_ns"] - s["first_call_ns"]
+        assert by[name].speedup > 1
+    assert by["bundle"].details["moved_to"] != str(tmp_path)
+    aot = by["aot"]
+    assert aot.status == "ok" and aot.summary["compile_ns"] == 0
+    assert aot.summary["first_call_ns"] < none["first_call_ns"] / 10
+    assert any("setup" in line for line in aot.explanation)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert set(d["strategies"]) == {"none", "disk-cache", "bundle", "aot"}
+    assert strategies_table(res).row_count == 4
+
+
+def _proc(first, warm, ci):
+    return {"status": "ok", "first_call_ns": first, "warm_median_ns": warm, "steady_ci_ns": ci,
+            "import_ns": 10, "setup_ns": 5, "compile_ns": 0, "cache": {"hits": 1, "misses": 0},
+            "compile_events": []}
+
+
+def test_slower_warm_median_is_reported():
+    from jitwarm._strategies import StrategyResult, _compare, _summarise
+
+    none = StrategyResult("none", processes=[_proc(1000, 100, [95, 105]), _proc(1100, 101, [96, 106])])
+    fast = StrategyResult("bundle", processes=[_proc(100, 103, [98, 108])])
+    slow = StrategyResult("aot", processes=[_proc(50, 150, [140, 160])])
+    for r in (none, fast, slow):
+        r.summary = _summarise(r.processes)
+    _compare([none, fast, slow])
+    assert fast.speedup == pytest.approx(1050 / 100) and fast.saves_ns == 950
+    assert not fast.warm_slower  # within noise
+    assert slow.warm_slower and slow.warm_ratio == pytest.approx(1.5)
+
+
+def test_profile_strategies_cli(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "kern.py").write_text(
+        "import jitwarm\n\n@jitwarm.case\ndef poly():\n    from numba import njit\n\n"
+        "    @njit(cache=True)\n    def f(x):\n        return x * 2 + 1\n\n    return f, (3,)\n"
+    )
+    out = tmp_path / "s.json"
+    proc = run_cli("profile", "kern.py::poly", "--strategies", "none,disk-cache", "-n", "1",
+                   "--calls", "100", "--max-time", "1", "--json", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    d = json.loads(out.read_text())
+    assert set(d["strategies"]) == {"none", "disk-cache"}
+    bad = run_cli("profile", "kern.py::poly", "--strategies", "none,warp", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown strategy" in bad.stderr and "Traceback" not in bad.stderr
