@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from ._case import resolve_target, validate_built
+from ._case import Built, resolve_target, validate_built
 from ._env import environment
 from ._measure import Settings, measure
 from ._result import ProfileResult
 from ._runner import STATES, Runner, parse_states
-from .adapters import adapter_for
+from .adapters import Adapter, adapter_for
 
 IN_PROCESS_NOTE = (
     "measured in this process: the first call is only cold if nothing compiled this "
@@ -34,8 +34,15 @@ def profile(
     ``"in-process"``, with the same fields as the fresh-process JSON.
     """
     built = validate_built((fn, args, kwargs or {}), getattr(fn, "__name__", "fn"))
-    adapter = adapter_for(built.fn)
+    case = {"target": None, "name": getattr(fn, "__name__", repr(fn)), "file": None,
+            "module": getattr(fn, "__module__", None)}
     settings = Settings(max_calls=max_calls, max_time_s=max_time_s)
+    return measure_in_process(built, adapter_for(built.fn), settings, case)
+
+
+def measure_in_process(built: Built, adapter: Adapter, settings: Settings,
+                       case: dict[str, Any]) -> ProfileResult:
+    """Measure ``built`` here and wrap the record as a one-state ``in-process`` result."""
     record = measure(built, adapter, settings)
     record.update(
         state="in-process",
@@ -45,8 +52,7 @@ def profile(
         runtime=adapter.runtime_info(),
     )
     result = ProfileResult(
-        case={"target": None, "name": getattr(fn, "__name__", repr(fn)), "file": None,
-              "module": getattr(fn, "__module__", None)},
+        case=case,
         framework=adapter.name,
         environment=environment(),
         settings={**settings.to_dict(), "processes": 1, "states": ["in-process"]},

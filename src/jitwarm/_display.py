@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ._units import fmt_ns, fmt_ratio
+from ._units import fmt_ns, fmt_ratio, fmt_warm_ci
 
 _TD = "padding:3px 10px;border-bottom:1px solid #e5e7eb;text-align:{align};white-space:nowrap"
 _TH = "padding:3px 10px;border-bottom:2px solid #cbd5e1;text-align:{align};font-weight:600"
@@ -19,16 +19,6 @@ _TH = "padding:3px 10px;border-bottom:2px solid #cbd5e1;text-align:{align};font-
 
 def _esc(v: Any) -> str:
     return "–" if v is None else html.escape(str(v), quote=True)
-
-
-def _ci(s: dict[str, Any]) -> str:
-    med, ci = s.get("warm_median_ns"), s.get("warm_ci_ns")
-    if med is None:
-        return "–"
-    if not ci:
-        return fmt_ns(med)
-    half = max(abs(ci[1] - med), abs(med - ci[0]))
-    return f"{fmt_ns(med)} ± {fmt_ns(half, 2)}"
 
 
 COLUMNS = ("state", "processes", "import + setup", "first call", "compile", "fn compile / init",
@@ -50,7 +40,7 @@ def state_rows(result: Any) -> list[tuple[str, ...]]:
             fmt_ns(s.get("first_call_ns")),
             fmt_ns(s.get("compile_ns")),
             f"{fmt_ns(s.get('function_compile_ns'))} / {fmt_ns(s.get('runtime_init_ns'))}",
-            _ci(s),
+            fmt_warm_ci(s),
             fmt_ratio(s.get("first_over_warm")),
             "–" if s.get("steady_state_call") is None else str(s["steady_state_call"]),
             str(s.get("classification") or "–"),

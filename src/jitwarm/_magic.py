@@ -18,7 +18,6 @@ As with ``%%timeit``, names a cell assigns are local to the measured function.
 from __future__ import annotations
 
 import ast
-import datetime as _dt
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
@@ -234,29 +233,14 @@ class _CellAdapter(Adapter):
 def _profile_cell(fn: Any, adapter: _CellAdapter, max_calls: int, max_time_s: float,
                   label: str) -> Any:
     """:func:`jitwarm.profile` for a cell function, with the cell's framework adapter."""
-    from . import __version__
-    from ._api import IN_PROCESS_NOTE
+    from ._api import measure_in_process
     from ._case import Built
-    from ._env import environment
-    from ._measure import Settings, measure
-    from ._result import ProfileResult
+    from ._measure import Settings
 
+    case = {"target": None, "name": label, "file": None, "module": "__main__",
+            "statement": label}
     settings = Settings(max_calls=max_calls, max_time_s=max_time_s)
-    record = measure(Built(fn=fn, args=(), kwargs={}), adapter, settings)
-    record.update(state="in-process", index=0, framework=adapter.name,
-                  framework_version=adapter.version(), runtime=adapter.runtime_info())
-    result = ProfileResult(
-        case={"target": None, "name": label, "file": None, "module": "__main__",
-              "statement": label},
-        framework=adapter.name,
-        environment=environment(),
-        settings={**settings.to_dict(), "processes": 1, "states": ["in-process"]},
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        jitwarm_version=__version__,
-        notes=[IN_PROCESS_NOTE],
-    )
-    result.add_state("in-process", [record])
-    return result
+    return measure_in_process(Built(fn=fn, args=(), kwargs={}), adapter, settings, case)
 
 
 # --------------------------------------------------------------------------- output

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ._result import ProfileResult
-from ._units import fmt_ns, fmt_ratio
+from ._units import fmt_ns, fmt_ratio, fmt_warm_ci
 
 
 def console(stderr: bool = False) -> Console:
@@ -25,16 +25,6 @@ def console(stderr: bool = False) -> Console:
     if not con.is_terminal and "COLUMNS" not in os.environ:
         con.width = max(con.width, 140)  # files and pipes: no need to squeeze the tables
     return con
-
-
-def _ci(s: dict[str, Any]) -> str:
-    med, ci = s.get("warm_median_ns"), s.get("warm_ci_ns")
-    if med is None:
-        return "–"
-    if not ci:
-        return fmt_ns(med)
-    half = max(abs(ci[1] - med), abs(med - ci[0]))
-    return f"{fmt_ns(med)} ± {fmt_ns(half, 2)}"
 
 
 def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profile") -> Table:
@@ -66,7 +56,7 @@ def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profil
             fmt_ns(cold.get("compile_ns")),
             f"{fmt_ns(cold.get('function_compile_ns'))} / {fmt_ns(cold.get('runtime_init_ns'))}",
             cached_txt,
-            _ci(warm_src),
+            fmt_warm_ci(warm_src),
             fmt_ratio(cold.get("first_over_warm")),
             "–" if warm_src.get("steady_state_call") is None else str(warm_src["steady_state_call"]),
             str(warm_src.get("classification", "–")),
@@ -93,7 +83,7 @@ def state_table(result: ProfileResult) -> Table:
             fmt_ns(fc),
             fmt_ns(cc),
             fmt_ns(rest),
-            _ci(s),
+            fmt_warm_ci(s),
             hm,
             str(s.get("classification")),
         )

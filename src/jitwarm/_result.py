@@ -149,15 +149,7 @@ class ProfileResult:
 
     @classmethod
     def load(cls, path: str | Path) -> ProfileResult:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read result file {path}: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path))
 
     # convenience accessors for notebooks
     def _repr_html_(self) -> str:
@@ -175,6 +167,18 @@ class ProfileResult:
                 f" warm={_fmt(s.get('warm_median_ns'))} [{s.get('classification')}]"
             )
         return f"<ProfileResult {self.case.get('name')!r} ({self.framework}) " + "; ".join(parts) + ">"
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a result file; unreadable or non-JSON files are a UsageError (exit 2)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read result file {path}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
 
 
 def check_schema(d: Any) -> None:

@@ -29,3 +29,14 @@ def fmt_ratio(x: Any) -> str:
     if x >= 100:
         return f"{x:,.0f}×"
     return f"{x:.3g}×"
+
+
+def fmt_warm_ci(summary: dict[str, Any]) -> str:
+    """A state summary's warm median with the CI's larger half-width: ``182 ns ± 6 ns``."""
+    med, ci = summary.get("warm_median_ns"), summary.get("warm_ci_ns")
+    if med is None:
+        return "–"
+    if not ci:
+        return fmt_ns(med)
+    half = max(abs(ci[1] - med), abs(med - ci[0]))
+    return f"{fmt_ns(med)} ± {fmt_ns(half, 2)}"

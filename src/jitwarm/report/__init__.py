@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import UsageError
-from .._result import ProfileResult
+from .._result import ProfileResult, read_json
 
 __all__ = ["check_output_paths", "emit_outputs", "load_results"]
 
@@ -25,14 +25,7 @@ def load_results(path: str | Path) -> list[ProfileResult]:
 
     Anything else (not JSON, not a jitwarm result, a newer schema) raises UsageError.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read result file {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    data = read_json(path)
     items = data if isinstance(data, list) else [data]
     if not items:
         raise UsageError(f"{path} holds an empty list, not jitwarm results")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._result import ProfileResult
-from .._units import fmt_ns, fmt_ratio
+from .._units import fmt_ns, fmt_ratio, fmt_warm_ci
 from .advice import findings, meaning
 
 CSS = """
@@ -102,15 +102,6 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[Any]], num: Sequence[int
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _ci_text(s: dict[str, Any]) -> str:
-    med, ci = s.get("warm_median_ns"), s.get("warm_ci_ns")
-    if med is None:
-        return "–"
-    if not ci:
-        return fmt_ns(med)
-    return f"{fmt_ns(med)} ± {fmt_ns(max(ci[1] - med, med - ci[0]), 2)}"
-
-
 def _verdict_tone(cls: str | None) -> str:
     if not cls:
         return ""
@@ -184,7 +175,7 @@ def _state_table(r: ProfileResult) -> str:
             name, ok, fmt_ns(s.get("import_ns")), fmt_ns(s.get("setup_ns")),
             fmt_ns(s.get("first_call_ns")), fmt_ns(s.get("compile_ns")),
             f"{fmt_ns(s.get('function_compile_ns'))} / {fmt_ns(s.get('runtime_init_ns'))}",
-            _ci_text(s), hm,
+            fmt_warm_ci(s), hm,
             "–" if s.get("steady_state_call") is None else f"{s['steady_state_call']:,}",
             s.get("recompiles", 0),
         ])
@@ -322,7 +313,7 @@ def _overview(results: Sequence[ProfileResult], slugs: Sequence[str]) -> str:
             f'<td class="num">{esc(fmt_ns(cold.get("first_call_ns")))}</td>'
             f'<td class="num">{esc(fmt_ns(cold.get("compile_ns")))}</td>'
             f'<td class="num">{esc(fmt_ns(cached.get("first_call_ns")) if cached else "–")}</td>'
-            f'<td class="num">{esc(_ci_text(warm))}</td>'
+            f'<td class="num">{esc(fmt_warm_ci(warm))}</td>'
             f'<td class="num">{esc(fmt_ratio(cold.get("first_over_warm")))}</td>'
             f"<td>{esc(warm.get('classification'))}</td></tr>"
         )
