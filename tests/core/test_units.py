@@ -93,3 +93,22 @@ def test_schema_checks(tmp_path):
             ProfileResult.load(bad)
     with pytest.raises(UsageError, match="cannot read"):
         ProfileResult.load(tmp_path / "missing.json")
+
+
+def test_timing_loops_call_like_user_code():
+    from jitwarm._timer import time_batches, time_each
+
+    calls = []
+
+    def f(a, b, c=0):
+        calls.append((a, b, c))
+        return a
+
+    starts, durs = [], []
+    time_each(f, (1, 2), {}, None, 3, starts, durs)
+    time_each(f, (1, 2), {"c": 5}, None, 2, starts, durs)
+    time_batches(f, (3, 4), {"c": 1}, lambda r: calls.append(("sync", r)), 2, 3, starts, durs)
+    time_each(lambda: None, (), {}, None, 2, starts, durs)
+    assert calls == [(1, 2, 0)] * 3 + [(1, 2, 5)] * 2 + ([(3, 4, 1)] * 3 + [("sync", 3)]) * 2
+    assert len(starts) == len(durs) == 9 and all(d >= 0 for d in durs)
+    assert starts == sorted(starts)
