@@ -96,13 +96,21 @@ def _cache_findings(result: ProfileResult) -> list[str]:
         )
     else:
         lines.append(f"The disk cache saved {fmt_ns(saved)} ({pct:.0f}%) of the first call.")
-    if cached.get("compile_ns") or cached.get("cache_misses"):
-        misses = cached.get("cache_misses")
+    misses, hits = cached.get("cache_misses"), cached.get("cache_hits")
+    # a compile with cache hits is expected for some frameworks (Dynamo re-traces, ORT
+    # builds its session from the optimised model): only misses, or compiling with no
+    # hit at all, mean the cache was not used
+    if misses or (cached.get("compile_ns") and not hits):
+        hint = (
+            "check that the function is defined at module level with cache=True and that "
+            "the cache directory is writable"
+            if result.framework == "numba"
+            else "`jitwarm cache explain` says why where the framework tells"
+        )
         lines.append(
             "The cached state still compiled"
             + (f" ({misses} cache miss(es))" if misses else "")
-            + ": the disk cache was not used; check that the function is defined at module "
-              "level with cache=True and that the cache directory is writable."
+            + f": the disk cache was not used; {hint}."
         )
     return lines
 
