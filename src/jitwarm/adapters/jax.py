@@ -201,9 +201,12 @@ class JaxRecorder(Recorder):
 
 
 def _is_jitted(fn: Any) -> bool:
+    kind = type(fn)
     return (
-        type(fn).__name__ in ("PjitFunction", "JitWrapped", "CompiledFunction")
+        kind.__name__ in ("PjitFunction", "JitWrapped", "CompiledFunction")
         or (hasattr(fn, "lower") and hasattr(fn, "_cache_size"))
+        # an ahead-of-time executable, ``jit(f).lower(*args).compile()``
+        or (kind.__name__ == "Compiled" and kind.__module__.startswith("jax"))
     )
 
 
