@@ -12,21 +12,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from jitwarm._measure import calls_before
 from jitwarm._result import SCHEMA, summarize_state
 
 EXACT = 100  # exact per-call elements before batching
 BATCH = 10  # calls per batched element
-
-
-def calls_before(index: int, sizes: list[list[int]]) -> int:
-    total = 0
-    for i, (start, size) in enumerate(sizes):
-        end = sizes[i + 1][0] if i + 1 < len(sizes) else None
-        if index <= start:
-            break
-        upto = index if end is None else min(index, end)
-        total += (upto - start) * size
-    return total
 
 
 def process(state: str, index: int, *, seed: int, first_ns: float = 5e8,
