@@ -310,7 +310,8 @@ def test_budgets_pass_and_fail(pytester: pytest.Pytester):
         def test_steady_fails(jitwarm):
             measure(jitwarm)
     """)
-    res = run(pytester)
+    # -rN: no short summary, whose messages pytest leaves untruncated when $CI is set
+    res = run(pytester, "-rN")
     res.assert_outcomes(passed=1, failed=3)
     out = res.stdout.str()
     res.stdout.fnmatch_lines([
