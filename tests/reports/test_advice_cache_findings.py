@@ -28,3 +28,13 @@ def test_misses_are_reported_with_the_framework_hint():
     assert numba and "cache=True" in numba[0] and "3 cache miss" in numba[0]
     jax = [f for f in findings(_result("jax", 5_000_000, 0, 0)) if "still compiled" in f]
     assert jax and "cache=True" not in jax[0] and "jitwarm cache explain" in jax[0]
+
+
+def test_repeated_case_names_carry_their_framework():
+    from jitwarm.report.html import render
+
+    page = render([_result("torch", 0, 1, 0), _result("jax", 0, 1, 0),
+                   _result("numba", 0, 1, 0)], plots=False)
+    # every result here is named "c": the framework tells them apart everywhere
+    assert 'href="#c">c (torch)</a>' in page and 'href="#c-2">c (jax)</a>' in page
+    assert "jitwarm <span>· c (torch), c (jax), c (numba)</span>" in page

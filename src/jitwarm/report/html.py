@@ -301,14 +301,21 @@ def case_section(r: ProfileResult, slug: str, plots: bool = True) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _labels(results: Sequence[ProfileResult]) -> list[str]:
+    """Case names, with the framework added where a name repeats (the demo's ``mlp``s)."""
+    names = [str(r.case.get("name") or "case") for r in results]
+    return [f"{n} ({r.framework})" if names.count(n) > 1 and r.framework else n
+            for n, r in zip(names, results, strict=True)]
+
+
 def _overview(results: Sequence[ProfileResult], slugs: Sequence[str]) -> str:
     rows = []
-    for r, slug in zip(results, slugs, strict=True):
+    for r, slug, label in zip(results, slugs, _labels(results), strict=True):
         cold = r.summary("cold") or r.summary("in-process") or {}
         cached = r.summary("cached") or {}
         warm = cold or cached
         rows.append(
-            f'<tr><td><a href="#{esc(slug)}">{esc(r.case.get("name"))}</a></td>'
+            f'<tr><td><a href="#{esc(slug)}">{esc(label)}</a></td>'
             f"<td>{esc(r.framework)}</td>"
             f'<td class="num">{esc(fmt_ns(cold.get("first_call_ns")))}</td>'
             f'<td class="num">{esc(fmt_ns(cold.get("compile_ns")))}</td>'
@@ -330,8 +337,9 @@ def render(results: ProfileResult | Sequence[ProfileResult], *, plots: bool = Tr
     """The whole report as one HTML string."""
     rs = [results] if isinstance(results, ProfileResult) else list(results)
     used: set[str] = set()
+    labels = _labels(rs)
     slugs = [_slug(str(r.case.get("name") or "case"), used) for r in rs]
-    names = ", ".join(str(r.case.get("name")) for r in rs)
+    names = ", ".join(labels)
     title = title or f"jitwarm report: {names}"
     env = rs[0].environment if rs else {}
     host = " · ".join(str(x) for x in (env.get("cpu_model"), env.get("platform"),
@@ -344,8 +352,8 @@ def render(results: ProfileResult | Sequence[ProfileResult], *, plots: bool = Tr
     ]
     if len(rs) > 1:
         body.append('<nav class="toc">' + "".join(
-            f'<a href="#{esc(s)}">{esc(r.case.get("name"))}</a>' for r, s in zip(rs, slugs,
-                                                                                strict=True))
+            f'<a href="#{esc(s)}">{esc(label)}</a>' for label, s in zip(labels, slugs,
+                                                                       strict=True))
                     + "</nav>")
     body.append(_overview(rs, slugs))
     body.append("<br>")
