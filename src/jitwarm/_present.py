@@ -90,16 +90,11 @@ def state_table(result: ProfileResult) -> Table:
     return t
 
 
-def explain(result: ProfileResult) -> list[str]:
-    """Plain-sentence findings derived from the numbers (shared with the HTML report)."""
-    from .report.advice import findings
-
-    return findings(result)
-
-
 def print_result(con: Console, result: ProfileResult) -> None:
     con.print(state_table(result))
-    for line in explain(result):
+    from .report.advice import findings
+
+    for line in findings(result):
         con.print(f"• {escape(line)}")
 
 

@@ -46,11 +46,11 @@ def _prefix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s1, s2
 
 
-def _costs(s1, s2, starts, end, var_floor):
-    """Vectorised cost of the segments [starts[i], end)."""
-    m = end - starts
-    a = s1[end] - s1[starts]
-    b = s2[end] - s2[starts]
+def _costs(s1, s2, starts, ends, var_floor):
+    """Vectorised cost of the segments [starts, ends): either side an array or a scalar."""
+    m = ends - starts
+    a = s1[ends] - s1[starts]
+    b = s2[ends] - s2[starts]
     mean = a / m
     var = b / m - mean * mean
     np.maximum(var, 0.0, out=var)
@@ -145,19 +145,9 @@ def _best_split(x_seg_s1, x_seg_s2, lo, hi, cand_lo, cand_hi, min_size, var_floo
     if cand_hi < cand_lo:
         return None
     taus = np.arange(cand_lo, cand_hi + 1)
-    left = _costs_range(x_seg_s1, x_seg_s2, lo, taus, var_floor)
+    left = _costs(x_seg_s1, x_seg_s2, lo, taus, var_floor)
     right = _costs(x_seg_s1, x_seg_s2, taus, hi, var_floor)
     return int(taus[int(np.argmin(left + right))])
-
-
-def _costs_range(s1, s2, start, ends, var_floor):
-    m = ends - start
-    a = s1[ends] - s1[start]
-    b = s2[ends] - s2[start]
-    mean = a / m
-    var = b / m - mean * mean
-    np.maximum(var, 0.0, out=var)
-    return m * np.log(var + var_floor)
 
 
 def change_points(
@@ -198,9 +188,9 @@ def change_points(
     first_end = coarse[0] if coarse else n
     head = _best_split(s1, s2, 0, first_end, min_size, 2 * b, min_size, var_floor)
     if head is not None:
-        whole = _costs_range(s1, s2, 0, np.array([first_end]), var_floor)[0]
+        whole = _costs(s1, s2, 0, np.array([first_end]), var_floor)[0]
         split = (
-            _costs_range(s1, s2, 0, np.array([head]), var_floor)[0]
+            _costs(s1, s2, 0, np.array([head]), var_floor)[0]
             + _costs(s1, s2, np.array([head]), first_end, var_floor)[0]
         )
         head_pen = default_penalty(n) if penalty is None else penalty
