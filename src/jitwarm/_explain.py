@@ -175,18 +175,19 @@ def torch_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
         line = f"torch: {m}"
         if cache_root is not None:
             fx = cache_root / "torchinductor" / "fxgraph"
-            n = sum(1 for _ in fx.glob("*/*")) if fx.is_dir() else 0
+            # the miss has just written its own entry under its key: not an "other" one
+            n = sum(1 for p in fx.glob("*/*") if p.name != key) if fx.is_dir() else 0
             line += (f"; the cache holds {n} other FX-graph entr{'y' if n == 1 else 'ies'} — "
                      "something in the key changed (torch version, config, graph, input "
-                     "shapes/strides, device)")
-            if not key:  # pragma: no cover
-                line += ""
+                     "shapes/strides, device)" if n else "; the cache holds no other FX-graph "
+                     "entry: this graph was never compiled into this cache")
         out.append(line)
     details = [m for m in messages if m.startswith("FX graph cache hash details")]
     if misses and details:
         body = details[0].splitlines()[1:8]
         out.append("torch: key components of the missed graph: " + "; ".join(s.strip() for s in body))
-    if aot["autograd_cache_miss"] and not aot["autograd_cache_hit"]:
+    if aot["autograd_cache_miss"] and not aot["autograd_cache_hit"] and not misses:
+        # every FX graph hit, yet AOTAutograd missed: the forward-only-with-grad case
         out.append("torch: the AOTAutograd cache missed. It writes an entry for a graph whose "
                    "inputs require grad only once the backward is compiled, so forward-only "
                    "(inference) processes never write one and re-run Dynamo's joint-graph "
