@@ -63,7 +63,8 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
 
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
-         timeout: float, quiet: bool, threads: int | None = None) -> ProfileResult:
+         timeout: float, quiet: bool, threads: int | None = None,
+         gc_freeze: bool = False) -> ProfileResult:
     """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
     if calls < 2:
         raise UsageError("--calls must be at least 2")
@@ -74,7 +75,7 @@ def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str
     if threads is not None and threads < 1:
         raise UsageError("--threads must be at least 1")
     settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls),
-                        threads=threads)
+                        threads=threads, gc_freeze=gc_freeze)
     err = console(stderr=True)
     total = processes * len(states)
     with progress_bar(err, total, enabled=err.is_terminal and not quiet) as prog:
@@ -112,6 +113,7 @@ HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write a self-contai
 DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: $JITWARM_HOME/history.db or ~/.local/share/jitwarm/history.db).")]
 ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="Framework threads in each worker (torch/OMP/MKL/Numba); default: the framework's own.")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states: none,disk-cache,bundle,aot.")]
+GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze() in each worker after setup, before the first call (as a service would after loading), to measure what garbage collection costs the first call.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
@@ -131,6 +133,7 @@ def profile(
     no_history: NoHistoryOpt = False,
     threads: ThreadsOpt = None,
     strategies: StrategiesOpt = None,
+    gc_freeze: GcFreezeOpt = False,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -145,7 +148,7 @@ def profile(
         try:
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
-                                      threads=threads)
+                                      threads=threads, gc_freeze=gc_freeze)
         except JitwarmError as exc:
             raise _fail(exc) from None
         raise typer.Exit(code)
@@ -153,7 +156,8 @@ def profile(
     try:
         check_output_paths(plot, html)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
-                      cache=cache, timeout=timeout, quiet=quiet, threads=threads)
+                      cache=cache, timeout=timeout, quiet=quiet, threads=threads,
+                      gc_freeze=gc_freeze)
         code = _finish(result, json, quiet)
     except RunInterrupted as exc:
         _write_json(exc.result, json, console(stderr=True))

@@ -316,7 +316,7 @@ def _shell_quote(v: str) -> str:
 
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,
                        max_time: float, timeout: float, json: str | None,
-                       threads: int | None = None) -> int:
+                       threads: int | None = None, gc_freeze: bool = False) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
@@ -333,13 +333,20 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
     if calls < 2:
         raise UsageError("--calls must be at least 2")
     settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls),
-                        threads=threads)
+                        threads=threads, gc_freeze=gc_freeze)
     result = run_strategies(target, names, processes=processes, settings=settings,
                             timeout_s=timeout, progress=progress)
     if json == "-":
         _dump(result.to_dict())
     else:
-        console().print(strategies_table(result))
+        out = console()
+        out.print(strategies_table(result))
+        for r in result.strategies:
+            lines = [*r.explanation, *(f"still compiled: {m}" for m in r.misses)]
+            if lines:
+                out.print(f"[bold]{escape(r.strategy)}[/bold]")
+                for line in lines:
+                    out.print(f"  {escape(line)}", highlight=False)
         for note in result.notes:
             console().print(f"[dim]{escape(note)}[/dim]")
         if json:

@@ -7,6 +7,7 @@ Shared by the fresh-process worker (:mod:`jitwarm._worker`) and the in-process
 from __future__ import annotations
 
 import bisect
+import gc
 import statistics
 import time
 import traceback
@@ -31,9 +32,50 @@ class Settings:
     min_calls: int = 50  # never stop before this many elements
     adaptive: bool = True  # stop when the analysis says the series is steady
     threads: int | None = None  # framework threads in the worker (None: the framework's default)
+    gc_freeze: bool = False  # gc.freeze() after setup, before the first call
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+class GcWatch:
+    """Time spent in Python's garbage collector while active, via ``gc.callbacks``.
+
+    A full (generation 2) collection walks every tracked object; after importing a big
+    framework that can take tens of milliseconds, and tracing (JAX, Dynamo) allocates
+    enough to trigger one during a first call.
+    """
+
+    def __init__(self) -> None:
+        self.ns = 0
+        self.collections = [0, 0, 0]
+        self._t = 0
+        self._on = False
+
+    def _cb(self, phase: str, info: dict[str, Any]) -> None:
+        if not self._on:
+            return
+        if phase == "start":
+            self._t = time.perf_counter_ns()
+        elif self._t:
+            self.ns += time.perf_counter_ns() - self._t
+            self.collections[min(2, int(info.get("generation", 0)))] += 1
+            self._t = 0
+
+    def __enter__(self) -> GcWatch:
+        self._on = True
+        gc.callbacks.append(self._cb)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._on = False
+        try:
+            gc.callbacks.remove(self._cb)
+        except ValueError:  # pragma: no cover - removed by the user's code
+            pass
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ns": int(self.ns), "collections": list(self.collections)}
 
 
 _PKG_DIR = str(Path(__file__).resolve().parent)
@@ -57,17 +99,21 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     fn, args, kwargs = built.fn, built.args, built.kwargs
     sync = adapter.sync if adapter.needs_sync else None
     pc = time.perf_counter_ns
+    if settings.gc_freeze:
+        gc.freeze()  # what a service does after loading: long-lived objects leave the GC
     stats_before = adapter.cache_stats(fn)
+    gcw = GcWatch()
     rec = adapter.recorder()
     rec.start()
     starts: list[int] = []
     try:
         try:
-            t0 = pc()
-            result = fn(*args, **kwargs)
-            if sync is not None:
-                sync(result)
-            t1 = pc()
+            with gcw:
+                t0 = pc()
+                result = fn(*args, **kwargs)
+                if sync is not None:
+                    sync(result)
+                t1 = pc()
         except Exception as exc:
             raise CaseError(
                 f"the first call raised {type(exc).__name__}: {exc}",
@@ -121,6 +167,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         "timings_ns": [int(round(v)) for v in values],
         "batch_sizes": sizes,
         "timer_overhead_ns": int(overhead),
+        "first_call_gc": gcw.to_dict(),
         "compile_events": [e.to_dict() for e in events],
         "recompiles": recompiles,
         "cache": cache,

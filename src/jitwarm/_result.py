@@ -27,6 +27,31 @@ def _med_int(values: list[Any]) -> int | None:
     return int(round(median(vals))) if vals else None
 
 
+def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians across processes of what a first call spent outside the user's code.
+
+    ``compile_phases_ns``: per phase kind the adapters report (JAX trace / lower /
+    backend_compile, Dynamo and Inductor phases...), the time inside that kind's events
+    during the first call. ``first_call_gc_ns``: time inside Python's garbage collector.
+    """
+    kinds: dict[str, list[int]] = {}
+    for p in ok:
+        per: Counter[str] = Counter()
+        for e in p.get("compile_events") or []:
+            if e.get("depth") == 1 and e.get("call_index") == 0 and e.get("kind"):
+                per[e["kind"]] += int(e.get("duration_ns") or 0)
+        for k in per:
+            kinds.setdefault(k, [])
+        for k in kinds:
+            kinds[k].append(per.get(k, 0))
+    gcs = [p.get("first_call_gc") for p in ok if p.get("first_call_gc")]
+    return {
+        "compile_phases_ns": {k: _med_int(v) for k, v in kinds.items()},
+        "first_call_gc_ns": _med_int([g["ns"] for g in gcs]),
+        "first_call_gc_full": _med_int([g["collections"][2] for g in gcs]),
+    }
+
+
 def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
     """Summary of one cache state: medians across processes, warm median with its CI."""
     ok = [p for p in processes if p.get("status") == "ok"]
@@ -76,6 +101,7 @@ def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
     summary["cache_misses"] = sum(misses) if misses else None
     summary["compile_events"] = _med_int([len(p.get("compile_events", [])) for p in ok])
     summary["recompiles"] = sum(len(p.get("recompiles", [])) for p in ok)
+    summary.update(first_call_anatomy(ok))
     return summary
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from ._case import Target, resolve_target
 from ._errors import UsageError
 from ._measure import Settings
+from ._result import first_call_anatomy
 
 STRATEGIES = ("none", "disk-cache", "bundle", "aot")
 #: a warm median this much above ``none``'s, outside both ranges, is reported as slower
@@ -109,7 +110,7 @@ def _median(values: list[Any]) -> Any:
     return int(statistics.median(vals))
 
 
-_KEEP = (*_FIELDS, "status", "error", "cache", "compile_events", "classification",
+_KEEP = (*_FIELDS, "status", "error", "cache", "compile_events", "first_call_gc", "classification",
          "steady_ci_ns", "framework", "notes", "index", "output_tail")
 
 
@@ -136,6 +137,7 @@ def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     s["cache_misses"] = _median(misses)
     s["compile_events"] = _median([sum(1 for e in r.get("compile_events") or []
                                        if e.get("depth") == 0) for r in ok])
+    s.update(first_call_anatomy(ok))
     if ok and s["first_call_ns"] is not None:
         s["time_to_first_result_ns"] = _median(
             [r.get("import_ns", 0) + r.get("setup_ns", 0) + r["first_call_ns"] for r in ok])
@@ -378,6 +380,7 @@ def _compare(results: list[StrategyResult]) -> None:
 def explain(r: StrategyResult, framework: str | None) -> list[str]:
     """Where the remaining cold start of a strategy goes, in sentences."""
     from ._units import fmt_ns
+    from .report.advice import gc_sentences
 
     s = r.summary
     out: list[str] = []
@@ -386,13 +389,25 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
         return out
     compile_ns = s.get("compile_ns") or 0
     warm = s.get("warm_median_ns") or 0
-    init = s.get("runtime_init_ns")
-    rest = max(0, first - compile_ns - warm) if init is None else init
+    rest = max(0, first - compile_ns - warm)
     out.append(
         f"first call {fmt_ns(first)} = compiling {fmt_ns(compile_ns)} "
         f"({s.get('compile_events') or 0} compile event(s), cache {s.get('cache_hits')} hit / "
-        f"{s.get('cache_misses')} miss) + one-time initialisation and cache loading "
-        f"{fmt_ns(rest)} + one warm call {fmt_ns(warm)}")
+        f"{s.get('cache_misses')} miss) + outside compile events {fmt_ns(rest)} + one warm "
+        f"call {fmt_ns(warm)}")
+    own, init = s.get("function_compile_ns"), s.get("runtime_init_ns")
+    if own and compile_ns and init is not None and not s.get("cache_hits"):
+        # (after a cache hit the first call loaded rather than compiled: no comparison)
+        out.append(f"the function's own compile, timed on a fresh uncached copy in the same "
+                   f"process, is {fmt_ns(own)}: {fmt_ns(init)} of the first call is one-time "
+                   "initialisation (and cache loading) that a second function would not pay")
+    phases = {k: v for k, v in (s.get("compile_phases_ns") or {}).items() if v}
+    if phases:
+        out.append("compiling by phase: " + ", ".join(
+            f"{k.replace('_', ' ')} {fmt_ns(v)}" for k, v in phases.items())
+            + (" (a cache hit's backend compile is loading the cached executable)"
+               if framework == "jax" and (s.get("cache_hits") or 0) else ""))
+    out.extend(gc_sentences(s))
     out.append(f"before it: interpreter and imports {fmt_ns(s.get('import_ns'))}, case setup "
                f"{fmt_ns(s.get('setup_ns'))} (time to first result "
                f"{fmt_ns(s.get('time_to_first_result_ns'))})")

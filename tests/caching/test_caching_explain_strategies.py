@@ -121,6 +121,33 @@ def test_slower_warm_median_is_reported():
     assert slow.warm_slower and slow.warm_ratio == pytest.approx(1.5)
 
 
+def test_explanation_of_a_cache_hit_by_phase():
+    from jitwarm._strategies import StrategyResult, explain
+
+    ms = 1_000_000
+    hit = StrategyResult("bundle", summary={
+        "first_call_ns": 120 * ms, "compile_ns": 105 * ms, "warm_median_ns": ms // 4,
+        "compile_events": 1, "cache_hits": 1, "cache_misses": 0,
+        "function_compile_ns": 300 * ms, "runtime_init_ns": 0,
+        "compile_phases_ns": {"trace": 33 * ms, "lower": 21 * ms, "backend_compile": 47 * ms},
+        "first_call_gc_ns": 30 * ms, "first_call_gc_full": 1,
+        "import_ns": ms, "setup_ns": ms, "time_to_first_result_ns": 122 * ms})
+    lines = explain(hit, "jax")
+    assert lines[0].startswith("first call 120 ms = compiling 105 ms")
+    assert "outside compile events 14.8 ms" in lines[0]
+    assert ("compiling by phase: trace 33.0 ms, lower 21.0 ms, backend compile 47.0 ms "
+            "(a cache hit's backend compile is loading the cached executable)") in lines
+    assert any("garbage collection took 30.0 ms" in x for x in lines)
+    # a hit loaded rather than compiled: no comparison with the uncached own compile
+    assert not any("fresh uncached copy" in x for x in lines)
+    miss = StrategyResult("none", summary={**hit.summary, "cache_hits": 0, "cache_misses": 1,
+                                           "function_compile_ns": 90 * ms,
+                                           "runtime_init_ns": 29 * ms, "first_call_gc_ns": 0})
+    lines = explain(miss, "jax")
+    assert any("fresh uncached copy in the same process, is 90.0 ms: 29.0 ms" in x for x in lines)
+    assert not any("loading the cached" in x or "garbage" in x for x in lines)
+
+
 def test_profile_strategies_cli(tmp_path):
     from conftest import run_cli
 
@@ -134,5 +161,7 @@ def test_profile_strategies_cli(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     d = json.loads(out.read_text())
     assert set(d["strategies"]) == {"none", "disk-cache"}
+    # where each strategy's first call goes is printed under the table
+    assert "disk-cache\n  first call" in proc.stdout and "= compiling" in proc.stdout
     bad = run_cli("profile", "kern.py::poly", "--strategies", "none,warp", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown strategy" in bad.stderr and "Traceback" not in bad.stderr

@@ -135,6 +135,18 @@ def _recompile_findings(result: ProfileResult) -> list[str]:
     return lines
 
 
+def gc_sentences(summary: dict[str, Any]) -> list[str]:
+    """A sentence on garbage collection in the first call, when it is a visible share."""
+    gc_ns, first = summary.get("first_call_gc_ns"), summary.get("first_call_ns")
+    if not gc_ns or not first or gc_ns < 0.05 * first:
+        return []
+    full = summary.get("first_call_gc_full") or 0
+    return [f"garbage collection took {fmt_ns(gc_ns)} of the first call ({100 * gc_ns / first:.0f} %, "
+            f"{full} full collection(s)): tracing allocates enough to make Python walk every "
+            "object the imports left; gc.freeze() after setup moves them out of the collector's "
+            "reach (measure it with --gc-freeze)"]
+
+
 def findings(result: ProfileResult) -> list[str]:
     """Plain-sentence findings and advice, in reading order."""
     lines: list[str] = []
@@ -157,6 +169,8 @@ def findings(result: ProfileResult) -> list[str]:
                 f"({fmt_ns(s.get('warm_median_ns'))} each)."
             )
     lines.extend(_cache_findings(result))
+    for sname, state in result.states.items():
+        lines.extend(f"{sname}: {x}" for x in gc_sentences(state["summary"]))
     lines.extend(_recompile_findings(result))
     for sname, state in result.states.items():
         summ = state["summary"]
