@@ -98,6 +98,14 @@ def numba_anatomy(processes: int) -> dict:
     return med
 
 
+def anatomy(s: dict) -> str:
+    """Compile phases and GC of one strategy's summary, on one line."""
+    phases = ", ".join(f"{k} {fmt_ns(v)}" for k, v in (s.get("compile_phases_ns") or {}).items()
+                       if v) or "no phases reported"
+    return f"{phases}; GC {fmt_ns(s.get('first_call_gc_ns'))} " \
+           f"({s.get('first_call_gc_full') or 0} full)"
+
+
 def markdown(payload: dict) -> str:
     """The results as the Markdown table of docs/caching.md."""
     lines = ["| case | strategy | first call (median, range) | none / this | compiling | "
@@ -127,6 +135,11 @@ def main() -> int:
     ap.add_argument("--frameworks", default="numba,jax,torch",
                     help=f"comma-separated, from {', '.join(TARGETS)}")
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the A/B and pool, interleaving the strategies in time")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() after setup in every measured process (stored as "
+                         "'<framework>+gc-freeze')")
     ap.add_argument("--markdown", action="store_true",
                     help="only print benchmarks/results/strategies.json as a Markdown table")
     args = ap.parse_args()
@@ -149,14 +162,18 @@ def main() -> int:
         t0 = time.time()
         print(f"[{fw}] measuring {', '.join(strategies)} ...", file=sys.stderr, flush=True)
         res = run_strategies(f"{CASES}::{TARGETS[fw]}", strategies, processes=args.processes,
-                             settings=Settings(max_calls=300, max_time_s=2.0), timeout_s=900,
+                             settings=Settings(max_calls=300, max_time_s=2.0,
+                                               gc_freeze=args.gc_freeze), timeout_s=900,
+                             rounds=args.rounds,
                              progress=lambda s, m, fw=fw: print(f"  [{fw}] {s}: {m}",
                                                                file=sys.stderr, flush=True))
-        payload["frameworks"][fw] = res.to_dict()
-        payload["frameworks"][fw]["wall_s"] = round(time.time() - t0, 1)
-        payload["frameworks"][fw]["processes"] = args.processes
-        payload["frameworks"][fw]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                 time.gmtime())
+        key = f"{fw}+gc-freeze" if args.gc_freeze else fw
+        payload["frameworks"][key] = res.to_dict()
+        payload["frameworks"][key]["wall_s"] = round(time.time() - t0, 1)
+        payload["frameworks"][key]["processes"] = args.processes * args.rounds
+        payload["frameworks"][key]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                  time.gmtime())
+        fw = key
         for r in res.strategies:
             s = r.summary
             if r.status != "ok":
@@ -182,6 +199,12 @@ def main() -> int:
               f"{fmt_ns(a['warm_ns'])}; uncached first call {fmt_ns(a['cold_first_f_ns'])}")
     print_table(["framework", "strategy", "first call", "none/this", "compile", "init+load",
                  "to first result", "warm vs none"], rows)
+    print("\nwhere the first call goes (medians): compile phases, and Python's GC")
+    for fw in [f for f in args.frameworks.split(",") if f]:
+        res = payload["frameworks"][f"{fw}+gc-freeze" if args.gc_freeze else fw]
+        for name, r in res["strategies"].items():
+            if r["status"] == "ok":
+                print(f"  {fw:<10} {name:<10} {anatomy(r['summary'])}")
     path = write_json("strategies", payload)
     print(f"written to {path}")
     return 0

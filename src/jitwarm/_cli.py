@@ -114,6 +114,7 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="History database (defau
 ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="Framework threads in each worker (torch/OMP/MKL/Numba); default: the framework's own.")]
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states: none,disk-cache,bundle,aot.")]
 GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze() in each worker after setup, before the first call (as a service would after loading), to measure what garbage collection costs the first call.")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: repeat the whole A/B this many times and pool the processes, so the strategies interleave in time (use on a busy machine).")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
@@ -134,6 +135,7 @@ def profile(
     threads: ThreadsOpt = None,
     strategies: StrategiesOpt = None,
     gc_freeze: GcFreezeOpt = False,
+    rounds: RoundsOpt = 1,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -148,7 +150,7 @@ def profile(
         try:
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
-                                      threads=threads, gc_freeze=gc_freeze)
+                                      threads=threads, gc_freeze=gc_freeze, rounds=rounds)
         except JitwarmError as exc:
             raise _fail(exc) from None
         raise typer.Exit(code)

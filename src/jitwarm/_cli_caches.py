@@ -316,7 +316,8 @@ def _shell_quote(v: str) -> str:
 
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,
                        max_time: float, timeout: float, json: str | None,
-                       threads: int | None = None, gc_freeze: bool = False) -> int:
+                       threads: int | None = None, gc_freeze: bool = False,
+                       rounds: int = 1) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
@@ -335,7 +336,7 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
     settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls),
                         threads=threads, gc_freeze=gc_freeze)
     result = run_strategies(target, names, processes=processes, settings=settings,
-                            timeout_s=timeout, progress=progress)
+                            timeout_s=timeout, progress=progress, rounds=rounds)
     if json == "-":
         _dump(result.to_dict())
     else:

@@ -110,7 +110,7 @@ def _median(values: list[Any]) -> Any:
     return int(statistics.median(vals))
 
 
-_KEEP = (*_FIELDS, "status", "error", "cache", "compile_events", "first_call_gc", "classification",
+_KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc", "classification",
          "steady_ci_ns", "framework", "notes", "index", "output_tail")
 
 
@@ -279,57 +279,87 @@ class _StrategyFailed(Exception):
     pass
 
 
+def _add(results: dict[str, StrategyResult], new: StrategyResult) -> None:
+    """Pool one round's result of a strategy into ``results`` (a skip or failure sticks)."""
+    old = results.get(new.strategy)
+    if old is None:
+        results[new.strategy] = new
+    elif old.status == "ok" and new.status != "ok":
+        results[new.strategy] = new
+    elif old.status == "ok":
+        old.processes.extend(new.processes)
+        old.details = new.details or old.details
+
+
+def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResult]) -> str | None:
+    """One pass over the strategies; their records are pooled into ``results``."""
+    from ._plan import prewarm_env
+    from ._runner import Runner
+
+    framework: str | None = None
+    processes, work = sess.processes, sess.work
+    if "none" in names or "disk-cache" in names:
+        states = ("cold", "cached") if "disk-cache" in names else ("cold",)
+        sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
+        extra = {k: v for k, v in prewarm_env(work / "x").items()
+                 if not v.startswith(str(work))}
+        res = Runner(sess.target, processes=processes, states=states, settings=sess.settings,
+                     timeout_s=sess.timeout_s, extra_env=extra).run()
+        if res.status == "error" and res.error:
+            raise UsageError(f"the case failed: {res.error.get('message')}")
+        framework = res.framework
+        _add(results, StrategyResult("none", processes=_records(res, "cold")))
+        if "disk-cache" in names:
+            skipped = res.skipped_states.get("cached")
+            _add(results, StrategyResult("disk-cache", status="skipped", reason=skipped)
+                 if skipped else StrategyResult("disk-cache", processes=_records(res, "cached")))
+    for name, fn in (("bundle", _bundle), ("aot", _aot)):
+        if name not in names:
+            continue
+        dc = results.get("disk-cache")
+        if name == "bundle" and dc is not None and dc.status == "skipped":
+            _add(results, StrategyResult(name, status="skipped", reason=dc.reason))
+            continue
+        try:
+            records, details = fn(sess)
+            _add(results, StrategyResult(name, processes=records, details=details))
+        except _StrategySkipped as exc:
+            _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
+        except _StrategyFailed as exc:
+            _add(results, StrategyResult(name, status="failed", reason=str(exc)))
+    return framework
+
+
 def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                    settings: Settings | None = None, timeout_s: float = 600.0,
-                   progress: ProgressFn | None = None) -> StrategiesResult:
-    """Measure the first call in fresh processes under each strategy (see module doc)."""
+                   progress: ProgressFn | None = None, rounds: int = 1) -> StrategiesResult:
+    """Measure the first call in fresh processes under each strategy (see module doc).
+
+    With ``rounds`` > 1 the whole A/B (caches, bundle and AOT artifacts included) is
+    repeated and the processes pooled, so the strategies interleave in time and a drift
+    in the machine's load cannot favour the one measured last.
+    """
     from ._env import environment
-    from ._plan import prewarm_env
 
     names = parse_strategies(strategies)
     if processes < 1:
         raise UsageError("--processes must be at least 1")
+    if rounds < 1:
+        raise UsageError("--rounds must be at least 1")
     settings = settings or Settings(max_calls=300, max_time_s=2.0)
     tgt = resolve_target(target)
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
-    sess = _Session(tgt, processes, settings, timeout_s, progress, work)
     results: dict[str, StrategyResult] = {}
     framework: str | None = None
     notes: list[str] = []
     try:
-        if "none" in names or "disk-cache" in names:
-            states = ("cold", "cached") if "disk-cache" in names else ("cold",)
-            sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
-            from ._runner import Runner
-
-            extra = {k: v for k, v in prewarm_env(work / "x").items()
-                     if not v.startswith(str(work))}
-            res = Runner(tgt, processes=processes, states=states, settings=settings,
-                         timeout_s=timeout_s, extra_env=extra).run()
-            if res.status == "error" and res.error:
-                raise UsageError(f"the case failed: {res.error.get('message')}")
-            framework = res.framework
-            results["none"] = StrategyResult("none", processes=_records(res, "cold"))
-            if "disk-cache" in names:
-                skipped = res.skipped_states.get("cached")
-                results["disk-cache"] = (
-                    StrategyResult("disk-cache", status="skipped", reason=skipped) if skipped
-                    else StrategyResult("disk-cache", processes=_records(res, "cached")))
-        for name, fn in (("bundle", _bundle), ("aot", _aot)):
-            if name not in names:
-                continue
-            if name == "bundle" and results.get("disk-cache") is not None \
-                    and results["disk-cache"].status == "skipped":
-                results[name] = StrategyResult(name, status="skipped",
-                                               reason=results["disk-cache"].reason)
-                continue
-            try:
-                records, details = fn(sess)
-                results[name] = StrategyResult(name, processes=records, details=details)
-            except _StrategySkipped as exc:
-                results[name] = StrategyResult(name, status="skipped", reason=str(exc))
-            except _StrategyFailed as exc:
-                results[name] = StrategyResult(name, status="failed", reason=str(exc))
+        for k in range(rounds):
+            if rounds > 1 and progress:
+                progress("all", f"round {k + 1}/{rounds}")
+            sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}")
+            sess.work.mkdir()
+            fw = _one_round(sess, names, results)
+            framework = framework or fw
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ordered = [results[n] for n in names if n in results]
@@ -351,7 +381,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         notes.append("`none` was not measured: savings are not computed")
     return StrategiesResult(target=target, framework=framework, strategies=ordered,
                             settings={**settings.to_dict(), "processes": processes,
-                                      "timeout_s": timeout_s, "strategies": names},
+                                      "rounds": rounds, "timeout_s": timeout_s,
+                                      "strategies": names},
                             environment=environment(), notes=notes)
 
 

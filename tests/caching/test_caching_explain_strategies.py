@@ -121,6 +121,24 @@ def test_slower_warm_median_is_reported():
     assert slow.warm_slower and slow.warm_ratio == pytest.approx(1.5)
 
 
+def test_rounds_pool_interleaved_processes(tmp_path):
+    from jitwarm._measure import Settings
+
+    (tmp_path / "plain.py").write_text(
+        "import jitwarm\n\n@jitwarm.case\ndef add():\n    return (lambda x: x + 1), (1,)\n")
+    seen = []
+    res = run_strategies(f"{tmp_path}/plain.py::add", ["none"], processes=1, rounds=3,
+                         settings=Settings(max_calls=30, max_time_s=0.2, min_calls=10),
+                         progress=lambda s, m: seen.append((s, m)))
+    (none,) = res.strategies
+    assert none.status == "ok" and none.summary["processes_ok"] == 3
+    assert len({p["pid"] for p in none.processes}) == 3  # three distinct fresh processes
+    assert [m for s, m in seen if s == "all"] == ["round 1/3", "round 2/3", "round 3/3"]
+    assert res.settings["rounds"] == 3
+    with pytest.raises(UsageError, match="--rounds"):
+        run_strategies(f"{tmp_path}/plain.py::add", ["none"], rounds=0)
+
+
 def test_explanation_of_a_cache_hit_by_phase():
     from jitwarm._strategies import StrategyResult, explain
 
