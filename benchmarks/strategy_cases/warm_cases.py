@@ -39,6 +39,47 @@ def jax_mlp():
     return forward, (params, jax.random.normal(key, (32, 64)))
 
 
+@jitwarm.case
+def jax_encoder():
+    """A 4-layer transformer encoder (self-attention + GELU MLP), inference."""
+    import jax
+    import jax.numpy as jnp
+
+    def layer_norm(x, g, b):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / jnp.sqrt(var + 1e-5) * g + b
+
+    @jax.jit
+    def encoder(params, x):
+        heads = 4
+        for p in params:
+            b, s, d = x.shape
+            h = layer_norm(x, p["g1"], p["b1"])
+            q, k, v = jnp.split(h @ p["qkv"], 3, axis=-1)
+            q, k, v = (t.reshape(b, s, heads, d // heads).transpose(0, 2, 1, 3)
+                       for t in (q, k, v))
+            att = jax.nn.softmax(q @ k.transpose(0, 1, 3, 2) / jnp.sqrt(d // heads), axis=-1)
+            x = x + (att @ v).transpose(0, 2, 1, 3).reshape(b, s, d) @ p["out"]
+            h = layer_norm(x, p["g2"], p["b2"])
+            x = x + jax.nn.gelu(h @ p["w1"]) @ p["w2"]
+        return x.mean()
+
+    d = 128
+
+    def init(k):
+        ks = jax.random.split(k, 4)
+        return {"qkv": jax.random.normal(ks[0], (d, 3 * d)) * 0.05,
+                "out": jax.random.normal(ks[1], (d, d)) * 0.05,
+                "w1": jax.random.normal(ks[2], (d, 4 * d)) * 0.05,
+                "w2": jax.random.normal(ks[3], (4 * d, d)) * 0.05,
+                "g1": jnp.ones(d), "b1": jnp.zeros(d), "g2": jnp.ones(d), "b2": jnp.zeros(d)}
+
+    key = jax.random.PRNGKey(0)
+    params = [init(k) for k in jax.random.split(key, 4)]
+    return encoder, (params, jax.random.normal(key, (8, 64, d)))
+
+
 def _mlp(torch):
     torch.manual_seed(0)
     return torch.nn.Sequential(

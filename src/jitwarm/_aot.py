@@ -202,13 +202,17 @@ class _OrtOptimised:
         return self.session.run(None, feed)
 
 
-def wrapper_case_source(target: dict[str, Any], artifact_dir: str) -> str:
-    """A case file whose case builds the original case and returns its AOT form."""
+def wrapper_case_source(target: dict[str, Any], artifact_dir: str, *,
+                        loader: str = "jitwarm._aot", name: str = "aot") -> str:
+    """A case file whose case ``name`` returns ``loader.load(target, artifact_dir)``.
+
+    The original case is built inside it, so loading the artifact counts as setup.
+    """
     return (
         "import json\n\n"
         "import jitwarm\n"
-        "from jitwarm._aot import load as _aot_load\n\n\n"
+        f"from {loader} import load as _load\n\n\n"
         "@jitwarm.case\n"
-        "def aot():\n"
-        f"    return _aot_load(json.loads({json.dumps(target)!r}), {artifact_dir!r})\n"
+        f"def {name}():\n"
+        f"    return _load(json.loads({json.dumps(target)!r}), {artifact_dir!r})\n"
     )

@@ -6,7 +6,10 @@ Modes (``spec["mode"]``):
   input of the plan (:mod:`jitwarm._plan`), recording each call's duration, the
   framework's compile events and disk-cache hits/misses;
 * ``aot-prepare``: build the case and write its ahead-of-time artifact
-  (:func:`jitwarm._aot.prepare`) into ``options["artifact_dir"]``.
+  (:func:`jitwarm._aot.prepare`) into ``options["artifact_dir"]``;
+* ``mega-prepare``: the same for torch's Mega-Cache blob (:func:`jitwarm._megacache.prepare`);
+* ``explain``: the first call with the framework's cache-miss explanations collected
+  (:mod:`jitwarm._explain`).
 
 The record goes to ``spec["result_path"]`` (stdout belongs to the user's code).
 """
@@ -136,11 +139,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         record["framework"] = adapter.name
         record["framework_version"] = adapter.version()
         record["disk_cache"] = bool(adapter.supports_disk_cache(built.fn))
-        if spec.get("mode") == "aot-prepare":
-            from ._aot import prepare
-
-            phase = "aot"
-            record["aot"] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
+        if spec.get("mode") in ("aot-prepare", "mega-prepare"):
+            if spec["mode"] == "aot-prepare":
+                from ._aot import prepare
+            else:
+                from ._megacache import prepare
+            phase = spec["mode"].split("-")[0]
+            record[phase] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
             return record
         if spec.get("mode") == "explain":
             from ._explain import cache_root_from_env, explain_call

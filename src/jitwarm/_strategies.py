@@ -11,7 +11,9 @@ first call, compile events, warm series):
   into a *new* directory, with the case file copied to *another* directory: what a
   deployment to another host or container gets;
 * ``aot`` — the framework's ahead-of-time path (:mod:`jitwarm._aot`): its artifact is
-  made by a separate process; loading it counts as setup.
+  made by a separate process; loading it counts as setup;
+* ``mega-cache`` — torch.compile only: the Mega-Cache blob saved by a separate process,
+  hot-loaded in setup into an empty cache directory (:mod:`jitwarm._megacache`).
 
 Each strategy reports the median first call, what it saves against ``none`` (and the
 ratio), the time to first result (import + setup + first call), whether the warm median
@@ -35,7 +37,7 @@ from ._errors import UsageError
 from ._measure import Settings
 from ._result import first_call_anatomy
 
-STRATEGIES = ("none", "disk-cache", "bundle", "aot")
+STRATEGIES = ("none", "disk-cache", "bundle", "aot", "mega-cache")
 #: a warm median this much above ``none``'s, outside both ranges, is reported as slower
 SLOWER_FACTOR = 1.10
 ProgressFn = Callable[[str, str], None]
@@ -271,6 +273,41 @@ def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return records, {"artifact": rec.get("aot")}
 
 
+def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from ._aot import wrapper_case_source
+    from ._megacache import native_builds
+    from ._plan import run_case_process
+
+    artifacts = sess.work / "mega-artifacts"
+    sess.say("mega-cache", "compiling and saving the Mega-Cache blob in a fresh process")
+    rec = run_case_process(sess.target, sess.work / "mega-prepare-cache", mode="mega-prepare",
+                           timeout_s=sess.timeout_s,
+                           options={"artifact_dir": str(artifacts)})
+    if rec.get("status") == "usage_error":
+        raise _StrategySkipped(rec["message"])
+    if rec.get("status") != "ok":
+        raise _StrategyFailed(f"saving the Mega-Cache failed: "
+                              f"{rec.get('message') or rec.get('error')}")
+    t = sess.target
+    case_file = sess.work / "mega_case.py"
+    case_file.write_text(wrapper_case_source(
+        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts),
+        loader="jitwarm._megacache", name="mega"), encoding="utf-8")
+    empty = sess.work / "mega-empty-cache"
+    empty.mkdir(parents=True, exist_ok=True)
+    records = sess.fresh_copies("mega-cache", resolve_target(f"{case_file}::mega"), empty)
+    builds = [native_builds(sess.work / f"mega-cache-run-{i}") for i in range(len(records))]
+    details = {"blob": rec.get("mega"), "native_builds": builds}
+    if any(builds):
+        details["explain"] = [
+            f"torch: each process built {max(builds)} native librar"
+            f"{'y' if max(builds) == 1 else 'ies'} with the C++ compiler (Inductor's CPU kernels "
+            "and its vector-ISA probe): the Mega-Cache blob holds the FX-graph and AOTAutograd "
+            "entries, not the compiled .so files they load; a bundle of the whole cache "
+            "directory carries them"]
+    return records, details
+
+
 class _StrategySkipped(Exception):
     pass
 
@@ -313,7 +350,7 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
             skipped = res.skipped_states.get("cached")
             _add(results, StrategyResult("disk-cache", status="skipped", reason=skipped)
                  if skipped else StrategyResult("disk-cache", processes=_records(res, "cached")))
-    for name, fn in (("bundle", _bundle), ("aot", _aot)):
+    for name, fn in (("bundle", _bundle), ("aot", _aot), ("mega-cache", _mega)):
         if name not in names:
             continue
         dc = results.get("disk-cache")

@@ -118,3 +118,35 @@ def test_inductor_bundle_moved_hits(tmp_path):
     assert call["cache"]["fxgraph_hits"] + call["cache"]["aot_autograd_hits"] >= 1, call
     assert call["cache"]["fxgraph_misses"] == 0 and call["cache"]["aot_autograd_misses"] == 0, call
     assert call["duration_ns"] < made["cases"][0]["calls"][0]["duration_ns"]
+
+
+@pytest.mark.slow
+def test_mega_cache_strategy_rebuilds_native_code(tmp_path):
+    """Mega-Cache hot-loaded into an empty cache: FX graphs hit, the C++ kernels are rebuilt."""
+    pytest.importorskip("torch")
+    from jitwarm._measure import Settings
+    from jitwarm._strategies import run_strategies
+
+    write(tmp_path / "model.py", TORCH_CASE)
+    res = run_strategies(f"{tmp_path}/model.py::mlp", ["mega-cache"], processes=1,
+                         settings=Settings(max_calls=30, max_time_s=0.5, min_calls=10),
+                         timeout_s=600)
+    (mega,) = res.strategies
+    assert mega.status == "ok", mega.reason
+    blob = mega.details["blob"]
+    assert blob["bytes"] > 0 and blob["artifacts"].get("inductor", 0) >= 1, blob
+    (proc,) = mega.processes
+    assert proc["cache"]["fxgraph_hits"] >= 1 and proc["cache"]["fxgraph_misses"] == 0, proc
+    assert mega.details["native_builds"][0] >= 1, mega.details
+    assert any("native librar" in m and ".so" in m for m in mega.misses), mega.misses
+    assert mega.summary["setup_ns"] > 0 and mega.summary["first_call_ns"] > 0
+
+
+def test_mega_cache_is_torch_only(tmp_path):
+    from jitwarm._strategies import run_strategies
+
+    write(tmp_path / "plain.py", "import jitwarm\n\n@jitwarm.case\ndef add():\n"
+                                 "    return (lambda x: x + 1), (1,)\n")
+    res = run_strategies(f"{tmp_path}/plain.py::add", ["mega-cache"], processes=1)
+    (mega,) = res.strategies
+    assert mega.status == "skipped" and "torch.compile" in mega.reason, mega.reason
