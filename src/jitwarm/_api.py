@@ -73,15 +73,20 @@ def profile_target(
     max_time_s: float = 10.0,
     timeout_s: float = 300.0,
     threads: int | None = None,
+    gc_freeze: bool = False,
 ) -> ProfileResult:
-    """Profile a case target (``file.py::case``) in fresh processes, as the CLI does."""
+    """Profile a case target (``file.py::case``) in fresh processes, as the CLI does.
+
+    ``gc_freeze``: call ``gc.freeze()`` in each worker after setup (``--gc-freeze``).
+    """
     if isinstance(states, str):
         states = parse_states(states)
     runner = Runner(
         resolve_target(target),
         processes=processes,
         states=tuple(states),
-        settings=Settings(max_calls=max_calls, max_time_s=max_time_s, threads=threads),
+        settings=Settings(max_calls=max_calls, max_time_s=max_time_s, threads=threads,
+                          gc_freeze=gc_freeze),
         timeout_s=timeout_s,
     )
     return runner.run()
