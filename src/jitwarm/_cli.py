@@ -144,6 +144,9 @@ def profile(
     """
     from .report import check_output_paths, emit_outputs
 
+    if rounds != 1 and strategies is None:
+        raise _fail(UsageError("--rounds applies to --strategies (a profile's processes "
+                               "are already one per cache state in turn)"))
     if strategies is not None:
         from ._cli_caches import run_strategies_cli
 
