@@ -252,7 +252,16 @@ def analyze(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    ``kill -USR1 <pid>`` prints every thread's Python stack to stderr (faulthandler):
+    a way to see where a long or stuck run is, without stopping it.
+    """
+    import faulthandler
+    import signal
+
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         app()
     except KeyboardInterrupt:

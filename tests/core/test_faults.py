@@ -179,13 +179,23 @@ def test_ctrl_c_writes_partial_json_exit_130(case_file, tmp_path):
         [sys.executable, "-m", "jitwarm", "profile", str(path), "--processes", "3", "--calls", "60",
          "--max-time", "1", "--cache", "cold", "--json", str(out_json)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job (`cmd &`, nohup) inherits SIGINT ignored, and Python then
+        # installs no KeyboardInterrupt handler: give the CLI the terminal's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(os.listdir(pids)) < 2:
         time.sleep(0.1)
     assert len(os.listdir(pids)) == 2
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say where it is stuck (the CLI's SIGUSR1 dump)
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"no exit 60 s after Ctrl-C; its stacks:\n{err[-6000:]}\n{out[-2000:]}")
     assert proc.returncode == 130, out + err
     assert "interrupted" in err and "Traceback" not in err
     data = json.loads(out_json.read_text())
