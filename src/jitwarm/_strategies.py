@@ -112,8 +112,8 @@ def _median(values: list[Any]) -> Any:
     return int(statistics.median(vals))
 
 
-_KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc", "classification",
-         "steady_ci_ns", "framework", "notes", "index", "output_tail")
+_KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
+         "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail")
 
 
 def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -250,52 +250,51 @@ def _missed(rec: dict[str, Any]) -> bool:
         e.get("depth") == 0 and e.get("cache") != "hit" for e in rec.get("compile_events") or [])
 
 
-def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _prepared(sess: _Session, strategy: str, mode: str, loader: str, what: str
+              ) -> tuple[dict[str, Any], Target, Path]:
+    """A separate fresh process writes the strategy's artifact (``mode``), and a generated
+    case loads it in setup. Returns the preparing record, that case, and the cache
+    directory the preparing process filled."""
     from ._aot import wrapper_case_source
     from ._plan import run_case_process
 
-    artifacts = sess.work / "aot-artifacts"
-    cache = sess.work / "aot-cache"
-    sess.say("aot", "compiling ahead of time in a fresh process")
-    rec = run_case_process(sess.target, cache, mode="aot-prepare", timeout_s=sess.timeout_s,
+    artifacts = sess.work / f"{strategy}-artifacts"
+    cache = sess.work / f"{strategy}-prepare-cache"
+    rec = run_case_process(sess.target, cache, mode=mode, timeout_s=sess.timeout_s,
                            options={"artifact_dir": str(artifacts)})
     if rec.get("status") == "usage_error":
         raise _StrategySkipped(rec["message"])
     if rec.get("status") != "ok":
-        raise _StrategyFailed(f"AOT compilation failed: {rec.get('message') or rec.get('error')}")
+        raise _StrategyFailed(f"{what} failed: {rec.get('message') or rec.get('error')}")
     t = sess.target
-    case_file = sess.work / "aot_case.py"
+    name = strategy.replace("-", "_")
+    case_file = sess.work / f"{name}_case.py"
     case_file.write_text(wrapper_case_source(
-        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts)),
-        encoding="utf-8")
+        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts),
+        loader=loader, name=name), encoding="utf-8")
     cache.mkdir(parents=True, exist_ok=True)
-    records = sess.fresh_copies("aot", resolve_target(f"{case_file}::aot"), cache)
+    return rec, resolve_target(f"{case_file}::{name}"), cache
+
+
+def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    sess.say("aot", "compiling ahead of time in a fresh process")
+    rec, target, cache = _prepared(sess, "aot", "aot-prepare", "jitwarm._aot",
+                                   "AOT compilation")
+    # the measured processes get the cache the preparing process filled (Numba's eager
+    # signatures load from it, JAX's compile in setup hits it)
+    records = sess.fresh_copies("aot", target, cache)
     return records, {"artifact": rec.get("aot")}
 
 
 def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    from ._aot import wrapper_case_source
     from ._megacache import native_builds
-    from ._plan import run_case_process
 
-    artifacts = sess.work / "mega-artifacts"
     sess.say("mega-cache", "compiling and saving the Mega-Cache blob in a fresh process")
-    rec = run_case_process(sess.target, sess.work / "mega-prepare-cache", mode="mega-prepare",
-                           timeout_s=sess.timeout_s,
-                           options={"artifact_dir": str(artifacts)})
-    if rec.get("status") == "usage_error":
-        raise _StrategySkipped(rec["message"])
-    if rec.get("status") != "ok":
-        raise _StrategyFailed(f"saving the Mega-Cache failed: "
-                              f"{rec.get('message') or rec.get('error')}")
-    t = sess.target
-    case_file = sess.work / "mega_case.py"
-    case_file.write_text(wrapper_case_source(
-        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts),
-        loader="jitwarm._megacache", name="mega"), encoding="utf-8")
-    empty = sess.work / "mega-empty-cache"
+    rec, target, _ = _prepared(sess, "mega-cache", "mega-prepare", "jitwarm._megacache",
+                               "saving the Mega-Cache")
+    empty = sess.work / "mega-cache-empty"
     empty.mkdir(parents=True, exist_ok=True)
-    records = sess.fresh_copies("mega-cache", resolve_target(f"{case_file}::mega"), empty)
+    records = sess.fresh_copies("mega-cache", target, empty)  # the blob is all they get
     builds = [native_builds(sess.work / f"mega-cache-run-{i}") for i in range(len(records))]
     details = {"blob": rec.get("mega"), "native_builds": builds}
     if any(builds):
