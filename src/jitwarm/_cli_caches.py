@@ -163,8 +163,8 @@ def cache_explain(
         cache = call.get("cache") or {}
         out.print(f"first call {fmt_ns(call['duration_ns'])}, compiling {fmt_ns(call['compile_ns'])}, "
                   f"cache {cache.get('hits', '—')} hit / {cache.get('misses', '—')} miss")
-        for line in rec.get("explanations") or []:
-            out.print(f"  - {escape(line)}")
+        for line in rec.get("explanations") or []:  # one line each, for grep
+            out.print(f"  - {escape(line)}", soft_wrap=True)
     raise typer.Exit(0 if rec.get("status") == "ok" else 1)
 
 
@@ -347,7 +347,7 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
             if lines:
                 out.print(f"[bold]{escape(r.strategy)}[/bold]")
                 for line in lines:
-                    out.print(f"  {escape(line)}", highlight=False)
+                    out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
         for note in result.notes:
             console().print(f"[dim]{escape(note)}[/dim]")
         if json:

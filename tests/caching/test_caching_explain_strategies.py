@@ -61,6 +61,27 @@ def test_changed_source_and_cpu_are_explained(prewarmed, tmp_path):
     assert any("'imaginary-cpu'" in n for n in notes), notes
 
 
+@pytest.mark.slow
+def test_cache_explain_cli(prewarmed, tmp_path):
+    target = f"{prewarmed}/src/kern.py::poly"
+    proc = cli("cache", "explain", target, "--cache-dir", str(prewarmed / "cache"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "cache 1 hit / 0 miss" in proc.stdout
+    assert "- numba: the disk cache hit: nothing was compiled" in proc.stdout
+    proc = cli("cache", "explain", target, "--cache-dir", str(prewarmed / "cache"), "--json")
+    rec = json.loads(proc.stdout)
+    assert rec["status"] == "ok" and rec["calls"][0]["cache"]["hits"] == 1
+    # user errors: one line, exit 2; a case that raises: exit 1, no traceback of jitwarm's
+    proc = cli("cache", "explain", target, "--cache-dir", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2 and "cache directory not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    write(tmp_path / "bad.py", "import jitwarm\n\n@jitwarm.case\ndef boom():\n"
+                               "    raise RuntimeError('no model file')\n")
+    proc = cli("cache", "explain", f"{tmp_path}/bad.py::boom", "--cache-dir", str(tmp_path))
+    assert proc.returncode == 1 and "no model file" in proc.stderr, proc.stderr
+    assert proc.stderr.count("error:") == 1
+
+
 def test_untrusted_cache_dirs_are_not_unpickled(tmp_path):
     write(tmp_path / "src" / "kern.py", NUMBA_CASE)
     notes = _explain(f"{tmp_path}/src/kern.py::poly", tmp_path / "plain")
