@@ -163,7 +163,6 @@ def profile(
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet, threads=threads,
                       gc_freeze=gc_freeze)
-        code = _finish(result, json, quiet)
     except RunInterrupted as exc:
         _write_json(exc.result, json, console(stderr=True))
         try:  # the partial run goes into the history too (status "interrupted")
@@ -175,11 +174,18 @@ def profile(
         raise typer.Exit(130) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
+    json_error: JitwarmError | None = None
+    try:
+        code = _finish(result, json, quiet)
+    except JitwarmError as exc:  # the JSON went to a rescue file: still store the run
+        json_error, code = exc, exc.exit_code
     try:
         emit_outputs(result, plot=plot, html=html, db=db, store=not no_history,
                      console=console(stderr=json == "-"), json_path=json, quiet=quiet)
     except JitwarmError as exc:
         raise _fail(exc) from None
+    if json_error is not None:
+        raise _fail(json_error)
     raise typer.Exit(code)
 
 

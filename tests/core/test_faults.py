@@ -225,3 +225,10 @@ def test_unwritable_json_rescued(case_file, tmp_path):
     assert "the result was saved to" in proc.stderr and "Traceback" not in proc.stderr
     rescued = proc.stderr.split("the result was saved to", 1)[1].split()[0]
     assert json.loads(open(rescued).read())["schema"] == "jitwarm.profile/1"
+    # and the run is in the history all the same: nothing measured is lost
+    db = tmp_path / "h.db"
+    proc = run_cli("profile", str(path), *FAST, "--json", str(tmp_path / "afile" / "r.json"),
+                   "--db", str(db))
+    assert proc.returncode == 2 and "stored as run" in proc.stdout + proc.stderr
+    listed = run_cli("history", "list", "--db", str(db))
+    assert listed.returncode == 0 and "plain" in listed.stdout, listed.stdout + listed.stderr
