@@ -142,9 +142,10 @@ def gc_sentences(summary: dict[str, Any]) -> list[str]:
         return []
     full = summary.get("first_call_gc_full") or 0
     return [f"garbage collection took {fmt_ns(gc_ns)} of the first call ({100 * gc_ns / first:.0f} %, "
-            f"{full} full collection(s)): tracing allocates enough to make Python walk every "
-            "object the imports left; gc.freeze() after setup moves them out of the collector's "
-            "reach (measure it with --gc-freeze)"]
+            f"{full} full collection(s)): tracing and compiling allocate enough to start "
+            "collections, and a full one walks every object the imports left; gc.freeze() "
+            "after setup moves those out of the collector's reach (measure it with "
+            "--gc-freeze)"]
 
 
 def findings(result: ProfileResult) -> list[str]:
