@@ -219,7 +219,10 @@ def torch_locations(with_config: bool = False) -> list[CacheLocation]:
         "torch", "inductor", path, source, "TORCHINDUCTOR_CACHE_DIR", path.is_dir(), size,
         fx + aot, "FX-graph + AOTAutograd entries", files, warnings,
         notes + [f"fxgraph entries: {fx}, aotautograd entries: {aot}; generated C++/Triton "
-                 "sources and their compiled .so files sit beside them"], settings)
+                 "sources and their compiled .so files sit beside them — Mega-Cache "
+                 "(torch.compiler.save_cache_artifacts) leaves the .so files out, so move the "
+                 "whole directory (`jitwarm bundle`); compare both with `jitwarm profile "
+                 "--strategies bundle,mega-cache`"], settings)
     tpath, tsource = triton_dir()
     tsize, tfiles, tentries = _scan(tpath, r".*\.json")
     triton = CacheLocation("torch", "triton", tpath, tsource, "TRITON_CACHE_DIR",
