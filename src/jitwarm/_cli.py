@@ -150,6 +150,12 @@ def profile(
     if strategies is not None:
         from ._cli_caches import run_strategies_cli
 
+        given = [name for name, v in (("--plot", plot), ("--html", html), ("--db", db),
+                                      ("--cache", cache != "cold,cached")) if v]
+        if given:  # never silently ignore what the user asked for
+            raise _fail(UsageError(f"{', '.join(given)} applies to a profile by cache state; "
+                                   "with --strategies the result is the table and --json"))
+
         try:
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,

@@ -202,9 +202,13 @@ def test_profile_strategies_cli(tmp_path):
     assert set(d["strategies"]) == {"none", "disk-cache"}
     # where each strategy's first call goes is printed under the table
     assert "disk-cache\n  first call" in proc.stdout and "= compiling" in proc.stdout
-    for args in (("--strategies", "none", "--rounds", "0"), ("--rounds", "2")):
+    for args, needle in ((("--strategies", "none", "--rounds", "0"), "--rounds"),
+                         (("--rounds", "2"), "--rounds"),
+                         (("--strategies", "none", "--html", "r.html"), "--html applies"),
+                         (("--strategies", "none", "--cache", "cold"), "--cache applies")):
         bad = run_cli("profile", "kern.py::poly", *args, cwd=tmp_path)
-        assert bad.returncode == 2 and "--rounds" in bad.stderr, bad.stderr
+        assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
+    assert not (tmp_path / "r.html").exists()
     bad = run_cli("profile", "kern.py::poly", "--strategies", "none,warp", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown strategy" in bad.stderr and "Traceback" not in bad.stderr
