@@ -34,19 +34,18 @@ def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
     backend_compile, Dynamo and Inductor phases...), the time inside that kind's events
     during the first call. ``first_call_gc_ns``: time inside Python's garbage collector.
     """
-    kinds: dict[str, list[int]] = {}
+    per: list[Counter[str]] = []
     for p in ok:
-        per: Counter[str] = Counter()
+        c: Counter[str] = Counter()
         for e in p.get("compile_events") or []:
             if e.get("depth") == 1 and e.get("call_index") == 0 and e.get("kind"):
-                per[e["kind"]] += int(e.get("duration_ns") or 0)
-        for k in per:
-            kinds.setdefault(k, [])
-        for k in kinds:
-            kinds[k].append(per.get(k, 0))
+                c[e["kind"]] += int(e.get("duration_ns") or 0)
+        per.append(c)
+    kinds = list(dict.fromkeys(k for c in per for k in c))  # in order of appearance
     gcs = [p.get("first_call_gc") for p in ok if p.get("first_call_gc")]
     return {
-        "compile_phases_ns": {k: _med_int(v) for k, v in kinds.items()},
+        # a process without a phase spent 0 in it (Counter gives 0)
+        "compile_phases_ns": {k: _med_int([c[k] for c in per]) for k in kinds},
         "first_call_gc_ns": _med_int([g["ns"] for g in gcs]),
         "first_call_gc_full": _med_int([g["collections"][2] for g in gcs]),
     }

@@ -65,6 +65,11 @@ def test_compile_phases_are_medians_per_kind():
     # trace: 12 (10+2; the call-3 trace is a recompile, not the first call), 20, 14
     assert a["compile_phases_ns"] == {"trace": 14, "lower": 5, "backend_compile": 35}
     assert a["first_call_gc_ns"] == 8 and a["first_call_gc_full"] == 0
+    # a phase that only a later process reports counts as 0 in the earlier ones
+    late = first_call_anatomy([{"compile_events": [_ev("trace", 10)]},
+                               {"compile_events": [_ev("trace", 10), _ev("lower", 90)]},
+                               {"compile_events": [_ev("trace", 10)]}])
+    assert late["compile_phases_ns"] == {"trace": 10, "lower": 0}
     assert first_call_anatomy([]) == {"compile_phases_ns": {}, "first_call_gc_ns": None,
                                       "first_call_gc_full": None}
 
