@@ -15,7 +15,7 @@ from ._errors import JitwarmError, UsageError
 from ._framework_table import framework_table
 from ._measure import Settings
 from ._present import console, print_result, progress_bar, summary_table
-from ._result import ProfileResult
+from ._result import ProfileResult, save_or_rescue
 from ._runner import RunInterrupted, Runner, parse_states
 
 app = typer.Typer(
@@ -47,17 +47,7 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
     if dest == "-":
         sys.stdout.write(result.to_json() + "\n")
         return
-    try:
-        path = result.save(dest)
-    except OSError as exc:
-        import tempfile
-        import time
-
-        rescue = Path(tempfile.gettempdir()) / f"jitwarm-unsaved-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        result.save(rescue)
-        raise UsageError(
-            f"cannot write {dest}: {exc.strerror or exc}; the result was saved to {rescue}"
-        ) from None
+    path = save_or_rescue(dest, result.to_json())
     if not quiet:
         con.print(f"JSON written to {path}")
 
@@ -159,7 +149,8 @@ def profile(
         try:
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
-                                      threads=threads, gc_freeze=gc_freeze, rounds=rounds)
+                                      threads=threads, gc_freeze=gc_freeze, rounds=rounds,
+                                      quiet=quiet)
         except JitwarmError as exc:
             raise _fail(exc) from None
         raise typer.Exit(code)

@@ -317,18 +317,20 @@ def _shell_quote(v: str) -> str:
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,
                        max_time: float, timeout: float, json: str | None,
                        threads: int | None = None, gc_freeze: bool = False,
-                       rounds: int = 1) -> int:
+                       rounds: int = 1, quiet: bool = False) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
     """
     from ._measure import Settings
+    from ._result import save_or_rescue
     from ._strategies import parse_strategies, run_strategies, strategies_table
 
     err = console(stderr=True)
 
     def progress(strategy: str, message: str) -> None:
-        err.print(f"[dim]{escape(strategy)}: {escape(message)}[/dim]")
+        if not quiet:
+            err.print(f"[dim]{escape(strategy)}: {escape(message)}[/dim]")
 
     names = parse_strategies(strategies)
     if calls < 2:
@@ -339,7 +341,8 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
                             timeout_s=timeout, progress=progress, rounds=rounds)
     if json == "-":
         _dump(result.to_dict())
-    else:
+        return 0 if result.ok else 1
+    if not quiet:
         out = console()
         out.print(strategies_table(result))
         for r in result.strategies:
@@ -349,9 +352,9 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
                 for line in lines:
                     out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
         for note in result.notes:
-            console().print(f"[dim]{escape(note)}[/dim]")
-        if json:
-            Path(json).write_text(_json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+            out.print(f"[dim]{escape(note)}[/dim]")
+    if json:
+        save_or_rescue(json, _json.dumps(result.to_dict(), indent=1))
     return 0 if result.ok else 1
 
 

@@ -27,6 +27,44 @@ def _med_int(values: list[Any]) -> int | None:
     return int(round(median(vals))) if vals else None
 
 
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file, so a partial file never
+    replaces a good one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def unsaved_path(directory: str | Path = ".") -> Path:
+    """A new ``jitwarm-unsaved-<time>[-k].json`` in ``directory`` (never an existing file)."""
+    import datetime as _dt
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(directory) / f"jitwarm-unsaved-{stamp}.json"
+    k, path = 1, base
+    while path.exists():
+        k += 1
+        path = base.with_name(f"jitwarm-unsaved-{stamp}-{k}.json")
+    return path
+
+
+def save_or_rescue(path: str | Path, text: str) -> Path:
+    """:func:`write_atomic`, or, when ``path`` cannot be written, a rescue file in the temp
+    directory and a :class:`UsageError` that names it: a measured result is never lost."""
+    try:
+        return write_atomic(path, text)
+    except OSError as exc:
+        import tempfile
+
+        rescue = write_atomic(unsaved_path(tempfile.gettempdir()), text)
+        raise UsageError(
+            f"cannot write {path}: {exc.strerror or exc}; the result was saved to {rescue}"
+        ) from None
+
+
 def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians across processes of what a first call spent outside the user's code.
 
@@ -148,12 +186,7 @@ class ProfileResult:
 
     def save(self, path: str | Path) -> Path:
         """Write the JSON atomically (a partial file never replaces a good one)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_atomic(path, self.to_json())
 
     @classmethod
     def from_dict(cls, d: Any) -> ProfileResult:

@@ -210,5 +210,13 @@ def test_profile_strategies_cli(tmp_path):
         assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
     assert not (tmp_path / "r.html").exists()
+    # --quiet prints nothing; an unwritable --json is rescued, never a traceback
+    (tmp_path / "afile").write_text("not a directory")
+    proc = run_cli("profile", "kern.py::poly", "--strategies", "none", "-n", "1", "--calls",
+                   "30", "--max-time", "0.5", "--quiet", "--json", "afile/s.json", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert "the result was saved to" in proc.stderr and "Traceback" not in proc.stderr
+    rescued = proc.stderr.split("the result was saved to", 1)[1].split()[0]
+    assert json.loads(open(rescued).read())["schema"] == "jitwarm.strategies/1"
     bad = run_cli("profile", "kern.py::poly", "--strategies", "none,warp", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown strategy" in bad.stderr and "Traceback" not in bad.stderr

@@ -8,14 +8,13 @@ matplotlib is imported only when a plot is drawn.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .._errors import UsageError
-from .._result import ProfileResult, read_json
+from .._result import ProfileResult, read_json, unsaved_path
 
 __all__ = ["check_output_paths", "emit_outputs", "load_results"]
 
@@ -53,16 +52,6 @@ def _suffixed(path: str, name: str, many: bool) -> Path:
         return p
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "case"
     return p.with_name(f"{p.stem}-{safe}{p.suffix}")
-
-
-def unsaved_path(directory: str | Path = ".") -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(directory) / f"jitwarm-unsaved-{stamp}.json"
-    k, path = 1, base
-    while path.exists():
-        k += 1
-        path = base.with_name(f"jitwarm-unsaved-{stamp}-{k}.json")
-    return path
 
 
 def emit_outputs(
