@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json as _json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -94,5 +93,11 @@ def register(app: typer.Typer) -> None:
         if json == "-":
             sys.stdout.write(_json.dumps(result, indent=1) + "\n")
         elif json:
-            Path(json).write_text(_json.dumps(result, indent=1), encoding="utf-8")
+            from ._result import save_or_rescue
+
+            try:
+                save_or_rescue(json, _json.dumps(result, indent=1))
+            except JitwarmError as exc:
+                err.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(exc.exit_code) from None
             out.print(f"JSON written to {json}")

@@ -230,7 +230,10 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}") from None
     records = []
     for i, case in enumerate(plan.cases):
         if progress:

@@ -60,9 +60,10 @@ def save_or_rescue(path: str | Path, text: str) -> Path:
         import tempfile
 
         rescue = write_atomic(unsaved_path(tempfile.gettempdir()), text)
-        raise UsageError(
-            f"cannot write {path}: {exc.strerror or exc}; the result was saved to {rescue}"
-        ) from None
+        why = exc.strerror or str(exc)
+        if exc.filename and str(exc.filename) != str(path):
+            why += f": {exc.filename}"
+        raise UsageError(f"cannot write {path} ({why}); the result was saved to {rescue}") from None
 
 
 def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:

@@ -232,3 +232,19 @@ def test_unwritable_json_rescued(case_file, tmp_path):
     assert proc.returncode == 2 and "stored as run" in proc.stdout + proc.stderr
     listed = run_cli("history", "list", "--db", str(db))
     assert listed.returncode == 0 and "plain" in listed.stdout, listed.stdout + listed.stderr
+
+
+def test_other_commands_unwritable_outputs_exit_2(case_file, tmp_path):
+    """prewarm --out and sweep --json into a path under a file: one line, exit 2."""
+    path = case_file(PLAIN)
+    (tmp_path / "afile").write_text("not a directory")
+    plan = tmp_path / "p.toml"
+    plan.write_text(f'[[case]]\ntarget = "{path.name}::plain"\n')
+    proc = run_cli("prewarm", str(plan), "--out", str(tmp_path / "afile" / "cache"))
+    assert proc.returncode == 2 and "cannot create --out" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("sweep", f"{path}::plain", "-q", "--json", str(tmp_path / "afile" / "s.json"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "afile" in proc.stderr and "the result was saved to" in proc.stderr
+    rescued = proc.stderr.split("the result was saved to", 1)[1].split()[0]
+    assert json.loads(open(rescued).read())
