@@ -159,6 +159,7 @@ def main() -> int:
         except (OSError, json.JSONDecodeError):
             pass
     rows = []
+    keys = []  # where each framework's result is stored in the payload
     for fw in [f for f in args.frameworks.split(",") if f]:
         t0 = time.time()
         # Mega-Cache is torch.compile's own: elsewhere it would only be a "skipped" row
@@ -171,19 +172,19 @@ def main() -> int:
                              progress=lambda s, m, fw=fw: print(f"  [{fw}] {s}: {m}",
                                                                file=sys.stderr, flush=True))
         key = f"{fw}+gc-freeze" if args.gc_freeze else fw
+        keys.append(key)
         payload["frameworks"][key] = res.to_dict()
         payload["frameworks"][key]["wall_s"] = round(time.time() - t0, 1)
         payload["frameworks"][key]["processes"] = args.processes * args.rounds
         payload["frameworks"][key]["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                   time.gmtime())
-        fw = key
         for r in res.strategies:
             s = r.summary
             if r.status != "ok":
-                rows.append([fw, r.strategy, r.status, "", "", "", "", str(r.reason)[:60]])
+                rows.append([key, r.strategy, r.status, "", "", "", "", str(r.reason)[:60]])
                 continue
             rows.append([
-                fw, r.strategy, fmt_ns(s["first_call_ns"]),
+                key, r.strategy, fmt_ns(s["first_call_ns"]),
                 "1.00x" if r.strategy == "none" else (
                     f"{r.speedup:.2f}x" if r.speedup else "-"),
                 fmt_ns(s.get("compile_ns")), fmt_ns(s.get("runtime_init_ns")),
@@ -203,11 +204,10 @@ def main() -> int:
     print_table(["framework", "strategy", "first call", "none/this", "compile", "init+load",
                  "to first result", "warm vs none"], rows)
     print("\nwhere the first call goes (medians): compile phases, and Python's GC")
-    for fw in [f for f in args.frameworks.split(",") if f]:
-        res = payload["frameworks"][f"{fw}+gc-freeze" if args.gc_freeze else fw]
-        for name, r in res["strategies"].items():
+    for key in keys:
+        for name, r in payload["frameworks"][key]["strategies"].items():
             if r["status"] == "ok":
-                print(f"  {fw:<10} {name:<10} {anatomy(r['summary'])}")
+                print(f"  {key:<10} {name:<10} {anatomy(r['summary'])}")
     path = write_json("strategies", payload)
     print(f"written to {path}")
     return 0

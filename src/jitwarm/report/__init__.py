@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import UsageError
-from .._result import ProfileResult, read_json, unsaved_path
+from .._result import ProfileResult, read_json, unsaved_path, write_atomic
 
 __all__ = ["check_output_paths", "emit_outputs", "load_results"]
 
@@ -94,8 +94,7 @@ def emit_outputs(
                 if len(results) == 1:
                     results[0].save(dest)
                 else:
-                    dest.write_text(json.dumps([r.to_dict() for r in results], indent=1),
-                                    encoding="utf-8")
+                    write_atomic(dest, json.dumps([r.to_dict() for r in results], indent=1))
                 err.print(f"the result is kept in {dest.resolve()}")
     if plot:
         from .plots import save_plot

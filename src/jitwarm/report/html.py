@@ -372,10 +372,6 @@ def render(results: ProfileResult | Sequence[ProfileResult], *, plots: bool = Tr
 def write_html(results: ProfileResult | Sequence[ProfileResult], path: str | Path,
                **kwargs: Any) -> Path:
     """Write :func:`render` atomically; returns the path."""
-    path = Path(path)
-    text = render(results, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from .._result import write_atomic
+
+    return write_atomic(path, render(results, **kwargs))
