@@ -6,6 +6,7 @@ schema, unusable history database, unknown run): one message, exit code 2.
 
 from __future__ import annotations
 
+import io
 import json as _json
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ._errors import JitwarmError, UsageError
+from ._errors import JitwarmError, UsageError, shown
 from ._present import console, print_result
 from ._units import fmt_ns
 
@@ -24,9 +25,20 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="History database (defau
 
 
 def _fail(err: JitwarmError) -> typer.Exit:
-    console(stderr=True).print(f"[red]error:[/red] {escape(str(err))}", highlight=False,
-                               soft_wrap=True)
+    # the message may carry strings from a file: no terminal control, no flood
+    console(stderr=True).print(f"[red]error:[/red] {escape(shown(err, 1000))}",
+                               highlight=False, soft_wrap=True)
     return typer.Exit(err.exit_code)
+
+
+#: what a presenter raises on a value no check foresaw: still bad input, not a crash
+_MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError,
+              RecursionError)
+
+
+def _malformed(source: str, exc: BaseException) -> UsageError:
+    return UsageError(f"{shown(source)}: the result has a field jitwarm cannot use "
+                      f"({type(exc).__name__}: {shown(exc, 120)})")
 
 
 def report(
@@ -44,8 +56,11 @@ def report(
     try:
         check_output_paths(plot, output)
         results = [r for f in files for r in load_results(f)]
-        emit_outputs(results, plot=plot, html=output, db=None, store=False,
-                     console=console(), quiet=quiet)
+        try:
+            emit_outputs(results, plot=plot, html=output, db=None, store=False,
+                         console=console(), quiet=quiet)
+        except _MALFORMED as exc:
+            raise _malformed(", ".join(files), exc) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
 
@@ -60,16 +75,23 @@ history = typer.Typer(
 
 def _ref_data(h: Any, ref: str) -> tuple[str, dict[str, Any]]:
     """A run id (or 'latest', -1, ...) from the history, or a result JSON file."""
+    from ._history import is_run_ref
+    from ._result import check_schema
+
     p = Path(ref)
-    if not ref.lstrip("-").isdigit() and not ref.startswith("latest") and p.suffix == ".json":
+    if not is_run_ref(ref) and p.suffix == ".json":
         from .report import load_results
 
         rs = load_results(p)
         if len(rs) != 1:
-            raise UsageError(f"{ref} holds {len(rs)} results; compare needs one")
+            raise UsageError(f"{shown(ref)} holds {len(rs)} results; compare needs one")
         return p.name, rs[0].to_dict()
     run = h.get(ref)
-    return f"#{run.id}", run.data
+    try:
+        check_schema(run.data)
+    except UsageError as exc:
+        raise UsageError(f"run {run.id} in {shown(h.path)}: {exc}") from None
+    return f"#{run.id}", run.data or {}
 
 
 @history.command("list")
@@ -95,7 +117,7 @@ def history_list(
         if json:
             sys.stdout.write("[]\n")
         else:
-            console().print(str(exc), highlight=False)
+            console().print(escape(str(exc)), highlight=False)
         return
     except JitwarmError as exc:
         raise _fail(exc) from None
@@ -104,10 +126,11 @@ def history_list(
         return
     con = console()
     if not runs:
-        con.print(f"no runs stored in {path}")
+        con.print(f"no runs stored in {escape(shown(path))}")
         return
     plain = not con.is_terminal  # pipes: one plain line per run, the ID first
-    t = Table(title=None if plain else f"jitwarm history ({path})", title_justify="left",
+    t = Table(title=None if plain else f"jitwarm history ({escape(shown(path))})",
+              title_justify="left",
               box=None if plain else box.HEAVY_HEAD, pad_edge=not plain)
     for col in ("ID", "stored (UTC)", "case", "framework", "status", "cold first call",
                 "compile", "warm median", "verdict", "git"):
@@ -116,11 +139,16 @@ def history_list(
     for r in runs:
         s = r.summary.get("cold") or r.summary.get("in-process") or {}
         warm = s or r.summary.get("cached") or {}
-        t.add_row(str(r.id), (r.stored_at or "").replace("T", " ")[:19]
-                  .replace("+00:00", ""), str(r.case_name), str(r.framework or "–"),
-                  str(r.status), fmt_ns(s.get("first_call_ns")), fmt_ns(s.get("compile_ns")),
-                  fmt_ns(warm.get("warm_median_ns")), str(warm.get("classification", "–")),
-                  r.git_label())
+        try:
+            cells = (str(r.id), (r.stored_at or "").replace("T", " ")[:19]
+                     .replace("+00:00", ""), str(r.case_name), str(r.framework or "–"),
+                     str(r.status), fmt_ns(s.get("first_call_ns")), fmt_ns(s.get("compile_ns")),
+                     fmt_ns(warm.get("warm_median_ns")), str(warm.get("classification", "–")),
+                     r.git_label())
+        except _MALFORMED:  # a summary no jitwarm wrote: list the run, not its numbers
+            cells = (str(r.id), str(r.stored_at), str(r.case_name), str(r.framework or "–"),
+                     str(r.status), "?", "?", "?", "?", "?")
+        t.add_row(*(escape(shown(c, 80)) for c in cells))
     con.print(t)
 
 
@@ -139,12 +167,16 @@ def history_show(
     except JitwarmError as exc:
         raise _fail(exc) from None
     con = console()
-    con.print(f"[bold]run {run.id}[/bold]: {run.case_name} ({run.target}) stored "
-              f"{run.stored_at} on {run.host or '?'}", highlight=False)
-    con.print(f"git: {run.git_commit or 'not a git work tree'}"
+    con.print(f"[bold]run {run.id}[/bold]: {escape(shown(run.case_name))} "
+              f"({escape(shown(run.target))}) stored {escape(shown(run.stored_at))} on "
+              f"{escape(shown(run.host or '?'))}", highlight=False)
+    con.print(f"git: {shown(run.git_commit or 'not a git work tree')}"
               + (" (uncommitted changes)" if run.git_dirty else "")
-              + f" · cwd: {run.cwd}", highlight=False, markup=False)
-    print_result(con, result)
+              + f" · cwd: {shown(run.cwd)}", highlight=False, markup=False)
+    try:
+        print_result(con, result)
+    except _MALFORMED as exc:
+        raise _fail(_malformed(f"run {run.id}", exc)) from None
 
 
 @history.command("compare")
@@ -174,8 +206,9 @@ def history_compare(
     if min_effect < 0:
         raise _fail(UsageError("--min-effect must be >= 0"))
     try:
-        needs_db = any(not (Path(x).suffix == ".json" and not x.lstrip("-").isdigit())
-                       for x in (a, b))
+        from ._history import is_run_ref
+
+        needs_db = any(is_run_ref(x) or Path(x).suffix != ".json" for x in (a, b))
         if needs_db:
             with History(db, create=False) as h:
                 la, da = _ref_data(h, a)
@@ -185,8 +218,11 @@ def history_compare(
             lb, db_ = _ref_data(None, b)
     except JitwarmError as exc:
         raise _fail(exc) from None
-    rows = compare_runs(da, db_, alpha=alpha, min_effect=min_effect)
-    caveats = environment_differences(da, db_)
+    try:
+        rows = compare_runs(da, db_, alpha=alpha, min_effect=min_effect)
+        caveats = environment_differences(da, db_)
+    except _MALFORMED as exc:
+        raise _fail(_malformed(f"{la} or {lb}", exc)) from None
     ca, cb = (da.get("case") or {}).get("name"), (db_.get("case") or {}).get("name")
     if ca != cb:
         caveats.insert(0, f"different cases: {ca} vs {cb}")
@@ -198,7 +234,8 @@ def history_compare(
                                       "caveats": caveats}, indent=1) + "\n")
     else:
         con = console()
-        t = Table(title=f"{la} ({ca}) → {lb} ({cb})", title_justify="left")
+        t = Table(title=escape(f"{shown(la)} ({shown(ca)}) → {shown(lb)} ({shown(cb)})"),
+                  title_justify="left")
         for col in ("metric", "A", "B", "change", "p", "verdict"):
             t.add_column(col, justify="left" if col in ("metric", "verdict") else "right")
         for m in rows:
@@ -217,7 +254,7 @@ def history_compare(
         con.print(f"Medians of per-process values; significant = two-sided Mann-Whitney U "
                   f"p < {alpha:g} and a change of at least {min_effect:.0%}.", highlight=False)
         for c in caveats:
-            con.print(f"[yellow]caveat:[/yellow] {c}", highlight=False)
+            con.print(f"[yellow]caveat:[/yellow] {escape(shown(c))}", highlight=False)
     if fail_on_regression and slower:
         raise typer.Exit(1)
 
@@ -250,7 +287,10 @@ def history_export(
         output = "-"
     if output == "-" and fmt in ("pyperf", "html"):
         raise _fail(UsageError(f"--format {fmt} cannot go to stdout; give -o FILE"))
+    from ._result import check_output_path, write_atomic
+
     try:
+        check_output_path(output, "--output")
         with History(db, create=False) as h:
             run = h.get(run_id)
         data = run.data or {}
@@ -260,26 +300,30 @@ def history_export(
             if output == "-":
                 sys.stdout.write(text)
             else:
-                Path(output).write_text(text, encoding="utf-8")
+                write_atomic(output, text)
         elif fmt == "csv":
             if output == "-":
                 export_csv(data, sys.stdout)
             else:
-                with open(output, "w", encoding="utf-8", newline="") as f:
-                    export_csv(data, f)
+                buf = io.StringIO(newline="")
+                export_csv(data, buf)
+                write_atomic(output, buf.getvalue())
         elif fmt == "pyperf":
             for note in export_pyperf(data, output):
-                err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+                err.print(f"[yellow]note:[/yellow] {escape(shown(note))}", highlight=False)
         else:
             from .report.html import write_html
 
             write_html(run.result(), output)
         if output != "-":
-            err.print(f"run {run.id} exported as {fmt} to {output}", highlight=False)
+            err.print(f"run {run.id} exported as {fmt} to {escape(shown(output))}",
+                      highlight=False)
     except OSError as exc:
-        raise _fail(UsageError(f"cannot write {output}: {exc.strerror or exc}")) from None
+        raise _fail(UsageError(f"cannot write {shown(output)}: {exc.strerror or exc}")) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
+    except _MALFORMED as exc:
+        raise _fail(_malformed(f"run {run_id}", exc)) from None
 
 
 def register(app: typer.Typer) -> None:

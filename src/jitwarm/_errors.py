@@ -41,3 +41,24 @@ class FrameworkMissing(UsageError):
         )
         self.framework = framework
         self.extra = extra
+
+
+#: characters that would move the cursor, recolour or hide text in a terminal
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\x1b"): "\\e"})
+_CONTROL.update({c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F),
+                                             *range(0x2066, 0x206A))})  # bidi overrides
+
+
+def shown(s: object, limit: int = 200) -> str:
+    """``s`` as it may appear in a message: control characters (and bidi overrides)
+    escaped, at most ``limit`` characters (an ellipsis marks a cut).
+
+    User-controlled strings (paths, names, field values) go through this before they are
+    put in a message, so a crafted name can neither drive the terminal nor flood it.
+    """
+    raw = str(s)
+    text = raw[: limit * 4].translate(_CONTROL)  # never translate a huge string only to cut it
+    if len(raw) > limit * 4 or len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from ._result import ProfileResult
@@ -62,7 +63,8 @@ def framework_table(results: Sequence[ProfileResult],
         row = framework_row(r)
         if row["status"] == "error":
             msg = (r.error or {}).get("message", "error")
-            t.add_row(str(row["framework"] or row["case"]), row["trigger"], f"error: {msg}",
+            t.add_row(escape(str(row["framework"] or row["case"])), escape(str(row["trigger"])),
+                      f"error: {escape(str(msg))}",
                       "", "", "", "", "")
             continue
         if row["cached_first_call_ns"] is not None:
@@ -81,8 +83,8 @@ def framework_table(results: Sequence[ProfileResult],
         if row["compile_ns"] is not None and row["cold_first_call_ns"]:
             comp += f" ({row['compile_ns'] / row['cold_first_call_ns']:.0%})"
         t.add_row(
-            f"{row['framework']} ({row['case']})",
-            row["trigger"],
+            escape(f"{row['framework']} ({row['case']})"),
+            escape(str(row["trigger"])),
             fmt_ns(row["cold_first_call_ns"]),
             comp,
             cached_txt,

@@ -23,6 +23,7 @@ import datetime as _dt
 import io
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._errors import UsageError
-from ._result import ProfileResult
+from ._errors import UsageError, shown
+from ._result import ProfileResult, write_atomic
 from ._stats import median
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -207,13 +208,22 @@ _COLUMNS = ("id, stored_at, case_name, target, framework, status, git_commit, gi
 def _row(row: Sequence[Any], data: str | None = None) -> StoredRun:
     try:
         summary = json.loads(row[10]) if row[10] else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         summary = {}
+    if not isinstance(summary, dict) or not all(isinstance(v, dict) for v in summary.values()):
+        summary = {}
+    parsed = None
+    if data is not None:
+        try:
+            parsed = json.loads(data)
+        except (ValueError, RecursionError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise HistoryError(f"run {row[0]}'s stored result is not a readable JSON object")
     return StoredRun(
         id=row[0], stored_at=row[1], case_name=row[2], target=row[3], framework=row[4],
         status=row[5], git_commit=row[6], git_dirty=None if row[7] is None else bool(row[7]),
-        cwd=row[8], host=row[9], summary=summary,
-        data=None if data is None else json.loads(data),
+        cwd=row[8], host=row[9], summary=summary, data=parsed,
     )
 
 
@@ -225,15 +235,31 @@ class History:
         self.path = Path(path).expanduser() if path else default_db_path()
         self.timeout = _timeout_from_env() if timeout is None else timeout
         self.conn: sqlite3.Connection | None = None
+        self.read_only = False
+        if self.path.is_dir():
+            raise HistoryError(f"the history database {shown(self.path)} is a folder; give a "
+                               "file name")
         if not create and not self.path.exists():
-            raise NoHistory(f"no history at {self.path} yet: `jitwarm profile` stores its runs "
-                            "there (or pass --db PATH)")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HistoryError(
-                f"cannot create the history directory {self.path.parent}: {exc.strerror or exc}"
-            ) from None
+            raise NoHistory(f"no history at {shown(self.path)} yet: `jitwarm profile` stores "
+                            "its runs there (or pass --db PATH)")
+        if path is None:  # the default location is ours to create
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise HistoryError(f"cannot create the history directory "
+                                   f"{shown(self.path.parent)}: {exc.strerror or exc}") from None
+        elif not self.path.parent.is_dir():  # --db: never create folders silently
+            raise HistoryError(f"--db: the folder {shown(self.path.parent)} does not exist "
+                               "(create it first)")
+        folder_writable = os.access(self.path.parent, os.W_OK | os.X_OK)
+        if not create and not (folder_writable and os.access(self.path, os.W_OK)):
+            # reading a history in a read-only place: SQLite cannot create its WAL files
+            self.read_only = True
+            self._open_read_only()
+            return
+        if not folder_writable:
+            raise HistoryError(f"cannot store runs in {shown(self.path)}: its folder is "
+                               "read-only (use --db PATH, or --no-history)")
         with self._errors("open"):
             self.conn = sqlite3.connect(
                 str(self.path), timeout=self.timeout, isolation_level=None
@@ -243,6 +269,32 @@ class History:
             # WAL + NORMAL: a crash cannot corrupt the file; commits skip one fsync each
             self.conn.execute("PRAGMA synchronous = NORMAL")
             migrate(self.conn)
+
+    def _open_read_only(self) -> None:
+        """Open for reading only (``mode=ro``); a WAL database whose ``-shm`` file cannot
+        be created there is read as ``immutable`` (what is in its main file: runs still in
+        an un-checkpointed ``-wal`` of a live writer are not seen)."""
+        from urllib.parse import quote
+
+        uri = "file:" + quote(str(self.path.resolve()))
+        with self._errors("open"):
+            for flags in ("?mode=ro", "?mode=ro&immutable=1"):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = sqlite3.connect(uri + flags, uri=True, timeout=self.timeout,
+                                            isolation_level=None)
+                try:
+                    version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                    break
+                except sqlite3.OperationalError:
+                    if "immutable" in flags:
+                        raise
+        if version > SCHEMA_VERSION:
+            migrate(self.conn)  # raises: newer than this jitwarm reads
+        if version < SCHEMA_VERSION:
+            raise HistoryError(f"the history database {shown(self.path)} is read-only and from "
+                               "an older jitwarm: open it once where it can be written to "
+                               "upgrade it")
 
     def _wal(self) -> None:
         assert self.conn is not None
@@ -325,18 +377,7 @@ class History:
         """The run with this id (``latest`` or a negative number counts from the end)."""
         assert self.conn is not None
         with self._errors("read"):
-            ref = str(run_id).strip()
-            try:
-                if ref == "latest":
-                    n = -1
-                elif ref.startswith("latest~"):  # latest~1: the run before the latest
-                    n = -1 - int(ref[len("latest~"):])
-                else:
-                    n = int(ref)
-            except ValueError:
-                raise HistoryError(
-                    f"run id must be an integer, 'latest' or 'latest~N', not {run_id!r}"
-                ) from None
+            n = parse_run_ref(run_id)
             if n < 0:
                 row = self.conn.execute(
                     f"SELECT {_COLUMNS}, result FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?",
@@ -347,8 +388,33 @@ class History:
                     f"SELECT {_COLUMNS}, result FROM runs WHERE id = ?", (n,)
                 ).fetchone()
         if row is None:
-            raise HistoryError(f"no run {run_id} in {self.path}")
+            raise HistoryError(f"no run {shown(run_id)} in {shown(self.path)}")
         return _row(row[:-1], row[-1])
+
+
+#: SQLite's integer range (a run id beyond it cannot exist)
+INT64_MAX = 2**63 - 1
+_RUN_REF = re.compile(r"(latest)(?:~([0-9]{1,19}))?|(-?[0-9]{1,19})")
+
+
+def parse_run_ref(run_id: int | str) -> int:
+    """A run id (``n >= 0``) or a position from the end (``-1`` = latest) from ``7``,
+    ``-2``, ``latest`` or ``latest~N`` (N >= 0: the Nth run before the latest). Anything
+    else (``latest~-2``, ``1e3``, an id beyond SQLite's 64-bit range) is a HistoryError."""
+    ref = str(run_id).strip()
+    m = _RUN_REF.fullmatch(ref)
+    if m is not None:
+        n = (-1 - int(m.group(2) or 0)) if m.group(1) else int(m.group(3))
+        if -INT64_MAX <= n <= INT64_MAX:
+            return n
+        raise HistoryError(f"run id {shown(ref)} is out of range (at most {INT64_MAX})")
+    raise HistoryError("run id must be an integer, 'latest' or 'latest~N' (N >= 0), not "
+                       f"{shown(repr(str(run_id)))}")
+
+
+def is_run_ref(ref: str) -> bool:
+    """Whether ``ref`` looks like a run reference rather than a file name."""
+    return _RUN_REF.fullmatch(ref.strip()) is not None or ref.startswith("latest")
 
 
 class _ErrorMap:
@@ -363,8 +429,8 @@ class _ErrorMap:
     def __exit__(self, typ: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is None or not isinstance(exc, sqlite3.Error):
             return False
-        path = self.hist.path
-        msg = str(exc)
+        path = shown(self.hist.path)
+        msg = shown(exc)
         if isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
             raise HistoryError(
                 f"the history database {path} is locked by another process "
@@ -377,6 +443,9 @@ class _ErrorMap:
                 f"the history database {path} is corrupted ({msg}); move it away to start a "
                 "new history, or use --db PATH"
             ) from None
+        if "readonly" in msg or "read-only" in msg:
+            raise HistoryError(f"cannot {self.action} the history database {path}: it is "
+                               "read-only (use --db PATH, or --no-history)") from None
         raise HistoryError(f"cannot {self.action} the history database {path}: {msg}") from None
 
 
@@ -586,7 +655,13 @@ def pyperf_suite(data: dict[str, Any]) -> tuple[Any, list[str]]:
 def export_pyperf(data: dict[str, Any], path: str | Path) -> list[str]:
     """Write the pyperf JSON file (see :func:`pyperf_suite`); returns caveats."""
     suite, notes = pyperf_suite(data)
-    suite.dump(str(path), replace=True)
+
+    def dump(f: Any) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+        suite.dump(text)
+        text.detach()
+
+    write_atomic(path, dump)
     return notes
 
 

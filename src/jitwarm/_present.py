@@ -20,8 +20,12 @@ from ._units import fmt_ns, fmt_ratio, fmt_warm_ci
 
 
 def console(stderr: bool = False) -> Console:
-    """A console that drops colour when not writing to a terminal."""
-    con = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console that drops colour when not writing to a terminal.
+
+    ``emoji=False``: text like ``a:b:c`` from a case name or a path is printed as typed,
+    never as emoji; user strings put into markup go through :func:`rich.markup.escape`.
+    """
+    con = Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False)
     if not con.is_terminal and "COLUMNS" not in os.environ:
         con.width = max(con.width, 140)  # files and pipes: no need to squeeze the tables
     return con
@@ -50,8 +54,8 @@ def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profil
         if cached and cached.get("cache_hits") is not None:
             cached_txt += f" ({cached['cache_hits']} hits)"
         t.add_row(
-            str(r.case.get("name")),
-            str(r.framework or "–"),
+            escape(str(r.case.get("name"))),
+            escape(str(r.framework or "–")),
             fmt_ns(cold.get("first_call_ns")),
             fmt_ns(cold.get("compile_ns")),
             f"{fmt_ns(cold.get('function_compile_ns'))} / {fmt_ns(cold.get('runtime_init_ns'))}",
@@ -59,14 +63,15 @@ def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profil
             fmt_warm_ci(warm_src),
             fmt_ratio(cold.get("first_over_warm")),
             "–" if warm_src.get("steady_state_call") is None else str(warm_src["steady_state_call"]),
-            str(warm_src.get("classification", "–")),
+            escape(str(warm_src.get("classification", "–"))),
         )
     return t
 
 
 def state_table(result: ProfileResult) -> Table:
     """Per cache state breakdown of the first call and the warm series."""
-    t = Table(title=f"{result.case.get('name')}: by cache state", title_justify="left")
+    t = Table(title=f"{escape(str(result.case.get('name')))}: by cache state",
+              title_justify="left")
     for col in ("state", "processes", "import", "setup", "first call", "compile",
                 "rest of 1st call", "warm median ± CI", "cache hits/misses", "verdict"):
         t.add_column(col, justify="left" if col in ("state", "verdict") else "right")
@@ -76,7 +81,7 @@ def state_table(result: ProfileResult) -> Table:
         rest = None if fc is None or cc is None else fc - cc
         hm = "–" if s.get("cache_hits") is None else f"{s['cache_hits']}/{s['cache_misses']}"
         t.add_row(
-            name,
+            escape(name),
             f"{s['processes_ok']} ok" + (f", {s['processes_failed']} failed" if s["processes_failed"] else ""),
             fmt_ns(s.get("import_ns")),
             fmt_ns(s.get("setup_ns")),
@@ -85,7 +90,7 @@ def state_table(result: ProfileResult) -> Table:
             fmt_ns(rest),
             fmt_warm_ci(s),
             hm,
-            str(s.get("classification")),
+            escape(str(s.get("classification"))),
         )
     return t
 

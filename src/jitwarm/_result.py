@@ -6,14 +6,20 @@ state's per-process records. All durations are integer nanoseconds.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
+import os
+import stat
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ._errors import UsageError
+from ._errors import UsageError, shown
 from ._stats import median, median_ci
 from .analysis import consistency
 
@@ -27,15 +33,104 @@ def _med_int(values: list[Any]) -> int | None:
     return int(round(median(vals))) if vals else None
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file, so a partial file never
-    replaces a good one."""
+#: what :func:`write_atomic` writes: text (UTF-8), bytes, or a function that writes into
+#: the binary file object it is given (a CSV writer, ``savefig``, pyperf's ``dump``)
+Payload = str | bytes | Callable[[BinaryIO], object]
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _as_named(exc: OSError, path: Path) -> OSError:
+    """The same error naming ``path``, never the temporary file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def _emit(f: BinaryIO, data: Payload) -> None:
+    if isinstance(data, str):
+        f.write(data.encode("utf-8"))
+    elif isinstance(data, bytes):
+        f.write(data)
+    else:
+        data(f)
+
+
+def write_atomic(path: str | Path, data: Payload) -> Path:
+    """Write ``data`` to ``path`` so that ``path`` holds either its old content or the whole
+    new one, never a part: the one writer of every file jitwarm produces.
+
+    The data goes to a temporary file in the same folder (so the final rename cannot cross
+    file systems), is flushed and fsynced, then ``os.replace``s the target. On any failure
+    (a full disk, a writer that raises, Ctrl-C) the temporary file is removed and the old
+    file is untouched; an ``OSError`` names ``path``, never the temporary file. A missing
+    folder is not created (an output option never makes folders silently). A symlink is
+    kept (what it points to is replaced); a device or FIFO (``/dev/stdout``) is written
+    straight through, as there is nothing to replace.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _as_named(exc, path) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(path, "wb") as f:
+                _emit(f, data)
+        except OSError as exc:
+            raise _as_named(exc, path) from None
+        return path
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:60]}.", suffix=".tmp",
+                                   dir=target.parent)
+    except OSError as exc:
+        raise _as_named(exc, path) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _emit(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+            os.fchmod(f.fileno(), (st.st_mode & 0o7777) if st is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _as_named(exc, path) from None
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
     return path
+
+
+def check_output_path(dest: str | Path | None, option: str) -> None:
+    """Refuse an output path that cannot be written, before any work is done: a folder,
+    a missing or unwritable parent folder (never created silently). ``-`` (stdout) passes."""
+    if dest is None or str(dest) in ("", "-"):
+        return
+    p = Path(dest)
+    if p.is_dir():
+        raise UsageError(f"{option}: {shown(dest)} is a folder; give a file name")
+    parent = p.parent
+    if not parent.exists():
+        raise UsageError(f"{option}: the folder {shown(parent)} does not exist "
+                         "(create it first; jitwarm does not create folders for outputs)")
+    if not parent.is_dir():
+        raise UsageError(f"{option}: {shown(parent)} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: cannot write in the folder {shown(parent)} "
+                         "(read-only or no permission)")
 
 
 def unsaved_path(directory: str | Path = ".") -> Path:
@@ -57,13 +152,15 @@ def save_or_rescue(path: str | Path, text: str) -> Path:
     try:
         return write_atomic(path, text)
     except OSError as exc:
-        import tempfile
-
-        rescue = write_atomic(unsaved_path(tempfile.gettempdir()), text)
         why = exc.strerror or str(exc)
-        if exc.filename and str(exc.filename) != str(path):
-            why += f": {exc.filename}"
-        raise UsageError(f"cannot write {path} ({why}); the result was saved to {rescue}") from None
+        try:
+            rescue = write_atomic(unsaved_path(tempfile.gettempdir()), text)
+        except OSError as again:
+            raise UsageError(f"cannot write {shown(path)} ({why}), nor a rescue copy in "
+                             f"{tempfile.gettempdir()} ({again.strerror or again}): the "
+                             "result is lost") from None
+        raise UsageError(f"cannot write {shown(path)} ({why}); the result was saved to "
+                         f"{rescue}") from None
 
 
 def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
@@ -228,16 +325,55 @@ class ProfileResult:
         return f"<ProfileResult {self.case.get('name')!r} ({self.framework}) " + "; ".join(parts) + ">"
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a result file; unreadable or non-JSON files are a UsageError (exit 2)."""
+def read_input_text(path: str | Path, what: str = "file") -> str:
+    """The text of an input file, as UTF-8 (a leading byte-order mark is accepted).
+
+    Only regular files are read: a FIFO, socket or device is refused without opening it
+    for a blocking read (it would wait forever). Every failure is one :class:`UsageError`.
+    """
+    name = shown(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {what} {name}: no such file") from None
     except OSError as exc:
-        raise UsageError(f"cannot read result file {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{what} {name} is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{what} {name} is not a regular file (a FIFO, socket or "
+                             "device); give a file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} {name} is not UTF-8 text (byte {exc.start} is "
+                         f"0x{raw[exc.start]:02x})") from None
+
+
+def parse_json(text: str, name: str) -> Any:
+    """``json.loads`` whose every failure (bad syntax, absurd nesting, huge numbers) is
+    one :class:`UsageError` naming ``name``."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+        raise UsageError(f"{shown(name)} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise UsageError(f"{shown(name)} is nested too deeply to be read") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise UsageError(f"{shown(name)} is not usable JSON: {shown(exc)}") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a result file; unreadable or non-JSON files are a UsageError (exit 2)."""
+    return parse_json(read_input_text(path, "result file"), str(path))
 
 
 def check_schema(d: Any) -> None:
@@ -246,15 +382,128 @@ def check_schema(d: Any) -> None:
         raise UsageError("not a jitwarm result: no \"schema\" field")
     schema = d["schema"]
     if not schema.startswith(SCHEMA_PREFIX):
-        raise UsageError(f"not a jitwarm profile result (schema {schema!r})")
+        raise UsageError(f"not a jitwarm profile result (schema {shown(repr(schema))})")
     try:
         version = int(schema[len(SCHEMA_PREFIX):])
     except ValueError:
-        raise UsageError(f"unrecognised schema {schema!r}") from None
+        raise UsageError(f"unrecognised schema {shown(repr(schema))}") from None
     if version > SCHEMA_VERSION:
         raise UsageError(
-            f"result schema {schema!r} is newer than this jitwarm reads ({SCHEMA}): upgrade jitwarm"
+            f"result schema {shown(repr(schema))} is newer than this jitwarm reads ({SCHEMA}): "
+            "upgrade jitwarm"
         )
+    check_types(d)
+
+
+# --------------------------------------------------------------------------- field types
+# A small type grammar for the fields the presenters read: "num" (a finite number or
+# null), "int", "str", "bool" (each also null), ("list", item), ("map", value) for dicts
+# with free keys, and a dict {key: spec} for known keys (others are not checked).
+
+_N = "num"
+_EVENT = {k: _N for k in ("start_ns", "end_ns", "duration_ns", "depth", "call_index")} | {
+    k: "str" for k in ("name", "kind", "signature", "cache", "reason")}
+_PROCESS: dict[str, Any] = {
+    **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
+                       "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
+                       "timer_overhead_ns", "specializations", "steady_state_start",
+                       "steady_state_call", "warm_median_ns", "warmup_cost_ns", "returncode",
+                       "signal")},
+    **{k: "str" for k in ("state", "status", "classification", "stop_reason",
+                          "framework_version")},
+    "timings_ns": ("list", _N), "batch_sizes": ("list", ("list", _N)),
+    "compile_events": ("list", _EVENT),
+    "recompiles": ("list", {"call_index": _N, "duration_ns": _N, "name": "str",
+                            "signature": "str", "reason": "str"}),
+    "cache": {"hits": _N, "misses": _N}, "disk_cache": "bool",
+    "first_call_gc": {"ns": _N, "collections": ("list", _N)},
+    "steady_ci_ns": ("list", _N), "change_points": ("list", _N), "outliers": ("list", _N),
+    "notes": ("list", "str"), "runtime": ("map", "any"),
+}
+_SUMMARY: dict[str, Any] = {
+    **{k: _N for k in ("processes_ok", "processes_failed", "import_ns", "setup_ns",
+                       "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
+                       "warm_median_ns", "steady_state_start", "steady_state_call",
+                       "warmup_cost_ns", "first_over_warm", "cache_hits", "cache_misses",
+                       "compile_events", "recompiles", "first_call_gc_ns",
+                       "first_call_gc_full")},
+    "classification": "str", "warm_ci_basis": "str", "warm_ci_ns": ("list", _N),
+    "classifications": ("map", _N), "steady_state_start_range": ("list", _N),
+    "compile_phases_ns": ("map", _N),
+}
+_RESULT: dict[str, Any] = {
+    "jitwarm_version": "str", "created": "str", "status": "str", "framework": "str",
+    "case": {"target": "str", "name": "str", "file": "str", "module": "str"},
+    "environment": {**{k: "str" for k in ("python", "implementation", "platform",
+                                          "machine", "cpu_model")},
+                    "cpu_count": _N, "cpu_affinity": _N, "versions": ("map", "str"),
+                    "threads": ("map", "any")},
+    "settings": {**{k: _N for k in ("max_calls", "max_time_s", "exact_calls", "min_calls",
+                                    "threads", "processes", "timeout_s")},
+                 "states": ("list", "str")},
+    "states": ("map", ("req", {"processes": ("req", ("list", ("req", _PROCESS))),
+                               "summary": ("req", _SUMMARY)})),
+    "skipped_states": ("map", "str"), "error": ("map", "any"), "notes": ("list", "str"),
+}
+_NAMES = {"num": "a number", "str": "a string", "bool": "true or false"}
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, (int, float)):
+        return "a number" if math.isfinite(v) else "a non-finite number"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(v), type(v).__name__)
+
+
+def _check(v: Any, spec: Any, where: str) -> None:
+    if spec == "any":
+        return
+    if isinstance(spec, tuple) and spec[0] == "req":
+        if v is None:
+            raise UsageError(f"{where}: expected {_wanted(spec[1])}, not null")
+        spec = spec[1]
+    if v is None:  # an optional field left empty
+        return
+    if isinstance(spec, str):
+        ok = {"num": isinstance(v, (int, float)) and not isinstance(v, bool)
+              and math.isfinite(v),
+              "str": isinstance(v, str), "bool": isinstance(v, bool)}[spec]
+        if not ok:
+            raise UsageError(f"{where}: expected {_NAMES[spec]}, not {_kind(v)}")
+        return
+    if isinstance(spec, dict) or spec[0] == "map":
+        if not isinstance(v, dict):
+            raise UsageError(f"{where}: expected an object, not {_kind(v)}")
+        if isinstance(spec, dict):
+            for key, sub in spec.items():
+                if key in v:
+                    _check(v[key], sub, f"{where}.{key}")
+                elif isinstance(sub, tuple) and sub[0] == "req":
+                    raise UsageError(f"{where}.{key}: missing")
+        else:
+            for key, item in v.items():
+                _check(item, spec[1], f"{where}.{shown(key, 40)}")
+        return
+    if not isinstance(v, list):
+        raise UsageError(f"{where}: expected a list, not {_kind(v)}")
+    for i, item in enumerate(v):
+        _check(item, spec[1], f"{where}[{i}]")
+
+
+def _wanted(spec: Any) -> str:
+    if isinstance(spec, str):
+        return _NAMES.get(spec, "a value")
+    return "an object" if isinstance(spec, dict) or spec[0] == "map" else "a list"
+
+
+def check_types(d: dict[str, Any]) -> None:
+    """Refuse a result whose fields have the wrong types (a string where numbers belong,
+    an object where a list does, a null summary): one :class:`UsageError` naming the field,
+    instead of a crash deep inside a table or a plot."""
+    for key, spec in _RESULT.items():
+        if key in d:
+            _check(d[key], spec, key)
 
 
 def _fmt(ns: Any) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._errors import UsageError
-from .._result import ProfileResult, read_json, unsaved_path, write_atomic
+from rich.markup import escape
+
+from .._errors import UsageError, shown
+from .._result import ProfileResult, check_output_path, read_json, unsaved_path, write_atomic
 
 __all__ = ["check_output_paths", "emit_outputs", "load_results"]
 
@@ -40,10 +42,9 @@ def load_results(path: str | Path) -> list[ProfileResult]:
 def check_output_paths(plot: str | None, html: str | None) -> None:
     """Refuse bad output names before a long run, not after it."""
     if plot and Path(plot).suffix.lower() not in (".png", ".svg"):
-        raise UsageError(f"--plot: use a .png or .svg file name, not {Path(plot).name!r}")
+        raise UsageError(f"--plot: use a .png or .svg file name, not {shown(Path(plot).name)!r}")
     for opt, dest in (("--plot", plot), ("--html", html)):
-        if dest and Path(dest).is_dir():
-            raise UsageError(f"{opt}: {dest} is a directory; give a file name")
+        check_output_path(dest, opt)  # a folder, a missing or read-only parent
 
 
 def _suffixed(path: str, name: str, many: bool) -> Path:
@@ -104,14 +105,14 @@ def emit_outputs(
             with _busy(err, f"drawing {dest}", quiet):
                 path = _writing(dest, lambda r=r, dest=dest: save_plot(r, dest))
             if not quiet:
-                console.print(f"plot written to {path}")
+                console.print(f"plot written to {escape(shown(path))}")
     if html:
         from .html import write_html
 
         with _busy(err, f"rendering the HTML report {html}", quiet):
             path = _writing(Path(html), lambda: write_html(results, html))
         if not quiet:
-            console.print(f"HTML report written to {path.resolve()}")
+            console.print(f"HTML report written to {escape(shown(path.resolve()))}")
     return ids
 
 
@@ -119,7 +120,7 @@ def _writing(dest: Path, write: Any) -> Path:
     try:
         return write()
     except OSError as exc:
-        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {shown(dest)}: {exc.strerror or exc}") from None
 
 
 def _busy(err: Any, what: str, quiet: bool) -> Any:

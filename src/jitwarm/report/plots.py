@@ -19,14 +19,14 @@ import io
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .._errors import UsageError
-from .._result import ProfileResult
+from .._result import ProfileResult, write_atomic
 from .._units import fmt_ns
 
 STATE_COLOURS = {"cold": "#2563eb", "cached": "#0d9488", "in-process": "#7c3aed"}
@@ -374,10 +374,12 @@ def save_plot(result: ProfileResult, path: str | Path, dpi: int = 130) -> Path:
     if fmt not in ("png", "svg"):
         raise UsageError(f"--plot: use a .png or .svg file name, not {path.name!r}")
     fig = result_figure(result)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(RC):
-        fig.savefig(path, format=fmt, dpi=dpi)
-    return path
+
+    def draw(f: BinaryIO) -> None:
+        with matplotlib.rc_context(RC):
+            fig.savefig(f, format=fmt, dpi=dpi)
+
+    return write_atomic(path, draw)
 
 
 def svg_text(fig: Figure) -> str:
