@@ -199,12 +199,16 @@ def demo(
     """Profile the built-in example cases and print the warmup table."""
     import json as _json
 
+    from ._errors import shown
+    from ._result import check_output_path
     from .report import check_output_paths, emit_outputs
 
     out = console()
     results: list[ProfileResult] = []
     code = 0
-    try:
+    try:  # every output is checked before minutes of measuring, not after
+        check_output_path(json, "--json")
+        check_output_path(db, "--db")
         check_output_paths(plot, html)
         cases = [t for t, module in DEMO_CASES if importlib.util.find_spec(module) is not None]
         if not cases:
@@ -222,22 +226,27 @@ def demo(
         code = 130
     except JitwarmError as exc:
         raise _fail(exc) from None
+    json_error: JitwarmError | None = None
     if results:
-        Path(json).write_text(
-            _json.dumps([r.to_dict() for r in results], indent=1), encoding="utf-8"
-        )
+        try:  # the folder may have gone during the run: the results go to a rescue file
+            save_or_rescue(json, _json.dumps([r.to_dict() for r in results], indent=1))
+        except JitwarmError as exc:
+            json_error = exc
     if not quiet:
         out.print(framework_table(results, title="Warmup by framework, measured on this machine"))
         out.print(summary_table(results, title="Warm steady state"))
         for r in results:
             print_result(out, r)
-        out.print(f"results written to {Path(json).resolve()}")
+        if results and json_error is None:
+            out.print(f"results written to {escape(shown(Path(json).resolve()))}")
     if results:
         try:
             emit_outputs(results, plot=plot, html=html, db=db, store=not no_history,
-                         console=out, json_path=json, quiet=quiet)
+                         console=out, json_path=None if json_error else json, quiet=quiet)
         except JitwarmError as exc:
             raise _fail(exc) from None
+    if json_error is not None:
+        raise _fail(json_error)
     raise typer.Exit(code)
 
 

@@ -394,7 +394,7 @@ class History:
 
 #: SQLite's integer range (a run id beyond it cannot exist)
 INT64_MAX = 2**63 - 1
-_RUN_REF = re.compile(r"(latest)(?:~([0-9]{1,19}))?|(-?[0-9]{1,19})")
+_RUN_REF = re.compile(r"(latest)(?:~([0-9]+))?|(-?[0-9]+)")
 
 
 def parse_run_ref(run_id: int | str) -> int:
@@ -404,10 +404,12 @@ def parse_run_ref(run_id: int | str) -> int:
     ref = str(run_id).strip()
     m = _RUN_REF.fullmatch(ref)
     if m is not None:
-        n = (-1 - int(m.group(2) or 0)) if m.group(1) else int(m.group(3))
-        if -INT64_MAX <= n <= INT64_MAX:
-            return n
-        raise HistoryError(f"run id {shown(ref)} is out of range (at most {INT64_MAX})")
+        digits = m.group(2) or m.group(3) or "0"
+        n = 0 if len(digits) > 20 else int(digits.lstrip("-") or 0)
+        if len(digits) <= 20 and n <= INT64_MAX - (1 if m.group(1) else 0):
+            return (-1 - n) if m.group(1) else int(digits)
+        raise HistoryError(f"run id {shown(ref)} is out of range (SQLite ids end at "
+                           f"{INT64_MAX})")
     raise HistoryError("run id must be an integer, 'latest' or 'latest~N' (N >= 0), not "
                        f"{shown(repr(str(run_id)))}")
 

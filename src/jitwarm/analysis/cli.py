@@ -11,8 +11,13 @@ Accepted files:
   (processes whose ``status`` is not ``"ok"`` are skipped; a state left without series is
   reported as ``"no-data"``).
 
-Bad input (missing/unreadable file, malformed content, empty series, NaN/inf or negative
-values) prints one message on stderr and returns 2; nothing is raised.
+Only regular files are read (a FIFO or device is refused rather than waited on), as UTF-8
+with or without a byte-order mark. Bad input (missing/unreadable file, not UTF-8, malformed
+or absurdly nested content, empty series, NaN/inf or negative values) prints one message
+on stderr and returns 2; nothing is raised.
+
+``--json`` output is standard JSON (RFC 8259): a value that is not finite (an unbounded
+confidence interval, say) is written as ``null``, never as ``Infinity`` or ``NaN``.
 """
 
 from __future__ import annotations
@@ -36,12 +41,12 @@ def _series(obj, where: str) -> list[float]:
         raise InputError(f"{where}: expected a list of numbers")
     for i, v in enumerate(obj):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise InputError(f"{where}: item {i} is not a number ({v!r})")
+            raise InputError(f"{where}: item {i} is not a number ({_shown(repr(v), 60)})")
     try:
         as_series(obj)
-    except ValueError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    return [float(v) for v in obj]
+        return [float(v) for v in obj]
+    except (ValueError, OverflowError) as exc:
+        raise InputError(f"{where}: {_shown(exc)}") from None
 
 
 def _process_item(p, where: str) -> list[float]:
@@ -61,22 +66,27 @@ def _processes(lst, where: str) -> list[list[float]]:
 
 def load(path: str):
     """Return ("series", list) | ("processes", list of lists) | ("profile", {state: lists})."""
-    p = Path(path)
+    from .._errors import UsageError
+    from .._result import read_input_text
+
+    name = _shown(path)
+    if Path(path).is_dir():
+        raise InputError(f"{name}: is a folder, not a file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
+        text = read_input_text(path, "series file")
+    except UsageError as exc:
+        raise InputError(str(exc)) from None
     stripped = text.strip()
     if not stripped:
-        raise InputError(f"{path}: file is empty")
+        raise InputError(f"{name}: file is empty")
     if stripped[0] in "[{":
         try:
             obj = json.loads(stripped, parse_constant=_reject_constant)
+        except RecursionError:
+            raise InputError(f"{name}: JSON nested too deeply to be a series") from None
         except ValueError as exc:
-            raise InputError(f"{path}: malformed JSON ({exc})") from None
-        return _from_json(obj, path)
+            raise InputError(f"{name}: malformed JSON ({_shown(exc)})") from None
+        return _from_json(obj, name)
     values = []
     for lineno, line in enumerate(text.splitlines(), 1):
         s = line.split("#", 1)[0].strip()
@@ -85,11 +95,30 @@ def load(path: str):
         try:
             v = float(s)
         except ValueError:
-            raise InputError(f"{path}:{lineno}: not a number: {s!r}") from None
+            raise InputError(f"{name}:{lineno}: not a number: {_shown(repr(s), 60)}") from None
         if not math.isfinite(v):
-            raise InputError(f"{path}:{lineno}: non-finite value {s!r}")
+            raise InputError(f"{name}:{lineno}: non-finite value {_shown(repr(s), 60)}")
         values.append(v)
-    return "series", _series(values, path)
+    return "series", _series(values, name)
+
+
+def _shown(s: object, limit: int = 200) -> str:
+    from .._errors import shown
+
+    return shown(s, limit)
+
+
+def _finite(v):
+    """``v`` with every non-finite float replaced by None (JSON has no Infinity/NaN)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    if hasattr(v, "item") and hasattr(v, "dtype"):  # numpy scalar
+        return _finite(v.item())
+    return v
 
 
 def _reject_constant(name):
@@ -108,14 +137,14 @@ def _from_json(obj, path: str):
         out = {}
         for name, st in states.items():
             if not isinstance(st, dict) or not isinstance(st.get("processes"), list):
-                raise InputError(f"{path}: states.{name} has no 'processes' list")
+                raise InputError(f"{path}: states.{_shown(name, 40)} has no 'processes' list")
             # Failed processes (status != "ok") carry no series: skip them, keep the state.
             usable = [
                 p
                 for p in st["processes"]
                 if isinstance(p, dict) and p.get("status", "ok") == "ok" and p.get("timings_ns")
             ]
-            where = f"{path}: states.{name}.processes"
+            where = f"{path}: states.{_shown(name, 40)}.processes"
             out[name] = _processes(usable, where) if usable else []
         if not any(out.values()):
             raise InputError(f"{path}: profile holds no timing series")
@@ -200,11 +229,11 @@ def main(path: str, as_json: bool = False) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # defensive: validation inside analyze
-        print(f"error: {path}: {exc}", file=sys.stderr)
+    except (ValueError, OverflowError, RecursionError) as exc:  # validation inside analyze
+        print(f"error: {_shown(path)}: {_shown(exc)}", file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(_finite(out), indent=2, allow_nan=False))
     else:
         print(out)
     return 0
