@@ -199,6 +199,7 @@ def demo(
     """Profile the built-in example cases and print the warmup table."""
     import json as _json
 
+    from ._cli_reports import _fail as _fail  # one line however long the path
     from ._errors import shown
     from ._result import check_output_path
     from .report import check_output_paths, emit_outputs

@@ -125,7 +125,7 @@ def check_output_path(dest: str | Path | None, option: str) -> None:
     parent = p.parent
     if not parent.exists():
         raise UsageError(f"{option}: the folder {shown(parent)} does not exist "
-                         "(create it first; jitwarm does not create folders for outputs)")
+                         "(outputs never create folders)")
     if not parent.is_dir():
         raise UsageError(f"{option}: {shown(parent)} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
