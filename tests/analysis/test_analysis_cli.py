@@ -102,3 +102,46 @@ def test_directory_is_bad_input(capsys, tmp_path):
     rc = main(str(tmp_path))
     _, err = capsys.readouterr()
     assert rc == 2 and err.startswith("error:")
+
+
+def test_json_output_is_standard_json_non_finite_as_null(capsys, tmp_path):
+    """A series near the float limit has an infinite steady median: it was printed as
+    ``Infinity``, which strict JSON parsers refuse; now ``null``."""
+    rc, out, _ = _run(capsys, tmp_path, [1e308] * 50)
+    assert rc == 0
+
+    def strict(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    d = json.loads(out, parse_constant=strict)
+    assert d["steady_median"] is None
+
+
+def test_byte_order_mark_is_accepted(capsys, tmp_path):
+    p = tmp_path / "bom.json"
+    p.write_bytes(b"\xef\xbb\xbf" + json.dumps(_warm()).encode())
+    assert main(str(p), as_json=True) == 0
+    p.write_bytes(b"\xef\xbb\xbf" + "\n".join(map(str, _warm())).encode())
+    assert main(str(p)) == 0
+
+
+@pytest.mark.parametrize("raw,message", [
+    (b"\xff\xfe1\n2\n", "not UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b"[" + b"9" * 400 + b"]", "too large"),
+])
+def test_undecodable_deep_or_huge_input_is_one_line(capsys, tmp_path, raw, message):
+    p = tmp_path / "bad.json"
+    p.write_bytes(raw)
+    rc = main(str(p), as_json=True)
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and message in err
+    assert err.startswith("error:") and err.count("\n") == 1
+
+
+def test_messages_quote_at_most_a_short_piece_of_the_input(capsys, tmp_path):
+    p = tmp_path / "long.txt"
+    p.write_text("1\n" + "x" * 50_000 + "\x1b[2J\n", encoding="utf-8")
+    assert main(str(p)) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 400 and "\x1b" not in err and err.count("\n") == 1
