@@ -215,7 +215,14 @@ ProgressFn = Callable[[int, int, PlanCase, dict[str, Any] | None], None]
 
 def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 600.0,
             progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Compile every case of a plan into ``out_dir`` (fresh process per case)."""
+    """Compile every case of a plan into ``out_dir`` (fresh process per case).
+
+    Ctrl-C, SIGTERM or SIGHUP end the running case's process and raise
+    :class:`PrewarmInterrupted` after writing the manifest of the cases that finished.
+    """
+    from ._spawn import check_seconds
+
+    check_seconds(timeout_s, "--timeout")
     plan = load_plan(plan_path)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
@@ -225,22 +232,57 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
     except OSError as exc:
         raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}") from None
     records = []
-    for i, case in enumerate(plan.cases):
-        if progress:
-            progress(i, len(plan.cases), case, None)
-        rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
-        rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
-        records.append(rec)
-        if progress:
-            progress(i, len(plan.cases), case, rec)
-    return write_prewarm_manifest(
-        out, {"path": str(plan.path), "name": plan.path.name, "text": plan.text},
-        plan.root, records)
+    plan_info = {"path": str(plan.path), "name": plan.path.name, "text": plan.text}
+    try:
+        for i, case in enumerate(plan.cases):
+            if progress:
+                progress(i, len(plan.cases), case, None)
+            rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
+            rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
+            records.append(rec)
+            if progress:
+                progress(i, len(plan.cases), case, rec)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: the case's process is ended
+        path: Path | None = None
+        why = None
+        try:
+            write_prewarm_manifest(out, plan_info, plan.root, records, interrupted=True)
+            from ._bundle import PREWARM_MANIFEST
+
+            path = out / PREWARM_MANIFEST
+        except OSError as err:
+            why = err.strerror or str(err)
+        raise PrewarmInterrupted(len(records), len(plan.cases), path, why, exc) from None
+    return write_prewarm_manifest(out, plan_info, plan.root, records)
+
+
+class PrewarmInterrupted(Exception):
+    """Ctrl-C (or SIGTERM/SIGHUP) during ``prewarm``: the manifest of the cases that
+    finished was written to ``path`` (None when it could not be: ``why``)."""
+
+    def __init__(self, done: int, total: int, path: Path | None, why: str | None,
+                 cause: BaseException) -> None:
+        from ._spawn import exit_code, signal_name
+
+        super().__init__("interrupted")
+        self.done, self.total, self.path, self.why = done, total, path, why
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
+
+    def message(self) -> str:
+        """One line saying what was kept, and where."""
+        head = (f"interrupted ({self.signal}): the case process was ended; "
+                f"{self.done} of {self.total} case(s) finished")
+        if self.path is not None:
+            return f"{head}; their manifest is {self.path} (status \"interrupted\")"
+        return f"{head}; the manifest could not be written ({self.why})"
 
 
 def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: Path | None,
-                           records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled."""
+                           records: list[dict[str, Any]], interrupted: bool = False
+                           ) -> dict[str, Any]:
+    """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled (``status``
+    "interrupted": only the cases listed finished)."""
     from ._bundle import PREWARM_MANIFEST
 
     manifest = {
@@ -252,6 +294,10 @@ def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: 
         "env": {k: v for k, v in prewarm_env(out).items() if not v.startswith(str(out))},
         "cases": records,
     }
+    if interrupted:
+        manifest["status"] = "interrupted"
+    from ._result import write_atomic
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / PREWARM_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    write_atomic(out / PREWARM_MANIFEST, json.dumps(manifest, indent=1))
     return manifest
