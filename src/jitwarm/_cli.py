@@ -47,7 +47,11 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
     if dest == "-":
         sys.stdout.write(result.to_json() + "\n")
         return
-    path = save_or_rescue(dest, result.to_json())
+    try:
+        path = save_or_rescue(dest, result.to_json())
+    except UsageError as exc:  # remember where the rescue went, for later messages
+        exc.rescued = str(exc).rsplit("the result was saved to ", 1)[-1]  # type: ignore[attr-defined]
+        raise
     if not quiet:
         con.print(f"JSON written to {path}")
 
@@ -273,7 +277,8 @@ def profile(
     try:
         code = _finish(result, json, quiet)
     except JitwarmError as exc:  # the JSON went to a rescue file: still store the run
-        json_error, code, written = exc, exc.exit_code, None
+        json_error, code = exc, exc.exit_code
+        written = getattr(exc, "rescued", None)  # never the path that could not be written
     try:
         emit_outputs(result, plot=plot, html=html, db=db, store=not no_history,
                      console=console(stderr=json == "-"), json_path=written, quiet=quiet)

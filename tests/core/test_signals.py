@@ -318,3 +318,26 @@ def test_bad_numeric_options_exit_2(case_file, tmp_path, args):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "must be" in lines[0] and "Traceback" not in proc.stderr, lines
     assert not (tmp_path / "w").exists()
+
+
+def test_history_failure_after_a_json_rescue_names_the_rescue(case_file, tmp_path):
+    """Not "the result is kept in <the path that could not be written>"."""
+    path = case_file("""
+        import jitwarm
+
+        @jitwarm.case
+        def plain():
+            return (lambda x: x + 1), (1,)
+    """)
+    (tmp_path / "afile").write_text("not a directory")
+    bad_json = tmp_path / "afile" / "r.json"
+    db_dir = tmp_path / "db-is-a-folder"
+    db_dir.mkdir()
+    proc = run_cli("profile", str(path), "--processes", "1", *FAST, "--json", str(bad_json),
+                   "--db", str(db_dir), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert f"kept in {bad_json}" not in err, err
+    rescued = err.split("the result was saved to ", 1)[1].split()[0]
+    assert f"kept in {rescued}" in err, err
+    assert json.loads(Path(rescued).read_text())["schema"] == "jitwarm.profile/1"
