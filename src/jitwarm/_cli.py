@@ -47,9 +47,31 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
     if dest == "-":
         sys.stdout.write(result.to_json() + "\n")
         return
-    path = save_or_rescue(dest, result.to_json())
+    try:
+        path = save_or_rescue(dest, result.to_json())
+    except UsageError as exc:  # remember where the rescue went, for later messages
+        exc.rescued = str(exc).rsplit("the result was saved to ", 1)[-1]  # type: ignore[attr-defined]
+        raise
     if not quiet:
         con.print(f"JSON written to {path}")
+
+
+def _check_numbers(*, processes: int, calls: int, max_time: float, timeout: float,
+                   threads: int | None, rounds: int) -> None:
+    """Every numeric option of ``profile``, before anything runs (nan, inf and negative
+    seconds are refused: nan would disable the hang kill)."""
+    from ._spawn import check_seconds
+
+    if processes < 1:
+        raise UsageError("--processes must be at least 1")
+    if calls < 2:
+        raise UsageError("--calls must be at least 2")
+    check_seconds(max_time, "--max-time")
+    check_seconds(timeout, "--timeout")
+    if threads is not None and threads < 1:
+        raise UsageError("--threads must be at least 1")
+    if rounds < 1:
+        raise UsageError("--rounds must be at least 1")
 
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
@@ -58,8 +80,9 @@ def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str
     """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
     if calls < 2:
         raise UsageError("--calls must be at least 2")
-    if max_time <= 0:
-        raise UsageError("--max-time must be positive")
+    from ._spawn import check_seconds
+
+    check_seconds(max_time, "--max-time")
     states = parse_states(cache)
     tgt = resolve_target(target)
     if threads is not None and threads < 1:
@@ -108,6 +131,75 @@ RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: rep
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
+def _say(text: str) -> None:
+    """A line on stderr that never fails (after SIGHUP the terminal may be gone)."""
+    try:
+        console(stderr=True).print(text)
+    except (OSError, ValueError):
+        pass
+
+
+def keep_partial(text: str, dest: str | None) -> str:
+    """Write an interrupted command's partial JSON to ``dest`` ('-': stdout), or, when none
+    was asked for or it cannot be written, to a new rescue file in the temp directory.
+    Returns where it went, for the message."""
+    import tempfile
+
+    from ._result import unsaved_path, write_atomic
+
+    if dest == "-":
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+            return "stdout"
+        except (OSError, ValueError):
+            pass
+    elif dest:
+        try:
+            return str(write_atomic(dest, text))
+        except OSError as exc:
+            _say(f"[red]error:[/red] cannot write {escape(_short(dest))} "
+                 f"({escape(exc.strerror or str(exc))})")
+    return str(write_atomic(unsaved_path(tempfile.gettempdir()), text))
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _keep_interrupted(exc: RunInterrupted, json: str | None, db: str | None,
+                      no_history: bool) -> None:
+    """An interrupted profile: keep what finished (JSON, history) and say where."""
+    from .report import emit_outputs
+
+    result = exc.result
+    finished = sum(1 for st in result.states.values() for p in st["processes"]
+                   if p.get("status") == "ok")
+    where: list[str] = []
+    written = None
+    if json or (finished and no_history):
+        written = keep_partial(result.to_json(), json)
+        where.append(f"written to {escape(written)}" if written != "stdout" else
+                     "written to stdout")
+    if finished and not no_history:
+        try:
+            ids = emit_outputs(result, plot=None, html=None, db=db, store=True,
+                               console=console(stderr=True),
+                               json_path=written if written != "stdout" else None, quiet=True)
+        except (JitwarmError, OSError):
+            ids = []
+        if ids:
+            where.append(f"stored in the history as run {ids[0]} "
+                         f"(jitwarm history show {ids[0]})")
+    if finished and not where:
+        where.append(f"written to {escape(keep_partial(result.to_json(), None))}")
+    what = (f"{finished} finished process(es) kept: " + " and ".join(where) if where
+            else "no process had finished: nothing to keep" if not finished
+            else "nothing kept")
+    _say(f"[yellow]interrupted[/yellow] ({exc.signal}): the worker processes were ended; "
+         f"{what}")
+
+
 @app.command()
 def profile(
     target: Annotated[str, typer.Argument(help="FILE.py, FILE.py::CASE or package.module:CASE")],
@@ -146,39 +238,50 @@ def profile(
             raise _fail(UsageError(f"{', '.join(given)} applies to a profile by cache state; "
                                    "with --strategies the result is the table and --json"))
 
+        from ._strategies import StrategiesInterrupted
+
         try:
+            _check_numbers(processes=processes, calls=calls, max_time=max_time,
+                           timeout=timeout, threads=threads, rounds=rounds)
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
                                       threads=threads, gc_freeze=gc_freeze, rounds=rounds,
                                       quiet=quiet)
+        except StrategiesInterrupted as exc:
+            import json as _json
+
+            done = [s.strategy for s in exc.result.strategies if s.processes]
+            where = keep_partial(_json.dumps(exc.result.to_dict(), indent=1), json)
+            _say(f"[yellow]interrupted[/yellow] ({exc.signal}): the worker processes were "
+                 f"ended; the partial A/B ({', '.join(done) or 'no strategy measured'}) "
+                 f"written to {escape(where)}")
+            raise typer.Exit(exc.exit_code) from None
         except JitwarmError as exc:
             raise _fail(exc) from None
         raise typer.Exit(code)
 
     try:
+        _check_numbers(processes=processes, calls=calls, max_time=max_time, timeout=timeout,
+                       threads=threads, rounds=rounds)
         check_output_paths(plot, html)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet, threads=threads,
                       gc_freeze=gc_freeze)
     except RunInterrupted as exc:
-        _write_json(exc.result, json, console(stderr=True))
-        try:  # the partial run goes into the history too (status "interrupted")
-            emit_outputs(exc.result, plot=None, html=None, db=db, store=not no_history,
-                         console=console(stderr=True), json_path=json, quiet=True)
-        except JitwarmError:
-            pass
-        console(stderr=True).print("[yellow]interrupted[/yellow]: partial result kept")
-        raise typer.Exit(130) from None
+        _keep_interrupted(exc, json, db, no_history)
+        raise typer.Exit(exc.exit_code) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
     json_error: JitwarmError | None = None
+    written: str | None = json
     try:
         code = _finish(result, json, quiet)
     except JitwarmError as exc:  # the JSON went to a rescue file: still store the run
         json_error, code = exc, exc.exit_code
+        written = getattr(exc, "rescued", None)  # never the path that could not be written
     try:
         emit_outputs(result, plot=plot, html=html, db=db, store=not no_history,
-                     console=console(stderr=json == "-"), json_path=json, quiet=quiet)
+                     console=console(stderr=json == "-"), json_path=written, quiet=quiet)
     except JitwarmError as exc:
         raise _fail(exc) from None
     if json_error is not None:
@@ -273,13 +376,24 @@ def main() -> None:
     import faulthandler
     import signal
 
+    from ._spawn import signals_as_interrupt
+
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
-    try:
-        app()
-    except KeyboardInterrupt:
-        console(stderr=True).print("[yellow]interrupted[/yellow]")
-        sys.exit(130)
+    # SIGTERM/SIGHUP take Ctrl-C's path: workers ended, partial results kept, 128 + signal
+    with signals_as_interrupt() as state:
+        try:
+            app()
+        except KeyboardInterrupt as exc:
+            from ._spawn import exit_code, signal_name
+
+            _say(f"[yellow]interrupted[/yellow] ({signal_name(exc)})")
+            sys.exit(exit_code(exc))
+        except SystemExit as exc:
+            # click turns an uncaught KeyboardInterrupt (so a Terminated too) into exit 130
+            if exc.code == 130 and state.signum is not None:
+                sys.exit(128 + state.signum)
+            raise
 
 
 from ._cli_reports import register as _register_reports  # noqa: E402, I001

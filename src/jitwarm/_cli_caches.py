@@ -7,6 +7,7 @@ Every user error: one message, exit code 2; a refused bundle: exit code 1 with t
 
 from __future__ import annotations
 
+import contextlib
 import json as _json
 import sys
 from pathlib import Path
@@ -175,7 +176,7 @@ def prewarm_cmd(
     json: Annotated[bool, typer.Option("--json", help="Print the prewarm manifest as JSON.")] = False,
 ) -> None:
     """Compile a plan's cases in fresh processes, every cache redirected into --out."""
-    from ._plan import prewarm
+    from ._plan import PrewarmInterrupted, prewarm
 
     err = console(stderr=True)
 
@@ -185,6 +186,10 @@ def prewarm_cmd(
 
     try:
         manifest = prewarm(plan, out_dir, timeout_s=timeout, progress=progress)
+    except PrewarmInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: say what was kept
+        with contextlib.suppress(OSError, ValueError):  # (a hung-up terminal)
+            err.print(f"[yellow]interrupted[/yellow]: {escape(exc.message())}")
+        raise typer.Exit(exc.exit_code) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
     if json:

@@ -63,6 +63,7 @@ def register(app: typer.Typer) -> None:
         """Compile cost and specialisations of each new input shape/signature (one fresh process)."""
         from ._case import resolve_target
         from ._present import console
+        from ._spawn import check_seconds, exit_code, signal_name
         from ._sweep import parse_shapes, run_sweep
 
         err = console(stderr=True)
@@ -71,12 +72,22 @@ def register(app: typer.Typer) -> None:
                 from ._errors import UsageError
 
                 raise UsageError("--threads must be at least 1")
+            check_seconds(timeout, "--timeout")
             parsed = parse_shapes(shapes) if shapes is not None else None
             tgt = resolve_target(target)
             if not quiet and err.is_terminal:
                 err.print(f"[bold]sweeping[/bold] {target} in one fresh process")
             result = run_sweep(tgt, shapes=parsed, warm_calls=calls, threads=threads,
                                timeout_s=timeout)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (_spawn.Terminated)
+            # a sweep is one process: its input sets are only reported when it ends
+            try:
+                err.print(f"[yellow]interrupted[/yellow] ({signal_name(exc)}): the sweep "
+                          "process was ended before it finished; a sweep is one process, "
+                          "so nothing was measured to keep and no JSON was written")
+            except (OSError, ValueError):
+                pass
+            raise typer.Exit(exit_code(exc)) from None
         except CaseError as exc:
             if exc.traceback:
                 err.print(exc.traceback.rstrip(), markup=False, highlight=False)

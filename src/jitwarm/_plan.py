@@ -35,11 +35,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import subprocess
-import sys
+import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,7 +163,14 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
                      timeout_s: float = 600.0, extra_env: dict[str, str] | None = None,
                      mode: str = "prewarm", options: dict[str, Any] | None = None
                      ) -> dict[str, Any]:
-    """Run one case in a fresh ``jitwarm._prewarm_worker`` process; returns its record."""
+    """Run one case in a fresh ``jitwarm._prewarm_worker`` process; returns its record.
+
+    Started and ended by :func:`jitwarm._spawn.run_worker` (own process group, ended on
+    Ctrl-C/SIGTERM, bounded output tail); worker faults become records, never exceptions.
+    """
+    from ._spawn import check_seconds, run_worker, worker_env
+
+    check_seconds(timeout_s, "--timeout")
     work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
     try:
         result_path = work / "result.json"
@@ -180,43 +184,29 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
         }
         spec_path = work / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        env = os.environ.copy()
-        env.update(prewarm_env(cache_dir))
-        env.update(extra_env or {})
-        pkg_root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH", "")) if p)
-        out_path = work / "out.txt"
-        t_spawn = time.perf_counter_ns()
-        with open(out_path, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "jitwarm._prewarm_worker", str(spec_path), str(t_spawn)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True,
-            )
-            try:
-                rc = proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                return {"status": "timeout",
-                        "error": f"{target.describe()} timed out after {timeout_s:g} s"}
-            except KeyboardInterrupt:
-                proc.kill()
-                proc.wait()
-                raise
-        wall = time.perf_counter_ns() - t_spawn
-        tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-15:])
-        if result_path.exists():
-            rec = json.loads(result_path.read_text(encoding="utf-8"))
-            rec["process_wall_ns"] = wall
+        env = worker_env({**prewarm_env(cache_dir), **(extra_env or {})})
+        run = run_worker("jitwarm._prewarm_worker", spec_path, result_path,
+                         timeout_s=timeout_s, env=env)
+        what = target.describe()
+        if run.record is not None:
+            rec = {**run.record, "process_wall_ns": run.wall_ns}
             if rec.get("status") != "ok":
-                rec.setdefault("output_tail", tail)
+                rec.setdefault("output_tail", run.tail)
+            if run.timed_out:
+                rec["lingered"] = (f"the process did not exit after writing its result and "
+                                   f"was killed after {timeout_s:g} s; its result is kept")
             return rec
-        return {"status": "crashed", "returncode": rc, "output_tail": tail,
-                "error": f"{target.describe()}: the process exited with {rc} without a result"}
+        if run.unreadable:
+            return {"status": "crashed", "output_tail": run.tail,
+                    "error": f"{what}: {run.unreadable}"}
+        if run.timed_out:
+            return {"status": "timeout", "output_tail": run.tail,
+                    "error": f"{what} timed out after {timeout_s:g} s and was killed"}
+        how = (f"crashed with {run.signal}" if run.signal
+               else f"exited with code {run.returncode} without a result")
+        return {"status": "crashed", "returncode": run.returncode, "signal": run.signal,
+                "output_tail": run.tail, "error": f"{what}: the process {how}"}
     finally:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -225,7 +215,14 @@ ProgressFn = Callable[[int, int, PlanCase, dict[str, Any] | None], None]
 
 def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 600.0,
             progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Compile every case of a plan into ``out_dir`` (fresh process per case)."""
+    """Compile every case of a plan into ``out_dir`` (fresh process per case).
+
+    Ctrl-C, SIGTERM or SIGHUP end the running case's process and raise
+    :class:`PrewarmInterrupted` after writing the manifest of the cases that finished.
+    """
+    from ._spawn import check_seconds
+
+    check_seconds(timeout_s, "--timeout")
     plan = load_plan(plan_path)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
@@ -235,22 +232,57 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
     except OSError as exc:
         raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}") from None
     records = []
-    for i, case in enumerate(plan.cases):
-        if progress:
-            progress(i, len(plan.cases), case, None)
-        rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
-        rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
-        records.append(rec)
-        if progress:
-            progress(i, len(plan.cases), case, rec)
-    return write_prewarm_manifest(
-        out, {"path": str(plan.path), "name": plan.path.name, "text": plan.text},
-        plan.root, records)
+    plan_info = {"path": str(plan.path), "name": plan.path.name, "text": plan.text}
+    try:
+        for i, case in enumerate(plan.cases):
+            if progress:
+                progress(i, len(plan.cases), case, None)
+            rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
+            rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
+            records.append(rec)
+            if progress:
+                progress(i, len(plan.cases), case, rec)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: the case's process is ended
+        path: Path | None = None
+        why = None
+        try:
+            write_prewarm_manifest(out, plan_info, plan.root, records, interrupted=True)
+            from ._bundle import PREWARM_MANIFEST
+
+            path = out / PREWARM_MANIFEST
+        except OSError as err:
+            why = err.strerror or str(err)
+        raise PrewarmInterrupted(len(records), len(plan.cases), path, why, exc) from None
+    return write_prewarm_manifest(out, plan_info, plan.root, records)
+
+
+class PrewarmInterrupted(Exception):
+    """Ctrl-C (or SIGTERM/SIGHUP) during ``prewarm``: the manifest of the cases that
+    finished was written to ``path`` (None when it could not be: ``why``)."""
+
+    def __init__(self, done: int, total: int, path: Path | None, why: str | None,
+                 cause: BaseException) -> None:
+        from ._spawn import exit_code, signal_name
+
+        super().__init__("interrupted")
+        self.done, self.total, self.path, self.why = done, total, path, why
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
+
+    def message(self) -> str:
+        """One line saying what was kept, and where."""
+        head = (f"interrupted ({self.signal}): the case process was ended; "
+                f"{self.done} of {self.total} case(s) finished")
+        if self.path is not None:
+            return f"{head}; their manifest is {self.path} (status \"interrupted\")"
+        return f"{head}; the manifest could not be written ({self.why})"
 
 
 def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: Path | None,
-                           records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled."""
+                           records: list[dict[str, Any]], interrupted: bool = False
+                           ) -> dict[str, Any]:
+    """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled (``status``
+    "interrupted": only the cases listed finished)."""
     from ._bundle import PREWARM_MANIFEST
 
     manifest = {
@@ -262,6 +294,10 @@ def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: 
         "env": {k: v for k, v in prewarm_env(out).items() if not v.startswith(str(out))},
         "cases": records,
     }
+    if interrupted:
+        manifest["status"] = "interrupted"
+    from ._result import write_atomic
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / PREWARM_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    write_atomic(out / PREWARM_MANIFEST, json.dumps(manifest, indent=1))
     return manifest

@@ -16,12 +16,17 @@ The record goes to ``spec["result_path"]`` (stdout belongs to the user's code).
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import time
-import traceback
-from typing import Any
+from ._spawn import die_with_parent, end_worker
+
+if __name__ == "__main__":
+    die_with_parent()  # a parent killed by any means ends this process too
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from typing import Any  # noqa: E402
 
 
 def _write(path: str, record: dict[str, Any]) -> None:
@@ -193,4 +198,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    end_worker(code)  # never wait for threads the case left running

@@ -14,11 +14,8 @@ import datetime as _dt
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from ._env import environment
 from ._errors import UsageError
 from ._measure import Settings
 from ._result import ProfileResult
+from ._spawn import WorkerRun, check_seconds, exit_code, run_worker, signal_name, worker_env
 from .adapters import cache_env
 
 STATES = ("cold", "cached")
@@ -36,11 +34,15 @@ ProgressFn = Callable[[str, int, int, dict[str, Any] | None], None]
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C during a run; carries the partial result."""
+    """Ctrl-C (or SIGTERM/SIGHUP) during a run; carries the partial result. The worker
+    processes are already ended; ``exit_code`` is 130 or 128 + the signal."""
 
-    def __init__(self, result: ProfileResult) -> None:
+    def __init__(self, result: ProfileResult, cause: BaseException | None = None) -> None:
         super().__init__("interrupted")
         self.result = result
+        self.cause = cause
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
 
 
 def parse_states(text: str) -> tuple[str, ...]:
@@ -63,19 +65,30 @@ def thread_env(threads: int | None) -> dict[str, str]:
             "NUMBA_NUM_THREADS": n, "JITWARM_THREADS": n}
 
 
-def _signal_name(rc: int) -> str:
-    try:
-        return signal.Signals(-rc).name
-    except ValueError:
-        return f"signal {-rc}"
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+def worker_record(run: WorkerRun, base: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """One process's record from how its worker ended. Error texts do not name the process
+    (``state``/``index`` do; whoever prints them adds "cold process 2: ")."""
+    base = {**base, "process_wall_ns": run.wall_ns}
+    if run.record is not None:
+        record = {**base, **run.record}
+        if run.timed_out:  # the measurement finished; the process did not exit after it
+            record["lingered"] = (f"the process did not exit after writing its result (a "
+                                  f"thread it left running?) and was killed after "
+                                  f"{timeout_s:g} s; its measurement is kept")
+        return record
+    if run.unreadable:
+        return {**base, "status": "crashed", "error": run.unreadable,
+                "output_tail": run.tail}
+    if run.timed_out:
+        return {**base, "status": "timeout",
+                "error": f"timed out after {timeout_s:g} s and was killed",
+                "output_tail": run.tail}
+    rc = run.returncode
+    if run.signal:
+        return {**base, "status": "crashed", "signal": run.signal, "returncode": rc,
+                "error": f"crashed with {run.signal}", "output_tail": run.tail}
+    return {**base, "status": "crashed", "returncode": rc,
+            "error": f"exited with code {rc} without a result", "output_tail": run.tail}
 
 
 class Runner:
@@ -96,8 +109,7 @@ class Runner:
     ) -> None:
         if processes < 1:
             raise UsageError("--processes must be at least 1")
-        if timeout_s <= 0:
-            raise UsageError("--timeout must be positive")
+        check_seconds(timeout_s, "--timeout")
         self.target = target
         self.processes = processes
         self.states = states
@@ -109,7 +121,6 @@ class Runner:
         self.extra_spec = dict(extra_spec or {})
         if self.settings.threads is not None and self.settings.threads < 1:
             raise UsageError("--threads must be at least 1")
-        self._proc: subprocess.Popen[bytes] | None = None
 
     def run(self) -> ProfileResult:
         """Measure every requested state; case errors end the run with ``status=error``."""
@@ -145,6 +156,8 @@ class Runner:
                         self.progress(state, i, self.processes, None)
                     rec = self._one(run_dir, state, i, cache_dir)
                     current.append(rec)
+                    if rec.get("lingered"):
+                        result.notes.append(f"{state} process {i + 1}: {rec['lingered']}")
                     if self.progress:
                         self.progress(state, i, self.processes, rec)
                     if rec["status"] == "usage_error":
@@ -161,14 +174,12 @@ class Runner:
                 result.add_state(state, current)
                 current = []
             return result
-        except KeyboardInterrupt:
-            self._kill()
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (_spawn.Terminated)
             if current:
                 result.add_state(self._current_state(current), current)
             result.status = "interrupted"
-            raise RunInterrupted(result) from None
+            raise RunInterrupted(result, exc) from None
         finally:
-            self._kill()
             if not os.environ.get("JITWARM_KEEP_TMP"):
                 shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -204,63 +215,8 @@ class Runner:
         }
         spec_path = Path(f"{stem}.spec.json")
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        env = os.environ.copy()
-        env.update(cache_env(cache_dir))
-        env.update(thread_env(self.settings.threads))
-        env.update(self.extra_env)
-        pkg_root = str(Path(__file__).resolve().parent.parent)
-        if Path(pkg_root).name not in ("site-packages", "dist-packages"):
-            # a source checkout: let the worker import this very jitwarm
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (pkg_root, env.get("PYTHONPATH", "")) if p
-            )
-        out_path = Path(f"{stem}.out")
-        base: dict[str, Any] = {"state": state, "index": index}
-        with open(out_path, "wb") as out:
-            t_spawn = time.perf_counter_ns()
-            self._proc = subprocess.Popen(
-                [self.python, "-m", "jitwarm._worker", str(spec_path), str(t_spawn)],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,  # Ctrl-C reaches the parent only; it ends workers
-            )
-            try:
-                rc = self._proc.wait(timeout=self.timeout_s)
-            except subprocess.TimeoutExpired:
-                self._kill()
-                return {**base, "status": "timeout",
-                        "error": f"{state} process {index + 1} timed out after "
-                                 f"{self.timeout_s:g} s and was killed",
-                        "output_tail": _tail(out_path)}
-            finally:
-                wall = time.perf_counter_ns() - t_spawn
-            self._proc = None
-        base["process_wall_ns"] = wall
-        if result_path.exists():
-            try:
-                record = json.loads(result_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                record = {"status": "crashed", "error": f"unreadable result: {exc}"}
-            return {**base, **record}
-        if rc < 0:
-            sig = _signal_name(rc)
-            return {**base, "status": "crashed", "signal": sig, "returncode": rc,
-                    "error": f"{state} process {index + 1} crashed with {sig}",
-                    "output_tail": _tail(out_path)}
-        return {**base, "status": "crashed", "returncode": rc,
-                "error": f"{state} process {index + 1} exited with code {rc} without a result",
-                "output_tail": _tail(out_path)}
-
-    def _kill(self) -> None:
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            self._proc = None
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        proc.wait()
-        self._proc = None
+        env = worker_env({**cache_env(cache_dir), **thread_env(self.settings.threads),
+                          **self.extra_env})
+        run = run_worker("jitwarm._worker", spec_path, result_path, timeout_s=self.timeout_s,
+                         env=env, python=self.python)
+        return worker_record(run, {"state": state, "index": index}, self.timeout_s)

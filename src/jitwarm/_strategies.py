@@ -85,6 +85,7 @@ class StrategiesResult:
     settings: dict[str, Any]
     environment: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    status: str = "complete"  # or "interrupted": what finished before Ctrl-C/SIGTERM
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,7 @@ class StrategiesResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "jitwarm.strategies/1",
+            "status": self.status,
             "target": self.target,
             "framework": self.framework,
             "settings": self.settings,
@@ -162,6 +164,8 @@ class _Session:
         self.timeout_s = timeout_s
         self.progress = progress
         self.work = work
+        #: records of the strategy being measured, kept if the run is interrupted
+        self.partial: dict[str, list[dict[str, Any]]] = {}
 
     def say(self, strategy: str, message: str) -> None:
         if self.progress:
@@ -177,18 +181,24 @@ class _Session:
     def fresh_copies(self, strategy: str, target: Target, populated: Path) -> list[dict[str, Any]]:
         """One process per fresh copy of a populated cache directory."""
         from ._plan import prewarm_env
+        from ._runner import RunInterrupted
 
-        records = []
+        records = self.partial.setdefault(strategy, [])
         for i in range(self.processes):
             self.say(strategy, f"process {i + 1}/{self.processes}")
             copy = self.work / f"{strategy}-run-{i}"
             shutil.copytree(populated, copy)
-            res = self.runner(target, ("cold",), 1, prewarm_env(copy))
+            try:
+                res = self.runner(target, ("cold",), 1, prewarm_env(copy))
+            except RunInterrupted as exc:
+                records.extend(_records(exc.result, "cold"))
+                raise
             if res.status == "error" and res.error:
                 return [{"status": "case_error", "error": res.error.get("message")}]
             for rec in _records(res, "cold"):
                 rec["index"] = i
                 records.append(rec)
+        del self.partial[strategy]
         return records
 
 
@@ -307,6 +317,19 @@ def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return records, details
 
 
+class StrategiesInterrupted(Exception):
+    """Ctrl-C (or SIGTERM/SIGHUP) during the A/B: the worker processes are ended;
+    ``result`` holds what finished (``status`` "interrupted")."""
+
+    def __init__(self, result: StrategiesResult, cause: BaseException | None) -> None:
+        from ._spawn import exit_code, signal_name
+
+        super().__init__("interrupted")
+        self.result = result
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
+
+
 class _StrategySkipped(Exception):
     pass
 
@@ -330,7 +353,7 @@ def _add(results: dict[str, StrategyResult], new: StrategyResult) -> None:
 def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResult]) -> str | None:
     """One pass over the strategies; their records are pooled into ``results``."""
     from ._plan import prewarm_env
-    from ._runner import Runner
+    from ._runner import RunInterrupted, Runner
 
     framework: str | None = None
     processes, work = sess.processes, sess.work
@@ -339,8 +362,14 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
         sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
         extra = {k: v for k, v in prewarm_env(work / "x").items()
                  if not v.startswith(str(work))}
-        res = Runner(sess.target, processes=processes, states=states, settings=sess.settings,
-                     timeout_s=sess.timeout_s, extra_env=extra).run()
+        try:
+            res = Runner(sess.target, processes=processes, states=states,
+                         settings=sess.settings, timeout_s=sess.timeout_s,
+                         extra_env=extra).run()
+        except RunInterrupted as exc:
+            sess.partial["none"] = _records(exc.result, "cold")
+            sess.partial["disk-cache"] = _records(exc.result, "cached")
+            raise
         if res.status == "error" and res.error:
             raise UsageError(f"the case failed: {res.error.get('message')}")
         framework = res.framework
@@ -383,18 +412,32 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     if rounds < 1:
         raise UsageError("--rounds must be at least 1")
     settings = settings or Settings(max_calls=300, max_time_s=2.0)
+    from ._runner import RunInterrupted
+    from ._spawn import check_seconds
+
+    check_seconds(timeout_s, "--timeout")
     tgt = resolve_target(target)
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
     results: dict[str, StrategyResult] = {}
     framework: str | None = None
     notes: list[str] = []
+    stopped: BaseException | None = None
     try:
         for k in range(rounds):
             if rounds > 1 and progress:
                 progress("all", f"round {k + 1}/{rounds}")
             sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}")
             sess.work.mkdir()
-            fw = _one_round(sess, names, results)
+            try:
+                fw = _one_round(sess, names, results)
+            except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
+                stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
+                for name, records in sess.partial.items():
+                    if records:
+                        _add(results, StrategyResult(name, processes=records))
+                notes.append(f"interrupted in round {k + 1} of {rounds}: the strategies "
+                             "below hold the processes that finished")
+                break
             framework = framework or fw
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -415,11 +458,15 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             r.misses = _misses(r) + list(r.details.get("explain") or [])
     if "none" not in names:
         notes.append("`none` was not measured: savings are not computed")
-    return StrategiesResult(target=target, framework=framework, strategies=ordered,
-                            settings={**settings.to_dict(), "processes": processes,
-                                      "rounds": rounds, "timeout_s": timeout_s,
-                                      "strategies": names},
-                            environment=environment(), notes=notes)
+    result = StrategiesResult(target=target, framework=framework, strategies=ordered,
+                              settings={**settings.to_dict(), "processes": processes,
+                                        "rounds": rounds, "timeout_s": timeout_s,
+                                        "strategies": names},
+                              environment=environment(), notes=notes,
+                              status="complete" if stopped is None else "interrupted")
+    if stopped is not None:
+        raise StrategiesInterrupted(result, stopped)
+    return result
 
 
 def _compare(results: list[StrategyResult]) -> None:

@@ -206,9 +206,8 @@ def run_sweep(target: Target, *, shapes: list[list[int]] | None = None,
     try:
         cache_dir = run_dir / "caches" / "cold-0"
         cache_dir.mkdir(parents=True)
-        rec = runner._one(run_dir, "cold", 0, cache_dir)
+        rec = runner._one(run_dir, "cold", 0, cache_dir)  # Ctrl-C/SIGTERM: process ended
     finally:
-        runner._kill()
         if not os.environ.get("JITWARM_KEEP_TMP"):
             shutil.rmtree(run_dir, ignore_errors=True)
     status = rec.get("status")
@@ -218,7 +217,7 @@ def run_sweep(target: Target, *, shapes: list[list[int]] | None = None,
         raise CaseError(rec["message"], rec.get("traceback") or "", phase=rec.get("phase", ""))
     if status != "ok":
         tail = rec.get("output_tail") or ""
-        raise JitwarmError(f"{rec.get('error', 'the sweep process failed')}"
+        raise JitwarmError(f"the sweep process {rec.get('error', 'failed')}"
                            + (f"\n{tail}" if tail else ""))
     return {
         "schema": SCHEMA,

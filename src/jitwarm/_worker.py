@@ -11,6 +11,11 @@ import time
 
 T_MAIN = time.perf_counter_ns()  # first thing: interpreter start-up ends here
 
+from ._spawn import die_with_parent, end_worker  # noqa: E402
+
+if __name__ == "__main__":
+    die_with_parent()  # a parent killed by any means ends this process too
+
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -120,4 +125,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    end_worker(code)  # never wait for threads the case left running

@@ -132,7 +132,8 @@ def test_hang_is_killed_and_named(case_file, tmp_path):
     t0 = time.monotonic()
     proc = run_cli("profile", str(path), *FAST, "--timeout", "3", "--json", str(out_json))
     assert time.monotonic() - t0 < 60
-    assert_clean_error(proc, 1, "cold process 1 timed out after 3 s")
+    out = assert_clean_error(proc, 1, "cold process 1: timed out after 3 s")
+    assert "cold process 1: cold process 1" not in out  # the prefix once, not twice
     data = json.loads(out_json.read_text())
     assert data["states"]["cold"]["processes"][0]["status"] == "timeout"
 
