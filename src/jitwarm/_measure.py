@@ -18,6 +18,7 @@ from typing import Any
 from ._case import Built
 from ._errors import CaseError
 from ._events import union_ns
+from ._perf import open_counter
 from ._timer import batch_size, calibrate_overhead, time_batches, time_each
 from .adapters import Adapter
 
@@ -102,6 +103,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     if settings.gc_freeze:
         gc.freeze()  # what a service does after loading: long-lived objects leave the GC
     stats_before = adapter.cache_stats(fn)
+    counter, no_count = open_counter()  # opened before the first call: never timed
     gcw = GcWatch()
     rec = adapter.recorder()
     rec.start()
@@ -109,11 +111,14 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     try:
         try:
             with gcw:
+                if counter is not None:
+                    counter.start()
                 t0 = pc()
                 result = fn(*args, **kwargs)
                 if sync is not None:
                     sync(result)
                 t1 = pc()
+                instructions = counter.stop() if counter is not None else None
         except Exception as exc:
             raise CaseError(
                 f"the first call raised {type(exc).__name__}: {exc}",
@@ -128,6 +133,8 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         stop_reason = _series(built, sync, settings, overhead, values, starts, sizes)
     finally:
         rec.stop()
+        if counter is not None:
+            counter.close()
     stats_after = adapter.cache_stats(fn)
 
     events = sorted(rec.events, key=lambda e: e.start_ns)
@@ -168,6 +175,8 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         "batch_sizes": sizes,
         "timer_overhead_ns": int(overhead),
         "first_call_gc": gcw.to_dict(),
+        "first_call_instructions": instructions,
+        "first_call_instructions_note": no_count,
         "compile_events": [e.to_dict() for e in events],
         "recompiles": recompiles,
         "cache": cache,

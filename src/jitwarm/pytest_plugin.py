@@ -49,14 +49,16 @@ DEFAULT_MAX_CALLS = 1000
 DEFAULT_MAX_TIME_S = 2.0
 DEFAULT_MIN_CHANGE = 10.0  # percent, for --jitwarm-compare
 
-_budgets_key = pytest.StashKey[dict]()
+_budgets_key = pytest.StashKey[list]()
 _results_key = pytest.StashKey[list]()
 _summary_key = pytest.StashKey[list]()
 
 MARKER_DOC = (
     "jitwarm(max_first_call=None, max_compile=None, max_warm=None, max_recompiles=None, "
-    "steady_state_within=None): JIT warmup budgets checked on every result the jitwarm "
-    "fixture measures in this test (durations as strings: '500ms', '2 s', '150us')"
+    "max_compiles=None, max_cache_misses=None, max_first_call_instructions=None, "
+    "steady_state_within=None, state=None): JIT warmup budgets checked on every result the "
+    "jitwarm fixture measures in this test (durations as strings: '500ms', '2 s', '150us'; "
+    "state='cold'|'cached'|'in-process' limits them to one cache state)"
 )
 
 
@@ -139,14 +141,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    marker = item.get_closest_marker("jitwarm")
-    if marker is None:
+    markers = list(item.iter_markers("jitwarm"))
+    if not markers:
         return
     from ._budgets import parse_budgets
     from ._errors import UsageError
 
-    try:
-        item.stash[_budgets_key] = parse_budgets(dict(marker.kwargs), tuple(marker.args))
+    try:  # one marker per state is allowed: @jitwarm(state="cached", max_first_call=...)
+        item.stash[_budgets_key] = [parse_budgets(dict(m.kwargs), tuple(m.args))
+                                    for m in markers]
         problem = None
     except UsageError as exc:
         problem = str(exc)
@@ -268,7 +271,7 @@ class Jitwarm:
         if budgets:
             from ._budgets import check_budgets, format_checks
 
-            checks = check_budgets(result, budgets)
+            checks = [c for b in budgets for c in check_budgets(result, b)]
             if not all(c.ok for c in checks):
                 problems.insert(0, format_checks(
                     checks, f"jitwarm budget exceeded ({_where(result)}):"))

@@ -571,3 +571,41 @@ def test_entry_point_declared():
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert "[project.entry-points.pytest11]" in text
     assert 'jitwarm = "jitwarm.pytest_plugin"' in textwrap.dedent(text)
+
+
+def test_counter_gates_and_unmeasured_state_in_fresh_processes(pytester: pytest.Pytester):
+    """Real Numba in a fresh process: the compile-count gate passes at 1 and fails at 0;
+    a budget on the cached state of a function without cache=True measured nothing, so it
+    fails with the reason instead of passing."""
+    pytest.importorskip("numba")
+    pytester.makepyfile(nbgate="""
+        from numba import njit
+
+        @njit
+        def kern(x):
+            return x + 1
+    """)
+    pytester.makepyfile(test_gate=f"""
+        import pytest
+        from nbgate import kern
+
+        @pytest.mark.jitwarm(max_compiles=1, max_recompiles=0)
+        def test_one_compile_passes(jitwarm):
+            jitwarm(kern, 1, processes=1, {SMALL})
+
+        @pytest.mark.jitwarm(max_compiles=0)
+        def test_zero_compiles_fails(jitwarm):
+            jitwarm(kern, 1, processes=1, {SMALL})
+
+        @pytest.mark.jitwarm(state="cached", max_first_call="100 s")
+        def test_cached_budget_without_cache_fails(jitwarm):
+            jitwarm(kern, 1, processes=1, cache="cold,cached", {SMALL})
+    """)
+    res = run(pytester, "-rN")
+    res.assert_outcomes(passed=1, failed=2)
+    res.stdout.fnmatch_lines([
+        "*_ test_zero_compiles_fails _*",
+        "  compiles * cold * 1 * 0 * worst of 1 process * EXCEEDED",
+        "*_ test_cached_budget_without_cache_fails _*",
+        "  first call * cached * not measured * 100 s * not measured: * EXCEEDED",
+    ])
