@@ -5,11 +5,22 @@ Pipeline of :func:`analyze`:
 1. validate (finite, non-negative, non-empty) and normalise by the median;
 2. mark outliers (:mod:`._outliers`) and replace them by their rolling median;
 3. change points by PELT with the normal mean-and-variance cost (:mod:`._pelt`);
-4. backward scan from the last segment: segments equivalent to the last one are merged into
-   the steady run, the scan stops at the first non-equivalent segment;
+4. backward scan from the reference segment (the last *sustained* one, see below): segments
+   equivalent to it are merged into the steady run; a non-equivalent stretch shorter than the
+   sustain length that has equivalent segments on both sides is a *transient* (a burst of
+   machine noise, not a change of level) and is merged too; the scan stops at the first
+   sustained non-equivalent stretch, or at one that reaches back to call 0 (the warmup);
 5. classify: all equivalent → ``flat``; steady run shorter than ``last_fraction`` of the series
    → ``no-steady-state``; otherwise the segment immediately before the steady run decides:
    slower (larger mean time) → ``warmup``, faster → ``slowdown``.
+
+Practical significance (issue #16): a change counts only when it is statistically significant
+*and* larger than the equivalence margin (``tolerance``, ±5 % as Traini et al.), *and*, with
+``robust=True``, the medians of the two segments also differ by more than the margin (a
+difference of means carried by a few slow calls is explained by outliers, not a change of
+level), *and* it is sustained: it lasts ``sustain`` calls or more (default
+``clip(5 % of n, 10, 200)``). A trailing segment shorter than that is not taken as the
+reference either: a change in the last few calls has not shown that it lasts.
 
 Segment equivalence (default ``equivalence="overlap"``, the issue's rule): two segments
 *differ* when the ``confidence`` interval of the ratio of their means lies entirely outside
@@ -34,6 +45,17 @@ from ._pelt import DEFAULT_VAR_FLOOR, change_points
 
 CLASSES = ("flat", "warmup", "slowdown", "no-steady-state")
 MIN_CI_SIZE = 10
+#: default sustain length: this fraction of the series, clipped to [SUSTAIN_MIN, SUSTAIN_MAX]
+SUSTAIN_FRACTION = 0.05
+SUSTAIN_MIN = 10
+SUSTAIN_MAX = 200
+#: default minimum share of the series the steady run must cover
+LAST_FRACTION = 0.2
+
+
+def default_sustain(n: int) -> int:
+    """Calls a change must last to count (shorter stretches are transients)."""
+    return int(min(max(round(SUSTAIN_FRACTION * n), SUSTAIN_MIN), SUSTAIN_MAX))
 
 
 @dataclass
@@ -43,6 +65,7 @@ class Segment:
     mean: float
     median: float
     equivalent_to_steady: bool
+    transient: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -51,6 +74,29 @@ class Segment:
             "mean": float(self.mean),
             "median": float(self.median),
             "equivalent_to_steady": bool(self.equivalent_to_steady),
+            "transient": bool(self.transient),
+        }
+
+
+@dataclass
+class Change:
+    """The last change of level that counted: where, and the levels either side."""
+
+    at: int
+    before: float
+    after: float
+
+    @property
+    def ratio(self) -> float:
+        """``after / before`` (> 1: slower after the change)."""
+        return self.after / self.before if self.before > 0 else math.inf
+
+    def to_dict(self) -> dict:
+        return {
+            "at": int(self.at),
+            "before": float(self.before),
+            "after": float(self.after),
+            "ratio": _opt_float(self.ratio),
         }
 
 
@@ -67,6 +113,8 @@ class SeriesAnalysis:
     warmup_calls: int | None = None
     warmup_cost: float | None = None
     break_even_calls: int | None = None
+    last_change: Change | None = None
+    sustain: int | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -83,6 +131,8 @@ class SeriesAnalysis:
             "warmup_calls": _opt_int(self.warmup_calls),
             "warmup_cost": _opt_float(self.warmup_cost),
             "break_even_calls": _opt_int(self.break_even_calls),
+            "last_change": None if self.last_change is None else self.last_change.to_dict(),
+            "sustain": _opt_int(self.sustain),
         }
 
 
@@ -105,7 +155,7 @@ def _opt_int(v):
 
 
 def _opt_float(v):
-    return None if v is None else float(v)
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def as_series(series) -> np.ndarray:
@@ -204,8 +254,10 @@ def analyze(
     confidence: float = 0.95,
     var_floor: float = DEFAULT_VAR_FLOOR,
     min_size: int = 2,
-    last_fraction: float = 0.25,
+    last_fraction: float = LAST_FRACTION,
     equivalence: str = "overlap",
+    sustain: int | None = None,
+    robust: bool = True,
 ) -> SeriesAnalysis:
     """Classify one series of per-call durations; see the module docstring."""
     if equivalence not in ("overlap", "within"):
@@ -222,31 +274,58 @@ def analyze(
     bounds = [0, *cps, n]
     lens, means, var = _seg_stats(zc, bounds)
     nseg = len(lens)
+    meds = np.array([np.median(zc[bounds[i] : bounds[i + 1]]) for i in range(nseg)])
     zq = float(special.ndtri(0.5 + confidence / 2.0))
+    sus = default_sustain(n) if sustain is None else max(int(sustain), 1)
+    # Reference: the last sustained segment; shorter trailing segments have not shown that
+    # they last (they join the steady run as transients).
     last = nseg - 1
-    eq = [True] * nseg
-    for i in range(nseg - 1):
-        eq[i] = not _differs(
-            lens[i],
-            means[i],
-            var[i],
-            lens[last],
-            means[last],
-            var[last],
-            tolerance,
-            zq,
-            equivalence,
+    while last > 0 and lens[last] < sus:
+        last -= 1
+
+    def differs(i: int) -> bool:
+        d = _differs(
+            lens[i], means[i], var[i], lens[last], means[last], var[last],
+            tolerance, zq, equivalence,
         )
+        if d and robust and lens[i] >= MIN_CI_SIZE and lens[last] >= MIN_CI_SIZE:
+            # not explained by outliers: the medians must differ by more than the margin too
+            d = meds[last] <= 0 or abs(meds[i] / meds[last] - 1.0) > tolerance
+        return d
+
+    eq = [True] * nseg
+    for i in range(last):
+        eq[i] = not differs(i)
+    transient = [False] * nseg
+    for i in range(last + 1, nseg):
+        transient[i] = True
     first = last
-    while first > 0 and eq[first - 1]:
-        first -= 1
+    while first > 0:
+        if eq[first - 1]:
+            first -= 1
+            continue
+        j, run = first - 1, 0
+        while j >= 0 and not eq[j]:
+            run += int(lens[j])
+            j -= 1
+        if j >= 0 and run < sus:  # a short burst between equivalent stretches
+            for k in range(j + 1, first):
+                transient[k] = True
+            first = j
+            continue
+        break
     start = bounds[first]
+    last_change = None
     if first == 0:
         cls = "flat"
-    elif n - start < last_fraction * n:
-        cls = "no-steady-state"
     else:
-        cls = "warmup" if means[first - 1] > means[last] else "slowdown"
+        last_change = Change(
+            at=int(start), before=float(meds[first - 1] * scale), after=float(meds[last] * scale)
+        )
+        if n - start < last_fraction * n:
+            cls = "no-steady-state"
+        else:
+            cls = "warmup" if means[first - 1] > means[last] else "slowdown"
     segments = [
         Segment(
             start=bounds[i],
@@ -254,6 +333,7 @@ def analyze(
             mean=float(means[i] * scale),
             median=float(np.median(x[bounds[i] : bounds[i + 1]])),
             equivalent_to_steady=bool(eq[i]),
+            transient=bool(transient[i] and not eq[i]) or i > last,
         )
         for i in range(nseg)
     ]
@@ -266,6 +346,8 @@ def analyze(
         change_points=[int(c) for c in cps],
         outliers=[int(i) for i in out_idx],
         segments=segments,
+        last_change=last_change,
+        sustain=sus,
     )
     steady_median = None
     if cls != "no-steady-state":
@@ -320,6 +402,7 @@ def analyze_processes(list_of_series, **kwargs) -> ProcessesAnalysis:
 
 __all__ = [
     "CLASSES",
+    "Change",
     "ProcessesAnalysis",
     "Segment",
     "SeriesAnalysis",
