@@ -16,6 +16,7 @@ from ._classify import (
 )
 from ._pelt import change_points, pelt
 from ._stopping import StopDecision, StoppingRule
+from ._verdict import Verdict, judge
 
 __all__ = [
     "CLASSES",
@@ -24,10 +25,12 @@ __all__ = [
     "SeriesAnalysis",
     "StopDecision",
     "StoppingRule",
+    "Verdict",
     "analyze",
     "analyze_processes",
     "change_points",
     "consistency",
+    "judge",
     "median_ci",
     "pelt",
 ]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import special  # not scipy.stats: that import alone costs ~1.2 s per worker
@@ -141,12 +142,14 @@ class ProcessesAnalysis:
     processes: list[SeriesAnalysis]
     consistency: str
     steady_state_starts: dict
+    verdict: Any = None  # a _verdict.Verdict: what differed, by how much, whether it matters
 
     def to_dict(self) -> dict:
         return {
             "consistency": self.consistency,
             "steady_state_starts": dict(self.steady_state_starts),
             "processes": [p.to_dict() for p in self.processes],
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
         }
 
 
@@ -393,10 +396,13 @@ def analyze_processes(list_of_series, **kwargs) -> ProcessesAnalysis:
         }
     else:
         spread = {"count": 0, "min": None, "median": None, "max": None, "iqr": None}
+    from ._verdict import judge
+
     return ProcessesAnalysis(
         processes=procs,
         consistency=consistency([p.classification for p in procs]),
         steady_state_starts=spread,
+        verdict=judge(procs),
     )
 
 

@@ -164,3 +164,40 @@ def grid(sizes=(100, 300, 1000, 3000, 10_000), seeds=(0, 1)):
                         gc_spikes=bool(j % 2),
                         quantise=bool((j // 2) % 2),
                     )
+
+
+def busy_machine_processes(
+    seed: int, processes: int = 5, base: float = 100_000.0
+) -> list[np.ndarray]:
+    """Several processes of one JIT-compiled call timed on a busy 2-core machine.
+
+    The same process mix for every seed, only the random draws change: compile spike at call
+    0 (1,000-5,000×), exponential warmup (1 + A·exp(-i/τ), A in [0.5, 1.5], τ in 10-40 calls),
+    lognormal noise (σ 3-8 %) with AR(1) correlation (φ 0.3-0.6), 1 % preemption outliers
+    (2-10×), 2-4 bursts of 10-40 calls at 1.3-2× (another job on the cores), and the machine's
+    level in {1.0, 1.1} by minute: each process starts at one of them and, with probability
+    0.3, jumps by 10 % to the other at a random call (a minute boundary during its run).
+    Lengths vary (600-2,000 calls) as an adaptive runner's would. Known verdict: warms up.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(processes):
+        n = int(rng.integers(600, 2001))
+        i = np.arange(n, dtype=np.float64)
+        a, tau = rng.uniform(0.5, 1.5), rng.uniform(10.0, 40.0)
+        machine = 1.1 if rng.random() < 0.5 else 1.0
+        level = (1.0 + a * np.exp(-i / tau)) * machine
+        if rng.random() < 0.3:  # a minute boundary during this process: the other level
+            level[int(rng.integers(1, n)) :] *= 1.0 / 1.1 if machine > 1.0 else 1.1
+        sigma, phi = rng.uniform(0.03, 0.08), rng.uniform(0.3, 0.6)
+        e = _noise(rng, n, "ar1", sigma, phi)
+        x = level * np.exp(e - sigma * sigma / 2.0)
+        idx = rng.choice(n, size=max(1, n // 100), replace=False)
+        x[idx] *= rng.uniform(2.0, 10.0, idx.size)
+        for _b in range(int(rng.integers(2, 5))):
+            s, ln = int(rng.integers(0, n)), int(rng.integers(10, 41))
+            x[s : s + ln] *= rng.uniform(1.3, 2.0)
+        x = x * base
+        x[0] = base * rng.uniform(1_000.0, 5_000.0)
+        out.append(x)
+    return out

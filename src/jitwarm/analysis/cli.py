@@ -181,6 +181,8 @@ def _summary(a: SeriesAnalysis, indent: str = "") -> str:
 
 def _multi_summary(pa: ProcessesAnalysis, indent: str = "") -> str:
     lines = [f"{indent}{len(pa.processes)} processes: {pa.consistency}"]
+    if pa.verdict is not None:
+        lines.append(f"{indent}verdict: {pa.verdict.label}. {pa.verdict.text}")
     s = pa.steady_state_starts
     if s.get("count"):
         lines.append(
@@ -202,6 +204,7 @@ def _multi_json(pa: ProcessesAnalysis) -> dict:
         "consistency": pa.consistency,
         "steady_state_starts": pa.steady_state_starts,
         "processes": [_single_json(a) for a in pa.processes],
+        "verdict": None if pa.verdict is None else pa.verdict.to_dict(),
     }
 
 
