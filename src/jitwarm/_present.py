@@ -31,6 +31,17 @@ def console(stderr: bool = False) -> Console:
     return con
 
 
+def _verdict_cell(result: ProfileResult, name: str | None) -> str:
+    """The verdict in words for a table cell (falls back to Barrett's label)."""
+    st = result.states.get(name) if name else None
+    if not st:
+        return "–"
+    from .report.advice import verdict_label
+
+    label = verdict_label(st)
+    return label if label else str(st["summary"].get("classification", "–"))
+
+
 def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profile") -> Table:
     """One row per case: cold first call, compile part, cached first call, warm, ratio."""
     t = Table(title=title, title_justify="left")
@@ -48,6 +59,8 @@ def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profil
         cold = r.summary("cold") or r.summary("in-process") or {}
         cached = r.summary("cached") or {}
         warm_src = cold or cached
+        warm_name = next((n for n in ("cold", "in-process", "cached")
+                          if r.summary(n)), None)
         cached_txt = fmt_ns(cached.get("first_call_ns")) if cached else (
             "skipped" if "cached" in r.skipped_states else "–"
         )
@@ -63,7 +76,7 @@ def summary_table(results: Sequence[ProfileResult], title: str = "jitwarm profil
             fmt_warm_ci(warm_src),
             fmt_ratio(cold.get("first_over_warm")),
             "–" if warm_src.get("steady_state_call") is None else str(warm_src["steady_state_call"]),
-            escape(str(warm_src.get("classification", "–"))),
+            escape(_verdict_cell(r, warm_name)),
         )
     return t
 
@@ -90,7 +103,7 @@ def state_table(result: ProfileResult) -> Table:
             fmt_ns(rest),
             fmt_warm_ci(s),
             hm,
-            escape(str(s.get("classification"))),
+            escape(_verdict_cell(result, name)),
         )
     return t
 

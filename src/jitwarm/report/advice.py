@@ -46,11 +46,42 @@ def meaning(classification: str | None) -> str:
         return ("processes disagree, but each either was flat or warmed up and settled: the "
                 "warm figure holds, the path to it varies.")
     if classification == "bad-inconsistent":
-        return ("processes disagree and some slowed down or never settled: the warm "
-                "performance is not reproducible from one process to the next.")
+        return ("processes disagree: at least one slowed down or did not settle. Whether that "
+                "matters depends on how large the change was and how many processes show it; "
+                "the verdict in the findings says what differed and by how much.")
     if classification == "no-data":
         return "no process finished, so there is nothing to classify."
     return CLASS_MEANING.get(classification, classification + ".")
+
+
+def state_verdict(state: dict[str, Any]) -> Any:
+    """The verdict over a state's processes in words (:func:`jitwarm.analysis.judge`), or
+    ``None`` when no finished process kept its timings.
+
+    The series are re-analysed from ``timings_ns`` (the same analysis the workers ran), so
+    the verdict can say where and by how much a process changed; ``batch_sizes`` maps series
+    elements back to call numbers.
+    """
+    from .._measure import calls_before
+    from ..analysis import analyze, judge
+
+    ok = [p for p in _ok(state) if p.get("timings_ns")]
+    if not ok:
+        return None
+    try:
+        analyses = [analyze(p["timings_ns"]) for p in ok]
+    except (ValueError, TypeError):  # a hand-edited file: no verdict rather than a crash
+        return None
+    sizes = [p.get("batch_sizes") or [[0, 1]] for p in ok]
+    return judge(analyses, fmt=fmt_ns, call=lambda i, k: calls_before(k, sizes[i]))
+
+
+def verdict_label(state: dict[str, Any]) -> str | None:
+    """Short verdict for a table cell: the label, and when it rests on one process, so."""
+    v = state_verdict(state)
+    if v is None:
+        return None
+    return v.label + (" (rests on 1 process)" if v.noise_dependent else "")
 
 
 def _ok(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -177,7 +208,11 @@ def findings(result: ProfileResult) -> list[str]:
         summ = state["summary"]
         ok = _ok(state)
         classes = Counter(p.get("classification") or "no-steady-state" for p in ok)
-        if classes.get("no-steady-state"):
+        verdict = state_verdict(state)
+        if verdict is not None and len(ok) > 0:
+            lines.append(f"{sname}: {verdict.text}")
+        if classes.get("no-steady-state") and not (verdict and verdict.noise_dependent
+                                                    and verdict.label != "no steady state"):
             lines.append(
                 f"{sname}: {classes['no-steady-state']} of {len(ok)} process(es) reached no "
                 "steady state within the call cap: raise --calls or --max-time, or quiet the "
