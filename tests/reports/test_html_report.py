@@ -10,7 +10,7 @@ from _reports_synth import result
 
 from jitwarm._result import ProfileResult
 from jitwarm._units import fmt_ns
-from jitwarm.report.advice import findings, meaning
+from jitwarm.report.advice import findings
 from jitwarm.report.html import render, write_html
 
 
@@ -52,7 +52,12 @@ def test_self_contained_and_complete(tmp_path: Path) -> None:
     s = data["states"]["cold"]["summary"]
     assert fmt_ns(s["first_call_ns"]) in words
     assert fmt_ns(s["warm_median_ns"]) in words
-    assert s["classification"] in words and meaning(s["classification"]) in words
+    # the verdict in words, with Barrett's per-process classes as the detail
+    from jitwarm.report.advice import state_verdict
+
+    verdict = state_verdict(data["states"]["cold"])
+    assert f"cold: {verdict.label}" in words and verdict.text in words
+    assert s["classification"] in words
     # every compile event has a row: cold 2 x (first-call compile + recompile), cached 2 x 1
     n_events = sum(len(p["compile_events"]) for st in data["states"].values()
                    for p in st["processes"])

@@ -149,18 +149,32 @@ def _cards(r: ProfileResult) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+#: tone of the verdict-in-words labels (jitwarm.analysis.judge)
+_LABEL_TONE = {"warms up": "good", "warm from the start": "good", "slows down": "bad",
+               "no steady state": "warn", "inconsistent": "warn"}
+
+
 def _verdicts(r: ProfileResult) -> str:
+    """One box per state: the verdict in words (what differed, by how much, whether it
+    matters, and the fix when it rests on one process's noise); Barrett's per-process
+    classes stay as the detail."""
+    from .advice import state_verdict
+
     out = []
     for name, st in r.states.items():
         cls = st["summary"].get("classification")
         counts = st["summary"].get("classifications") or {}
         detail = ", ".join(f"{n} {c}" for c, n in counts.items())
-        out.append(
-            f'<div class="verdict-box {_verdict_tone(cls)}"><strong>{esc(name)}: '
-            f'{esc(cls)}</strong>' + (f" <span class=\"sub\">({esc(detail)})</span>" if detail
-                                      else "")
-            + f" — {esc(meaning(cls))}</div>"
-        )
+        sub = f" <span class=\"sub\">({esc(detail)})</span>" if detail else ""
+        v = state_verdict(st)
+        if v is None:
+            out.append(f'<div class="verdict-box {_verdict_tone(cls)}"><strong>{esc(name)}: '
+                       f"{esc(cls)}</strong>{sub} — {esc(meaning(cls))}</div>")
+            continue
+        tone = "warn" if v.noise_dependent else _LABEL_TONE.get(v.label, "warn")
+        label = v.label + (" (rests on 1 process)" if v.noise_dependent else "")
+        out.append(f'<div class="verdict-box {tone}"><strong>{esc(name)}: {esc(label)}</strong>'
+                   f"{sub} — {esc(v.text)}</div>")
     return "".join(out)
 
 
