@@ -11,9 +11,11 @@ The database lives at ``--db PATH``, else ``$JITWARM_HOME/history.db``, else
   30), so several jitwarm processes can store runs at once without losing any.
 - **Faults** (a corrupted file, a lock held past the timeout) raise :class:`HistoryError`
   with one clear message; callers keep the run's JSON elsewhere.
-- **Comparison** of two runs per metric uses the per-process values: Mann-Whitney U
-  (two-sided) *and* a minimum relative effect, as asv and pyperf do, so noise alone is not
-  reported as a change.
+- **Comparison** of two runs per metric uses the per-process values: the interval of the
+  ratio B/A from the Mann-Whitney U test must lie beyond a practical margin (5 %) before a
+  change is reported (:func:`jitwarm._stats.compare_values`), so noise alone is not
+  reported as a change; ``--fail-on`` gates (:func:`parse_gates`, :func:`check_gates`) use
+  that interval for wall time and the frameworks' counters for deterministic gates.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from typing import Any
 
 from ._errors import UsageError, shown
 from ._result import ProfileResult, write_atomic
-from ._stats import median
+from ._stats import (  # noqa: F401  (compare_values & co. are imported from here too)
+    PRACTICAL_MARGIN,
+    MetricComparison,
+    compare_values,
+    median,
+    min_p_value,
+)
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -486,78 +494,8 @@ def process_values(data: dict[str, Any], states: Sequence[str], field: str) -> l
     return out
 
 
-@dataclass
-class MetricComparison:
-    key: str
-    label: str
-    a: list[float]
-    b: list[float]
-    median_a: float | None
-    median_b: float | None
-    change: float | None  # (b - a) / a
-    p_value: float | None
-    verdict: str  # slower | faster | no significant change | too few processes | n/a
-    note: str = ""
-
-    @property
-    def significant(self) -> bool:
-        return self.verdict in ("slower", "faster")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.key, "label": self.label, "median_a": self.median_a,
-            "median_b": self.median_b, "change": self.change, "p_value": self.p_value,
-            "verdict": self.verdict, "n_a": len(self.a), "n_b": len(self.b), "note": self.note,
-        }
-
-
-def min_p_value(na: int, nb: int) -> float:
-    """The smallest two-sided Mann-Whitney p-value attainable with samples of these sizes."""
-    from scipy.stats import mannwhitneyu
-
-    if na == 0 or nb == 0:
-        return 1.0
-    return float(mannwhitneyu(range(na), range(na, na + nb), alternative="two-sided").pvalue)
-
-
-def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05,
-                   min_effect: float = 0.05, key: str = "", label: str = "") -> MetricComparison:
-    """Is B different from A? Significant only if p < alpha *and* |change| >= min_effect."""
-    from scipy.stats import mannwhitneyu
-
-    a, b = [float(x) for x in a], [float(x) for x in b]
-    if not a or not b:
-        return MetricComparison(key, label, a, b, median(a) if a else None,
-                                median(b) if b else None, None, None, "n/a",
-                                "not measured in " + ("both runs" if not a and not b
-                                                      else "run A" if not a else "run B"))
-    ma, mb = median(a), median(b)
-    if ma > 0:
-        change: float | None = (mb - ma) / ma
-    else:
-        change = 0.0 if mb == ma else None
-    if len(set(a)) == 1 and a == b:
-        p = 1.0
-    else:
-        p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
-        if p != p:  # nan: every value equal
-            p = 1.0
-    floor = min_p_value(len(a), len(b))
-    big_enough = change is None or abs(change) >= min_effect
-    if p < alpha and big_enough:
-        verdict = "slower" if mb > ma else "faster"
-        note = ""
-    elif floor >= alpha and big_enough:
-        verdict = "too few processes"
-        note = f"{len(a)} vs {len(b)} processes cannot reach p < {alpha:g}"
-    else:
-        verdict = "no significant change"
-        note = "" if big_enough else f"change below {min_effect:.0%}"
-    return MetricComparison(key, label, a, b, ma, mb, change, p, verdict, note)
-
-
 def compare_runs(a: dict[str, Any], b: dict[str, Any], *, alpha: float = 0.05,
-                 min_effect: float = 0.05) -> list[MetricComparison]:
+                 min_effect: float = PRACTICAL_MARGIN) -> list[MetricComparison]:
     """Side-by-side comparison of two result dicts, one entry per metric."""
     out = []
     for key, label, states, field in METRICS:
