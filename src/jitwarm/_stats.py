@@ -115,21 +115,22 @@ class Interval:
 
 
 def ratio_interval(a: Sequence[float], b: Sequence[float],
-                   confidence: float = CONFIDENCE) -> Interval | None:
+                   confidence: float = CONFIDENCE, *, kind: str = "auto") -> Interval | None:
     """The Hodges-Lehmann interval of B relative to A from per-process values.
 
-    The ratio B/A (a shift B - A when some value of A is not positive) that makes the two
-    samples indistinguishable to the two-sided Mann-Whitney U test at ``1 - confidence``:
-    order statistics of the pairwise ratios ``b_j / a_i``, distribution-free and
-    deterministic. ``None`` when either side has fewer than two values (one process: no
-    interval exists). With too few processes for ``confidence`` the widest interval
-    (the smallest and largest pairwise ratio) is returned with the coverage it has.
+    The ratio B/A (``kind="auto"``; a shift B - A when some value of A is not positive, or
+    with ``kind="shift"``) that makes the two samples indistinguishable to the two-sided
+    Mann-Whitney U test at ``1 - confidence``: order statistics of the pairwise ratios
+    ``b_j / a_i`` (differences ``b_j - a_i``), distribution-free and deterministic.
+    ``None`` when either side has fewer than two values (one process: no interval exists).
+    With too few processes for ``confidence`` the widest interval (the smallest and largest
+    pairwise ratio) is returned with the coverage it has (``reached`` is False).
     """
     xa, xb = [float(x) for x in a], [float(x) for x in b]
     n, m = len(xa), len(xb)
     if n < 2 or m < 2:
         return None
-    if all(x > 0 for x in xa):
+    if kind == "auto" and all(x > 0 for x in xa):
         kind = "ratio"
         d = sorted(y / x for x in xa for y in xb)
     else:
@@ -232,19 +233,18 @@ def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 1 -
     out = MetricComparison(key, label, a, b, ma, mb, change, p, "no significant change",
                            margin=min_effect)
     if iv is None or not iv.reached:
-        one = min(len(a), len(b)) == 1
-        why = f"{len(a)} vs {len(b)} processes cannot reach p < {alpha:g}"
-        if one:
-            why += " (1 process: no interval)"
+        one = "1 process: no interval" if min(len(a), len(b)) == 1 else ""
         if big_enough:
-            out.verdict, out.note = "too few processes", why
+            why = f"{len(a)} vs {len(b)} processes cannot reach p < {alpha:g}"
+            out.verdict, out.note = "too few processes", why + (f"; {one}" if one else "")
         else:
-            out.note = f"change below {min_effect:.0%}; {why}"
+            out.note = f"change below {min_effect:.0%}; " + (
+                one or f"no {1 - alpha:.0%} interval with {len(a)} vs {len(b)} processes")
         return out
     rel = iv.relative(ma)
     out.ci_level = iv.level
     if rel is None:  # A is 0 everywhere: any change from nothing counts
-        out.note = f"{iv.level:.0%} CI of B - A: {iv.low:+.4g} … {iv.high:+.4g}"
+        out.note = f"{iv.wanted:.0%} CI of B - A: {iv.low:+.4g} … {iv.high:+.4g}"
         if iv.low > 0:
             out.verdict = "slower"
         elif iv.high < 0:
@@ -252,7 +252,7 @@ def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 1 -
         return out
     out.change_ci = rel
     lo, hi = rel
-    span = f"{iv.level:.0%} CI {_pct(lo)} … {_pct(hi)}"
+    span = f"{iv.wanted:.0%} CI {_pct(lo)} … {_pct(hi)}"
     if lo > min_effect:
         out.verdict = "slower"
     elif hi < -min_effect:
