@@ -270,7 +270,7 @@ def history_compare(
             )
         con.print(t)
         con.print(f"Medians of per-process values; {level} CI of the change from every "
-                  f"process (Hodges-Lehmann, Mann-Whitney U); slower/faster only when the "
+                  f"process (Hodges-Lehmann, Mann-Whitney U); a change counts only when the "
                   f"whole interval lies beyond ±{min_effect:.0%}.", highlight=False)
         for c in caveats:
             con.print(f"[yellow]caveat:[/yellow] {escape(shown(c))}", highlight=False)
