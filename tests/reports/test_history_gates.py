@@ -122,7 +122,7 @@ def test_gate_grammar(text: str, metric: str, relative: bool, limit: float, perc
     ("compiles<3", "write METRIC>VALUE"),
 ])
 def test_bad_gates_are_refused(text: str, says: str) -> None:
-    with pytest.raises(UsageError, match=None) as exc:
+    with pytest.raises(UsageError) as exc:
         parse_gates([text])
     assert says in str(exc.value) and "--fail-on" in str(exc.value)
 
