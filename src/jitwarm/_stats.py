@@ -201,7 +201,7 @@ def _pct(x: float) -> str:
     return f"{x:+.1%}"
 
 
-def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 1 - CONFIDENCE,
+def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05,
                    min_effect: float = PRACTICAL_MARGIN, key: str = "",
                    label: str = "") -> MetricComparison:
     """Is B different from A? ``slower`` only when the whole ``1 - alpha`` interval of the

@@ -274,3 +274,13 @@ def test_cli_bad_fail_on_is_refused_before_reading_the_runs(tmp_path: Path) -> N
     proc = cli("history", "compare", "1", "2", "--db", str(tmp_path / "none.db"),
                "--fail-on", "compiles<0")
     assert proc.returncode == 2 and "--fail-on" in proc.stderr
+
+
+def test_absolute_gate_on_calls_and_on_one_process() -> None:
+    a = result(processes=4, seed=1)
+    (c,) = check_gates(parse_gates(["steady_state_call>20"]), a, a)  # steady from call 25
+    assert c.status == "failed" and c.decisive == 25 and " ns" not in c.basis
+    assert check_gates(parse_gates(["steady_state_call>25"]), a, a)[0].status == "ok"
+    one = result(processes=1, seed=2, cold_first_ns=7e8)
+    (c,) = check_gates(parse_gates(["first_call>600ms"]), a, one)
+    assert c.status == "failed" and "1 process: no interval" in c.basis
