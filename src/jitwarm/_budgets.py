@@ -203,17 +203,18 @@ def _worst(values: list[int | None]) -> int | None:
     return max(int(v) for v in values if v is not None)
 
 
+#: count budget -> the counter of :data:`jitwarm._stats.COUNTERS` it limits
+_COUNTER_OF = {"max_recompiles": "recompiles", "max_compiles": "compiles",
+               "max_cache_misses": "cache_misses",
+               "max_first_call_instructions": "first_call_instructions"}
+
+
 def _count(key: str, p: dict[str, Any]) -> int | None:
     """One process's value of a count budget (None: not measured)."""
-    if key == "max_recompiles":
-        return len(p.get("recompiles") or [])
-    if key == "max_compiles":
-        return sum(1 for e in p.get("compile_events") or [] if e.get("depth", 0) == 0)
-    if key == "max_cache_misses":
-        cache = p.get("cache")
-        return None if not isinstance(cache, dict) else cache.get("misses")
-    if key == "max_first_call_instructions":
-        return p.get("first_call_instructions")
+    from ._stats import process_counter
+
+    if key in _COUNTER_OF:
+        return process_counter(_COUNTER_OF[key], p)
     return p.get("steady_state_call")  # steady_state_within
 
 

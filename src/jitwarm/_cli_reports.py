@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from ._errors import JitwarmError, UsageError, shown
 from ._present import console, print_result
+from ._stats import PRACTICAL_MARGIN
 from ._units import fmt_ns
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: "
@@ -186,25 +187,39 @@ def history_compare(
                                                        "file.")],
     b: Annotated[str, typer.Argument(metavar="B", help="Contender, the same way.")],
     db: DbOpt = None,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the "
-                                                         "Mann-Whitney U test.")] = 0.05,
-    min_effect: Annotated[float, typer.Option("--min-effect", help="Smallest relative change "
-                                                                   "reported (0.05 = 5%).")]
-    = 0.05,
+    alpha: Annotated[float, typer.Option("--alpha", help="1 - the confidence of the intervals "
+                                                         "(0.05: 95% intervals, from the "
+                                                         "Mann-Whitney U test).")] = 0.05,
+    min_effect: Annotated[float, typer.Option("--min-effect", help="Practical margin: a change "
+                                                                   "counts only when its whole "
+                                                                   "interval lies beyond it "
+                                                                   "(0.05 = 5%).")]
+    = PRACTICAL_MARGIN,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
     fail_on_regression: Annotated[bool, typer.Option(
         "--fail-on-regression", help="Exit 1 when any metric got significantly slower.")]
     = False,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", metavar="GATE",
+        help="Exit 1 when a gate fails (repeatable, or comma-separated): counters "
+             "'compiles@cached>0', 'cache_misses+0', 'recompiles+0', 'compiled_units+0', "
+             "'first_call_instructions:+2%'; wall time, failing only when the interval's "
+             "lower bound exceeds the limit: 'first_call:+10%', 'warm_median+50ns', "
+             "'first_call>500ms'. See docs/reports.md.")] = None,
 ) -> None:
     """Two runs side by side per metric, and whether each changed significantly."""
     from rich.table import Table
 
-    from ._history import History, compare_runs, environment_differences
+    from ._history import History, check_gates, compare_runs, environment_differences, parse_gates
 
     if not 0 < alpha < 1:
         raise _fail(UsageError("--alpha must be between 0 and 1"))
     if min_effect < 0:
         raise _fail(UsageError("--min-effect must be >= 0"))
+    try:
+        gates = parse_gates(fail_on or [])
+    except JitwarmError as exc:
+        raise _fail(exc) from None
     try:
         from ._history import is_run_ref
 
@@ -221,6 +236,7 @@ def history_compare(
     try:
         rows = compare_runs(da, db_, alpha=alpha, min_effect=min_effect)
         caveats = environment_differences(da, db_)
+        checks = check_gates(gates, da, db_, confidence=1 - alpha)
     except _MALFORMED as exc:
         raise _fail(_malformed(f"{la} or {lb}", exc)) from None
     ca, cb = (da.get("case") or {}).get("name"), (db_.get("case") or {}).get("name")
@@ -228,15 +244,17 @@ def history_compare(
         caveats.insert(0, f"different cases: {ca} vs {cb}")
     slower = [m for m in rows if m.verdict == "slower"]
     if json:
-        sys.stdout.write(_json.dumps({"a": la, "b": lb, "alpha": alpha,
-                                      "min_effect": min_effect,
-                                      "metrics": [m.to_dict() for m in rows],
-                                      "caveats": caveats}, indent=1) + "\n")
+        out: dict[str, Any] = {"a": la, "b": lb, "alpha": alpha, "min_effect": min_effect,
+                               "metrics": [m.to_dict() for m in rows], "caveats": caveats}
+        if gates:
+            out["gates"] = [c.to_dict() for c in checks]
+        sys.stdout.write(_json.dumps(out, indent=1) + "\n")
     else:
         con = console()
         t = Table(title=escape(f"{shown(la)} ({shown(ca)}) → {shown(lb)} ({shown(cb)})"),
                   title_justify="left")
-        for col in ("metric", "A", "B", "change", "p", "verdict"):
+        level = f"{1 - alpha:.0%}"
+        for col in ("metric", "A", "B", "change", f"{level} CI", "p", "verdict"):
             t.add_column(col, justify="left" if col in ("metric", "verdict") else "right")
         for m in rows:
             calls = m.key == "steady_state_call"
@@ -247,16 +265,47 @@ def history_compare(
             t.add_row(
                 m.label, _show(m.median_a, calls) + f" (n={len(m.a)})",
                 _show(m.median_b, calls) + f" (n={len(m.b)})",
-                "–" if m.change is None else f"{m.change:+.1%}",
+                "–" if m.change is None else f"{m.change:+.1%}", _ci_cell(m),
                 "–" if m.p_value is None else f"{m.p_value:.3g}", verdict,
             )
         con.print(t)
-        con.print(f"Medians of per-process values; significant = two-sided Mann-Whitney U "
-                  f"p < {alpha:g} and a change of at least {min_effect:.0%}.", highlight=False)
+        con.print(f"Medians of per-process values; {level} CI of the change from every "
+                  f"process (Hodges-Lehmann, Mann-Whitney U); a change counts only when the "
+                  f"whole interval lies beyond ±{min_effect:.0%}.", highlight=False)
         for c in caveats:
             con.print(f"[yellow]caveat:[/yellow] {escape(shown(c))}", highlight=False)
-    if fail_on_regression and slower:
+        if checks:
+            con.print(_gates_table(checks))
+    if (fail_on_regression and slower) or any(c.failed for c in checks):
         raise typer.Exit(1)
+
+
+def _ci_cell(m: Any) -> str:
+    """The change's interval, or why there is none."""
+    from ._units import NO_INTERVAL
+
+    if m.change_ci is not None:
+        return f"{m.change_ci[0]:+.1%} … {m.change_ci[1]:+.1%}"
+    if m.verdict == "n/a":
+        return "–"
+    if min(len(m.a), len(m.b)) == 1:
+        return NO_INTERVAL
+    return "no interval" if m.ci_level is None else "see note"
+
+
+def _gates_table(checks: list[Any]) -> Any:
+    """The ``--fail-on`` gates: one row per gate and cache state."""
+    from rich.table import Table
+
+    t = Table(title="gates (--fail-on)", title_justify="left")
+    for col in ("gate", "state", "A", "B", "basis", "result"):
+        t.add_column(col, justify="right" if col in ("A", "B") else "left")
+    for c in checks:
+        style = {"ok": "green", "undecided": "yellow"}.get(c.status, "red")
+        result = "FAILED" if c.status == "failed" else c.status
+        t.add_row(escape(shown(c.gate.text, 80)), c.state or "–", c.gate.fmt(c.a),
+                  c.gate.fmt(c.b), escape(c.basis), f"[{style}]{result}[/{style}]")
+    return t
 
 
 def _show(v: float | None, calls: bool) -> str:

@@ -11,9 +11,11 @@ The database lives at ``--db PATH``, else ``$JITWARM_HOME/history.db``, else
   30), so several jitwarm processes can store runs at once without losing any.
 - **Faults** (a corrupted file, a lock held past the timeout) raise :class:`HistoryError`
   with one clear message; callers keep the run's JSON elsewhere.
-- **Comparison** of two runs per metric uses the per-process values: Mann-Whitney U
-  (two-sided) *and* a minimum relative effect, as asv and pyperf do, so noise alone is not
-  reported as a change.
+- **Comparison** of two runs per metric uses the per-process values: the interval of the
+  ratio B/A from the Mann-Whitney U test must lie beyond a practical margin (5 %) before a
+  change is reported (:func:`jitwarm._stats.compare_values`), so noise alone is not
+  reported as a change; ``--fail-on`` gates (:func:`parse_gates`, :func:`check_gates`) use
+  that interval for wall time and the frameworks' counters for deterministic gates.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from typing import Any
 
 from ._errors import UsageError, shown
 from ._result import ProfileResult, write_atomic
-from ._stats import median
+from ._stats import (  # noqa: F401  (compare_values & co. are imported from here too)
+    PRACTICAL_MARGIN,
+    MetricComparison,
+    compare_values,
+    median,
+    min_p_value,
+)
+from ._units import fmt_ns
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -486,78 +495,8 @@ def process_values(data: dict[str, Any], states: Sequence[str], field: str) -> l
     return out
 
 
-@dataclass
-class MetricComparison:
-    key: str
-    label: str
-    a: list[float]
-    b: list[float]
-    median_a: float | None
-    median_b: float | None
-    change: float | None  # (b - a) / a
-    p_value: float | None
-    verdict: str  # slower | faster | no significant change | too few processes | n/a
-    note: str = ""
-
-    @property
-    def significant(self) -> bool:
-        return self.verdict in ("slower", "faster")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.key, "label": self.label, "median_a": self.median_a,
-            "median_b": self.median_b, "change": self.change, "p_value": self.p_value,
-            "verdict": self.verdict, "n_a": len(self.a), "n_b": len(self.b), "note": self.note,
-        }
-
-
-def min_p_value(na: int, nb: int) -> float:
-    """The smallest two-sided Mann-Whitney p-value attainable with samples of these sizes."""
-    from scipy.stats import mannwhitneyu
-
-    if na == 0 or nb == 0:
-        return 1.0
-    return float(mannwhitneyu(range(na), range(na, na + nb), alternative="two-sided").pvalue)
-
-
-def compare_values(a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05,
-                   min_effect: float = 0.05, key: str = "", label: str = "") -> MetricComparison:
-    """Is B different from A? Significant only if p < alpha *and* |change| >= min_effect."""
-    from scipy.stats import mannwhitneyu
-
-    a, b = [float(x) for x in a], [float(x) for x in b]
-    if not a or not b:
-        return MetricComparison(key, label, a, b, median(a) if a else None,
-                                median(b) if b else None, None, None, "n/a",
-                                "not measured in " + ("both runs" if not a and not b
-                                                      else "run A" if not a else "run B"))
-    ma, mb = median(a), median(b)
-    if ma > 0:
-        change: float | None = (mb - ma) / ma
-    else:
-        change = 0.0 if mb == ma else None
-    if len(set(a)) == 1 and a == b:
-        p = 1.0
-    else:
-        p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
-        if p != p:  # nan: every value equal
-            p = 1.0
-    floor = min_p_value(len(a), len(b))
-    big_enough = change is None or abs(change) >= min_effect
-    if p < alpha and big_enough:
-        verdict = "slower" if mb > ma else "faster"
-        note = ""
-    elif floor >= alpha and big_enough:
-        verdict = "too few processes"
-        note = f"{len(a)} vs {len(b)} processes cannot reach p < {alpha:g}"
-    else:
-        verdict = "no significant change"
-        note = "" if big_enough else f"change below {min_effect:.0%}"
-    return MetricComparison(key, label, a, b, ma, mb, change, p, verdict, note)
-
-
 def compare_runs(a: dict[str, Any], b: dict[str, Any], *, alpha: float = 0.05,
-                 min_effect: float = 0.05) -> list[MetricComparison]:
+                 min_effect: float = PRACTICAL_MARGIN) -> list[MetricComparison]:
     """Side-by-side comparison of two result dicts, one entry per metric."""
     out = []
     for key, label, states, field in METRICS:
@@ -580,6 +519,238 @@ def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         if va.get(k) != vb.get(k):
             diffs.append(f"{k}: {va.get(k, '–')} → {vb.get(k, '–')}")
     return diffs
+
+
+# --------------------------------------------------------------------------- gates
+
+#: wall-time (and call-count) metrics a gate may name: the keys of :data:`METRICS` and
+#: these short names
+GATE_ALIASES = {"first_call": "cold_first_call", "warm": "warm_median",
+                "ttfr": "time_to_first_result"}
+_GATE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)(?:@([A-Za-z-]+))?\s*:?\s*([>+])\s*(.*?)\s*")
+_PERCENT = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*%")
+_GATE_HELP = ("write METRIC>VALUE (B's value) or METRIC+VALUE / METRIC+N% (B against A), "
+              "e.g. 'compiles@cached>0', 'cache_misses+0', 'first_call:+10%', "
+              "'warm_median>2ms'")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One ``--fail-on`` expression, parsed.
+
+    ``relative``: ``+`` (B against A) rather than ``>`` (B alone). ``limit``: a count, a
+    duration in ns, or a fraction when ``percent``. ``state``: for counters, the cache
+    state (None: every state measured).
+    """
+
+    text: str
+    metric: str
+    relative: bool
+    limit: float
+    percent: bool = False
+    state: str | None = None
+
+    @property
+    def counter(self) -> bool:
+        from ._stats import COUNTERS
+
+        return self.metric in COUNTERS
+
+    @property
+    def duration(self) -> bool:
+        return not self.counter and self.metric != "steady_state_call"
+
+    def fmt(self, v: float | None) -> str:
+        if v is None:
+            return "–"
+        return fmt_ns(v) if self.duration else f"{v:,.0f}"
+
+
+
+def parse_gate(text: str) -> Gate:
+    """Parse one ``--fail-on`` expression (see docs/reports.md); UsageError if bad."""
+    from ._budgets import parse_duration
+    from ._stats import COUNTERS
+
+    raw = str(text)
+    m = _GATE.fullmatch(raw)
+    if m is None:
+        raise UsageError(f"--fail-on {shown(repr(raw))}: {_GATE_HELP}")
+    name, state, op, value = m.group(1).lower(), m.group(2), m.group(3), m.group(4)
+    metric = GATE_ALIASES.get(name, name)
+    walls = [k for k, *_ in METRICS]
+    if metric not in COUNTERS and metric not in walls:
+        raise UsageError(f"--fail-on {shown(repr(raw))}: unknown metric {shown(repr(name))}; "
+                         f"counters: {', '.join(COUNTERS)}; wall time: "
+                         f"{', '.join(walls)} (or first_call, warm, ttfr)")
+    if state is not None:
+        if metric not in COUNTERS:
+            raise UsageError(f"--fail-on {shown(repr(raw))}: @STATE applies to counters; "
+                             f"{metric} has its state in its name (e.g. cached_first_call)")
+        if state not in ("cold", "cached", "in-process"):
+            raise UsageError(f"--fail-on {shown(repr(raw))}: unknown state "
+                             f"{shown(repr(state))}; choose cold, cached or in-process")
+    relative = op == "+"
+    if not value:
+        raise UsageError(f"--fail-on {shown(repr(raw))}: no value after {op!r}; {_GATE_HELP}")
+    pct = _PERCENT.fullmatch(value)
+    if pct is not None:
+        if not relative:
+            raise UsageError(f"--fail-on {shown(repr(raw))}: a percentage compares B with A: "
+                             f"write {name}+{value}")
+        return Gate(raw.strip(), metric, True, float(pct.group(1)) / 100, True, state)
+    from ._budgets import _parse_big_count
+
+    try:
+        if metric in COUNTERS or metric == "steady_state_call":
+            limit: float = _parse_big_count(value, "value")
+        else:
+            limit = parse_duration(value, "value")
+    except UsageError as exc:
+        raise UsageError(f"--fail-on {shown(repr(raw.strip()))}: {exc}") from None
+    return Gate(raw.strip(), metric, relative, float(limit), False, state)
+
+
+def parse_gates(texts: Sequence[str]) -> list[Gate]:
+    """Every ``--fail-on`` (each may hold several, separated by commas)."""
+    gates = []
+    for text in texts:
+        parts = str(text).split(",")
+        if not any(p.strip() for p in parts):
+            raise UsageError(f"--fail-on {shown(repr(str(text)))} is empty; {_GATE_HELP}")
+        gates.extend(parse_gate(p) for p in parts if p.strip())
+    return gates
+
+
+@dataclass
+class GateCheck:
+    """One gate against one cache state (counters) or one metric (wall time).
+
+    ``status``: ``ok``; ``failed`` (exit 1); ``undecided`` (too few processes for an
+    interval: it passes, with the reason, as the pytest plugin's ``--jitwarm-compare``
+    does); ``not measured`` (fails: a gate that measured nothing never passes).
+    """
+
+    gate: Gate
+    state: str | None
+    a: float | None
+    b: float | None
+    decisive: float | None
+    status: str
+    basis: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "not measured")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gate": self.gate.text, "metric": self.gate.metric, "state": self.state,
+                "a": self.a, "b": self.b, "decisive": self.decisive, "status": self.status,
+                "basis": self.basis}
+
+
+def _state_counter(data: dict[str, Any], state: str, name: str) -> tuple[int | None, int]:
+    """(worst process's counter, processes) of one state; None when any did not measure it
+    (the pytest budgets' rule)."""
+    from ._budgets import _worst
+    from ._stats import process_counter
+
+    st = (data.get("states") or {}).get(state) or {}
+    ok = [p for p in st.get("processes", []) if p.get("status") == "ok"]
+    return _worst([process_counter(name, p) for p in ok]), len(ok)
+
+
+def _measured_states(data: dict[str, Any]) -> list[str]:
+    return [name for name, st in (data.get("states") or {}).items()
+            if any(p.get("status") == "ok" for p in st.get("processes", []))]
+
+
+def _check_counter(g: Gate, a: dict[str, Any], b: dict[str, Any]) -> list[GateCheck]:
+    states_b = _measured_states(b)
+    if g.state is not None:
+        states = [g.state]
+    elif g.relative:
+        states = [s for s in states_b if s in _measured_states(a)]
+    else:
+        states = states_b
+    if not states:
+        where = "in both runs" if g.relative else "in run B"
+        return [GateCheck(g, g.state, None, None, None, "not measured",
+                          f"no cache state measured {where}")]
+    out = []
+    for state in states:
+        vb, nb = _state_counter(b, state, g.metric)
+        va, na = _state_counter(a, state, g.metric) if g.relative else (None, 0)
+        if vb is None or (g.relative and va is None):
+            which = "B" if vb is None else "A"
+            out.append(GateCheck(g, state, va, vb, None, "not measured",
+                                 f"{g.metric} not recorded in run {which}'s {state} state"))
+            continue
+        basis = f"worst of {nb} process{'es' if nb != 1 else ''}"
+        if not g.relative:
+            bad = vb > g.limit
+        elif g.percent:
+            bad = vb > va * (1 + g.limit) if va else vb > va
+            basis += f" vs worst of {na}"
+        else:
+            bad = vb - va > g.limit
+            basis += f" vs worst of {na}"
+        out.append(GateCheck(g, state, va, vb, vb if not g.relative else vb - va,
+                             "failed" if bad else "ok", basis))
+    return out
+
+
+def _check_wall(g: Gate, a: dict[str, Any], b: dict[str, Any], *,
+                confidence: float) -> GateCheck:
+    from ._stats import median_ci, ratio_interval
+
+    _, _, states, field = next(m for m in METRICS if m[0] == g.metric)
+    vb = process_values(b, states, field)
+    va = process_values(a, states, field) if g.relative else []
+    mb = median(vb) if vb else None
+    ma = median(va) if va else None
+    if not vb or (g.relative and not va):
+        which = "B" if not vb else "A"
+        return GateCheck(g, None, ma, mb, None, "not measured",
+                         f"{g.metric} not measured in run {which}")
+    if not g.relative:  # B alone: the lower bound of its median's interval (pytest budgets)
+        lo, hi = median_ci(vb, confidence) if len(vb) > 1 else (vb[0], vb[0])
+        basis = ("B's value (1 process: no interval)" if len(vb) == 1 else
+                 f"lower bound of the {confidence:.0%} CI of B's median of {len(vb)} "
+                 f"processes: {g.fmt(lo)}–{g.fmt(hi)}")
+        return GateCheck(g, None, None, mb, lo, "failed" if lo > g.limit else "ok", basis)
+    iv = ratio_interval(va, vb, confidence, kind="auto" if g.percent else "shift")
+    pair = f"{len(va)} vs {len(vb)} processes"
+    if iv is None or not iv.reached or (g.percent and iv.kind != "ratio"):
+        why = ("1 process: no interval" if iv is None else
+               "A has values ≤ 0: no ratio" if iv.reached else
+               f"no {confidence:.0%} interval with {pair}")
+        return GateCheck(g, None, ma, mb, None, "undecided",
+                         f"{why}; use more processes (--processes, --rounds) to decide")
+    if g.percent:
+        decisive = iv.low - 1.0
+        basis = (f"lower bound of the {iv.wanted:.0%} CI of B/A ({pair}): "
+                 f"{decisive:+.1%}")
+    else:
+        decisive = iv.low
+        basis = (f"lower bound of the {iv.wanted:.0%} CI of B - A ({pair}): "
+                 f"{'+' if decisive >= 0 else '-'}{fmt_ns(abs(decisive))}")
+    return GateCheck(g, None, ma, mb, decisive, "failed" if decisive > g.limit else "ok",
+                     basis)
+
+
+def check_gates(gates: Sequence[Gate], a: dict[str, Any], b: dict[str, Any], *,
+                confidence: float = 0.95) -> list[GateCheck]:
+    """Every gate against runs A and B. Counters (deterministic: the frameworks' own
+    bookkeeping) compare the worst process per cache state, as the pytest budgets do;
+    wall time fails only when the lower bound of its interval exceeds the limit."""
+    out: list[GateCheck] = []
+    for g in gates:
+        if g.counter:
+            out.extend(_check_counter(g, a, b))
+        else:
+            out.append(_check_wall(g, a, b, confidence=confidence))
+    return out
 
 
 # --------------------------------------------------------------------------- export

@@ -16,10 +16,12 @@ first call, compile events, warm series):
   hot-loaded in setup into an empty cache directory (:mod:`jitwarm._megacache`).
 
 Each strategy reports the median first call, what it saves against ``none`` (and the
-ratio), the time to first result (import + setup + first call), whether the warm median
-changed (a cache or AOT artifact that makes the code slower is flagged), and where the
-remaining cold start goes (compile still happening and why, one-time initialisation,
-imports).
+ratio, with the interval of its per-process values), the time to first result (import +
+setup + first call), whether the warm median changed (a cache or AOT artifact that makes
+the code slower is flagged, only when the whole interval of the ratio to ``none`` lies
+above 1 + :data:`jitwarm._stats.PRACTICAL_MARGIN`; with one process there is no interval
+and nothing is flagged), and where the remaining cold start goes (compile still happening
+and why, one-time initialisation, imports).
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from ._measure import Settings
 from ._result import first_call_anatomy
 
 STRATEGIES = ("none", "disk-cache", "bundle", "aot", "mega-cache")
-#: a warm median this much above ``none``'s, outside both ranges, is reported as slower
-SLOWER_FACTOR = 1.10
 ProgressFn = Callable[[str, str], None]
 _FIELDS = ("first_call_ns", "import_ns", "setup_ns", "compile_ns", "function_compile_ns",
            "runtime_init_ns", "warm_median_ns")
@@ -65,7 +65,13 @@ class StrategyResult:
     summary: dict[str, Any] = field(default_factory=dict)
     saves_ns: int | None = None
     speedup: float | None = None
+    #: the interval of ``speedup`` from every process (None: no interval, see the verdict)
+    speedup_ci: list[float] | None = None
+    first_call_verdict: str | None = None  # faster | slower | no significant change | ...
     warm_ratio: float | None = None
+    warm_ratio_ci: list[float] | None = None
+    warm_verdict: str | None = None
+    warm_note: str = ""
     warm_slower: bool = False
     explanation: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
@@ -469,13 +475,23 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     return result
 
 
+def _ok_values(r: StrategyResult, key: str) -> list[float]:
+    """Every successful process's value of ``key`` (processes are the independent unit)."""
+    return [float(p[key]) for p in r.processes
+            if p.get("status") == "ok" and p.get(key) is not None]
+
+
 def _compare(results: list[StrategyResult]) -> None:
+    """Each strategy against ``none``, from every process: the ratios of the medians and
+    their intervals; the warm median is flagged slower only when the interval clears the
+    practical margin (:func:`jitwarm._stats.compare_values`)."""
+    from ._stats import compare_values
+
     base = next((r for r in results if r.strategy == "none" and r.status == "ok"), None)
     if base is None:
         return
     b_first = base.summary.get("first_call_ns")
     b_warm = base.summary.get("warm_median_ns")
-    b_range = base.summary.get("warm_range_ns")
     for r in results:
         if r.status != "ok" or r is base:
             continue
@@ -483,12 +499,36 @@ def _compare(results: list[StrategyResult]) -> None:
         if b_first and first:
             r.saves_ns = int(b_first - first)
             r.speedup = b_first / first
+            cmp = compare_values(_ok_values(base, "first_call_ns"),
+                                 _ok_values(r, "first_call_ns"))
+            r.first_call_verdict = cmp.verdict
+            ci = cmp.ratio_ci  # this / none; the speedup is none / this
+            r.speedup_ci = [1 / ci[1], 1 / ci[0]] if ci and ci[0] > 0 else None
         warm = r.summary.get("warm_median_ns")
         if b_warm and warm:
             r.warm_ratio = warm / b_warm
-            rng = r.summary.get("warm_range_ns")
-            separated = bool(rng and b_range and rng[0] > b_range[1])
-            r.warm_slower = r.warm_ratio > SLOWER_FACTOR and separated
+            cmp = compare_values(_ok_values(base, "warm_median_ns"),
+                                 _ok_values(r, "warm_median_ns"))
+            r.warm_verdict, r.warm_note = cmp.verdict, cmp.note
+            r.warm_ratio_ci = list(cmp.ratio_ci) if cmp.ratio_ci else None
+            r.warm_slower = cmp.verdict == "slower"
+
+
+def _ratio_cell(ratio: float | None, ci: list[float] | None, verdict: str | None,
+                n: tuple[int, int]) -> str:
+    """``1.50× (1.41–1.60×)``, or the ratio with why there is no interval."""
+    from ._units import NO_INTERVAL, fmt_ratio, fmt_ratio_range
+
+    if ratio is None:
+        return "–"
+    text = fmt_ratio(ratio)
+    if ci:
+        return f"{text} ({fmt_ratio_range(*ci)})"
+    if min(n) == 1:
+        return f"{text} ({NO_INTERVAL})"
+    if verdict in ("too few processes", "no significant change"):
+        return f"{text} (no interval: {n[0]} vs {n[1]} processes)"
+    return text
 
 
 def explain(r: StrategyResult, framework: str | None) -> list[str]:
@@ -529,8 +569,11 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
         out.append("aot: loading the artifact (and, for Numba's eager signatures, the "
                    "compile or cache load) happens in setup, before the first call")
     if r.warm_slower:
-        out.append(f"warning: the warm median is {r.warm_ratio:.2f}× that of `none`: this "
-                   "strategy makes the code slower")
+        from ._units import fmt_ratio, fmt_ratio_range
+
+        ci = f" (95% CI {fmt_ratio_range(*r.warm_ratio_ci)})" if r.warm_ratio_ci else ""
+        out.append(f"warning: the warm median is {fmt_ratio(r.warm_ratio)} that of `none`{ci}: "
+                   "this strategy makes the code slower")
     return out
 
 
@@ -549,15 +592,22 @@ def _misses(r: StrategyResult) -> list[str]:
 
 def strategies_table(result: StrategiesResult) -> Any:
     """A rich table: per strategy, first call, saving, ratio, time to first result, warm."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from ._units import fmt_ns, fmt_ratio
+    from ._stats import PRACTICAL_MARGIN
+    from ._units import fmt_ns
 
     table = Table(title=f"warmup strategies: {result.target} ({result.framework or '?'}), "
-                        "fresh processes", title_justify="left")
+                        "fresh processes", title_justify="left",
+                  caption=f"ratios of medians across processes (95% interval from every "
+                          f"process); warm medians are flagged only when the interval "
+                          f"clears ±{PRACTICAL_MARGIN:.0%}", caption_justify="left")
     for col in ("strategy", "first call", "saves", "vs none", "compile", "init+load",
                 "import+setup", "to first result", "warm median", "warm vs none"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
+    base = result.get("none")
+    n_none = base.summary.get("processes_ok", 0) if base and base.status == "ok" else 0
     for r in result.strategies:
         if r.status != "ok":
             table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {r.reason}", *[""] * 8)
@@ -565,13 +615,16 @@ def strategies_table(result: StrategiesResult) -> Any:
         s = r.summary
         init = s.get("runtime_init_ns")
         warm = fmt_ns(s.get("warm_median_ns"))
-        wr = "–" if r.warm_ratio is None else f"{r.warm_ratio:.2f}×"
+        n = (n_none, s.get("processes_ok", 0))
+        wr = escape(_ratio_cell(r.warm_ratio, r.warm_ratio_ci, r.warm_verdict, n))
         if r.warm_slower:
             wr = f"[red]{wr} slower[/red]"
+        elif r.warm_verdict == "faster":
+            wr = f"[green]{wr} faster[/green]"
         table.add_row(
             r.strategy, fmt_ns(s.get("first_call_ns")),
             "–" if r.saves_ns is None else fmt_ns(r.saves_ns),
-            "–" if r.speedup is None else fmt_ratio(r.speedup),
+            escape(_ratio_cell(r.speedup, r.speedup_ci, r.first_call_verdict, n)),
             fmt_ns(s.get("compile_ns")), fmt_ns(init),
             fmt_ns((s.get("import_ns") or 0) + (s.get("setup_ns") or 0)),
             fmt_ns(s.get("time_to_first_result_ns")), warm, wr)

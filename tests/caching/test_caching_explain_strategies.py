@@ -131,9 +131,11 @@ def _proc(first, warm, ci):
 def test_slower_warm_median_is_reported():
     from jitwarm._strategies import StrategyResult, _compare, _summarise
 
-    none = StrategyResult("none", processes=[_proc(1000, 100, [95, 105]), _proc(1100, 101, [96, 106])])
-    fast = StrategyResult("bundle", processes=[_proc(100, 103, [98, 108])])
-    slow = StrategyResult("aot", processes=[_proc(50, 150, [140, 160])])
+    # four processes each: one process has no interval and is never flagged
+    none = StrategyResult("none", processes=[_proc(1000 + 100 * (i % 2), 100 + i % 2, [95, 105])
+                                             for i in range(4)])
+    fast = StrategyResult("bundle", processes=[_proc(100, 103 - i, [98, 108]) for i in range(4)])
+    slow = StrategyResult("aot", processes=[_proc(50, 150 + i % 2, [140, 160]) for i in range(4)])
     for r in (none, fast, slow):
         r.summary = _summarise(r.processes)
     _compare([none, fast, slow])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._result import ProfileResult
-from .._units import fmt_ns, fmt_ratio, fmt_warm_ci
+from .._units import NO_INTERVAL, fmt_ns, fmt_ratio, fmt_warm_ci, warm_ci_half
 from .advice import findings, meaning
 
 CSS = """
@@ -118,6 +118,12 @@ def _card(kind: str, label: str, value: str, note: str = "") -> str:
             + (f'<div class="note">{esc(note)}</div>' if note else "") + "</div>")
 
 
+def _warm_ci_note(warm: dict[str, Any]) -> str:
+    """The warm card's note: ``± 6 ns (95% CI)``, or that one process has no interval."""
+    half = warm_ci_half(warm)
+    return half if half in ("", NO_INTERVAL) else f"{half} (95% CI)"
+
+
 def _cards(r: ProfileResult) -> str:
     cold = r.summary("cold") or r.summary("in-process") or {}
     cold_name = "cold" if r.summary("cold") else "in-process"
@@ -135,10 +141,7 @@ def _cards(r: ProfileResult) -> str:
     elif "cached" in r.skipped_states:
         cards.append(_card("cached", "cached first call", "skipped", r.skipped_states["cached"]))
     cards.append(_card("warm", "warm median", fmt_ns(warm.get("warm_median_ns")),
-                       "± " + fmt_ns(max(warm["warm_ci_ns"][1] - warm["warm_median_ns"],
-                                         warm["warm_median_ns"] - warm["warm_ci_ns"][0]), 2)
-                       + " (95% CI)" if warm.get("warm_ci_ns") and warm.get("warm_median_ns")
-                       else ""))
+                       _warm_ci_note(warm)))
     cards.append(_card("warm", "first ÷ warm", fmt_ratio(cold.get("first_over_warm")),
                        "warm calls one first call costs"))
     call = warm.get("steady_state_call")
