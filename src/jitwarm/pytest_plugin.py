@@ -454,8 +454,11 @@ class Jitwarm:
                 f"({stored.case_name}, {stored.stored_at}, git {stored.git_label()}):\n"
                 f"  cold first call  stored {fmt_ns(cmp.median_a)} (n={len(old)})  "
                 f"now {fmt_ns(cmp.median_b)} (n={len(new)})  "
-                f"change {cmp.change:+.0%}  Mann-Whitney p={cmp.p_value:.3g} "
-                f"(limits: p < 0.05 and change >= {min_change:.0%})"
+                f"change {cmp.change:+.0%}"
+                + (f" (95% CI {cmp.change_ci[0]:+.1%} … {cmp.change_ci[1]:+.1%})"
+                   if cmp.change_ci else "")
+                + f"  Mann-Whitney p={cmp.p_value:.3g} "
+                f"(flagged: the whole interval lies above +{min_change:.0%})"
             ]
         if cmp.verdict in ("too few processes", "n/a"):
             warnings.warn(pytest.PytestWarning(

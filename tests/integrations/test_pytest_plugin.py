@@ -536,8 +536,8 @@ def test_save_and_compare(pytester: pytest.Pytester, tmp_path: Path,
     res.assert_outcomes(failed=1)
     res.stdout.fnmatch_lines([
         "jitwarm cold start regressed against stored run 1 (test_hist.py::test_start, *",
-        "  cold first call  stored * (n=4)  now 2* ms (n=4)  change +*%  Mann-Whitney "
-        "p=0.0286 (limits: p < 0.05 and change >= 10%)",
+        "  cold first call  stored * (n=4)  now 2* ms (n=4)  change +*% (95% CI +*% … +*%)"
+        "  Mann-Whitney p=0.0286 (flagged: the whole interval lies above +10%)",
     ])
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     # 3: by run id, fast now vs the slow run 2, one process: it cannot be significant, so
