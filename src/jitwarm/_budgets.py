@@ -11,88 +11,12 @@ A budget that measured nothing (a skipped state, a counter this machine lacks) f
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import UsageError
-from ._units import fmt_ns
-
-_UNITS = {
-    "ns": 1.0,
-    "us": 1e3,
-    "\u00b5s": 1e3,  # micro sign
-    "\u03bcs": 1e3,  # greek small letter mu
-    "ms": 1e6,
-    "s": 1e9,
-}
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_DURATION = re.compile(rf"^\s*({_NUMBER})\s*([^\s\d.+-][^\s]*)?\s*$")
-_EXAMPLES = '"500ms", "2 s", "150us", "150µs" or "1.5e6ns"'
-
-
-def parse_duration(value: Any, what: str = "duration") -> int:
-    """Parse ``"500ms"``, ``"2 s"``, ``"150us"``/``"150µs"``, ``"1.5e6ns"`` into nanoseconds.
-
-    A :class:`datetime.timedelta` is accepted too. Bare numbers are refused (a budget
-    without a unit is ambiguous); so are negative, infinite and unknown-unit values.
-    """
-    if isinstance(value, _dt.timedelta):
-        ns = value / _dt.timedelta(microseconds=1) * 1e3
-        if ns < 0:
-            raise UsageError(f"{what}={value!r} is negative")
-        return int(round(ns))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise UsageError(f"{what}={value!r} has no unit: write it as a string such as {_EXAMPLES}")
-    if not isinstance(value, str):
-        raise UsageError(
-            f"{what}={value!r} is not a duration: give a string such as {_EXAMPLES}"
-        )
-    m = _DURATION.match(value)
-    if not m:
-        raise UsageError(f"{what}={value!r} is not a duration: use a number and a unit, "
-                         f"e.g. {_EXAMPLES}")
-    number, unit = m.group(1), m.group(2)
-    if unit is None:
-        raise UsageError(f"{what}={value!r} has no unit: write e.g. {_EXAMPLES}")
-    scale = _UNITS.get(unit)
-    if scale is None:
-        raise UsageError(f"{what}={value!r}: unknown unit {unit!r}; use ns, us (µs), ms or s")
-    ns = float(number) * scale
-    if not math.isfinite(ns):
-        raise UsageError(f"{what}={value!r} is not a finite duration")
-    if ns < 0:
-        raise UsageError(f"{what}={value!r} is negative")
-    return int(round(ns))
-
-
-_SCALE = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-_COUNT = re.compile(rf"^\s*({_NUMBER})\s*([kMGT]?)\s*$")
-
-
-def _parse_count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{what}={value!r} must be a whole number (of calls), e.g. {what}=0")
-    if value < 0:
-        raise UsageError(f"{what}={value!r} must not be negative")
-    return value
-
-
-def _parse_big_count(value: Any, what: str) -> int:
-    """A whole number, or a string with an SI suffix: ``2_000_000_000``, ``"2G"``, ``"1.5e9"``."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _parse_count(value, what)
-    m = _COUNT.match(value) if isinstance(value, str) else None
-    if not m:
-        raise UsageError(f"{what}={value!r} is not a count: give a whole number or a string "
-                         f'such as "2.5G", "800M" or "1.5e9"')
-    n = float(m.group(1)) * _SCALE[m.group(2)]
-    if not math.isfinite(n) or n < 0:
-        raise UsageError(f"{what}={value!r} must be a finite, non-negative count")
-    return int(round(n))
-
+from ._stats import worst_process as _worst
+from ._units import fmt_ns, parse_big_count, parse_count, parse_duration  # noqa: F401  (parse_duration: re-exported)
 
 #: budget keyword -> (label, kind). "duration": the state's median across processes, which
 #: fails only when the lower bound of its confidence interval exceeds the budget (one
@@ -139,9 +63,9 @@ def parse_budgets(kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> dict[st
         elif BUDGETS[key][1] == "duration":
             out[key] = parse_duration(value, key)
         elif key == "max_first_call_instructions":
-            out[key] = _parse_big_count(value, key)
+            out[key] = parse_big_count(value, key)
         else:
-            out[key] = _parse_count(value, key)
+            out[key] = parse_count(value, key)
     if set(out) == {STATE_KEY}:
         raise UsageError(f"state={out[STATE_KEY]!r} without any budget: add e.g. "
                          'max_first_call="500ms"')
@@ -194,13 +118,6 @@ def _duration(values: list[int | None], n: int) -> tuple[int | None, int | None,
         return med, med, f"median of {n} {plural}"
     lo, hi = median_ci(xs)
     return med, int(lo), f"median of {n} {plural}, 95% CI {fmt_ns(lo)}–{fmt_ns(hi)}"
-
-
-def _worst(values: list[int | None]) -> int | None:
-    """The worst process; ``None`` when any process did not measure it."""
-    if not values or any(v is None for v in values):
-        return None
-    return max(int(v) for v in values if v is not None)
 
 
 #: count budget -> the counter of :data:`jitwarm._stats.COUNTERS` it limits

@@ -569,8 +569,8 @@ class Gate:
 
 def parse_gate(text: str) -> Gate:
     """Parse one ``--fail-on`` expression (see docs/reports.md); UsageError if bad."""
-    from ._budgets import parse_duration
     from ._stats import COUNTERS
+    from ._units import parse_duration
 
     raw = str(text)
     m = _GATE.fullmatch(raw)
@@ -599,11 +599,11 @@ def parse_gate(text: str) -> Gate:
             raise UsageError(f"--fail-on {shown(repr(raw))}: a percentage compares B with A: "
                              f"write {name}+{value}")
         return Gate(raw.strip(), metric, True, float(pct.group(1)) / 100, True, state)
-    from ._budgets import _parse_big_count
+    from ._units import parse_big_count
 
     try:
         if metric in COUNTERS or metric == "steady_state_call":
-            limit: float = _parse_big_count(value, "value")
+            limit: float = parse_big_count(value, "value")
         else:
             limit = parse_duration(value, "value")
     except UsageError as exc:
@@ -652,8 +652,8 @@ class GateCheck:
 def _state_counter(data: dict[str, Any], state: str, name: str) -> tuple[int | None, int]:
     """(worst process's counter, processes) of one state; None when any did not measure it
     (the pytest budgets' rule)."""
-    from ._budgets import _worst
     from ._stats import process_counter
+    from ._stats import worst_process as _worst
 
     st = (data.get("states") or {}).get(state) or {}
     ok = [p for p in st.get("processes", []) if p.get("status") == "ok"]

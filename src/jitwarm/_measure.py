@@ -19,6 +19,7 @@ from ._case import Built
 from ._errors import CaseError
 from ._events import union_ns
 from ._perf import open_counter
+from ._stats import calls_before  # re-exported: measure.process.calls_before
 from ._timer import batch_size, calibrate_overhead, time_batches, time_each
 from .adapters import Adapter
 
@@ -250,18 +251,6 @@ def _series(
             if decision.stop:
                 return "steady"
         chunk = max(20, n // 8)
-
-
-def calls_before(index: int, sizes: list[list[int]]) -> int:
-    """Number of calls made before series element ``index`` (batches count their calls)."""
-    total = 0
-    for i, (start, size) in enumerate(sizes):
-        end = sizes[i + 1][0] if i + 1 < len(sizes) else None
-        if index <= start:
-            break
-        upto = index if end is None else min(index, end)
-        total += (upto - start) * size
-    return total
 
 
 def analyze_record(values: list[float], sizes: list[list[int]]) -> dict[str, Any]:

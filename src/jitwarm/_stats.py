@@ -291,3 +291,22 @@ def process_counter(name: str, p: dict[str, Any]) -> int | None:
     if name == "compiled_units":
         return p.get("specializations")
     raise KeyError(name)
+
+
+def worst_process(values: list[int | None]) -> int | None:
+    """The worst process; ``None`` when any process did not measure it."""
+    if not values or any(v is None for v in values):
+        return None
+    return max(int(v) for v in values if v is not None)
+
+
+def calls_before(index: int, sizes: list[list[int]]) -> int:
+    """Number of calls made before series element ``index`` (batches count their calls)."""
+    total = 0
+    for i, (start, size) in enumerate(sizes):
+        end = sizes[i + 1][0] if i + 1 < len(sizes) else None
+        if index <= start:
+            break
+        upto = index if end is None else min(index, end)
+        total += (upto - start) * size
+    return total

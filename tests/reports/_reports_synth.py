@@ -12,8 +12,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from jitwarm._measure import calls_before
 from jitwarm._result import SCHEMA, summarize_state
+from jitwarm._stats import calls_before
 
 EXACT = 100  # exact per-call elements before batching
 BATCH = 10  # calls per batched element

@@ -62,7 +62,7 @@ def state_verdict(state: dict[str, Any]) -> Any:
     the verdict can say where and by how much a process changed; ``batch_sizes`` maps series
     elements back to call numbers.
     """
-    from .._measure import calls_before
+    from .._stats import calls_before
     from ..analysis import analyze, judge
 
     ok = [p for p in _ok(state) if p.get("timings_ns")]
@@ -96,7 +96,7 @@ def _first_state(result: ProfileResult) -> tuple[str | None, dict[str, Any] | No
 
 
 def _cache_findings(result: ProfileResult) -> list[str]:
-    from .._history import compare_values
+    from .._stats import compare_values
 
     lines: list[str] = []
     cold, cached = result.summary("cold"), result.summary("cached")
