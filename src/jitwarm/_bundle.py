@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
-from ._errors import JitwarmError, UsageError
+from ._errors import JitwarmError, UsageError, shown
 from ._machine import framework_versions, machine_info, python_info
 
 SCHEMA = "jitwarm.bundle/1"
@@ -46,7 +46,9 @@ MANIFEST = "jitwarm-bundle.json"
 PREFIX = "caches/"
 PREWARM_MANIFEST = "jitwarm-prewarm.json"
 INSTALLED_MARKER = "jitwarm-installed.json"
-_MAX_MANIFEST = 64 << 20
+_MAX_MANIFEST = 16 << 20
+#: the most members (files and directories) a bundle may hold
+_MAX_MEMBERS = 200_000
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -369,25 +371,133 @@ def _read_member(tf: tarfile.TarFile, m: tarfile.TarInfo, limit: int) -> Iterato
         yield chunk
 
 
-def _check_manifest(manifest: Any) -> str | None:
+#: the longest member path and path component a bundle may hold (bytes of UTF-8)
+_MAX_PATH = 1024
+_MAX_COMPONENT = 255
+#: Numba's cache files: ``<sub-directory>/<name>.nbi|.nbc``, nothing else (a ``.pyc``
+#: placed in ``__pycache__`` next to the sources would be imported)
+_NUMBA_SUFFIXES = (".nbi", ".nbc")
+
+
+def _path_problem(rel: str, subdirs: set[str]) -> str | None:
+    """Why ``rel`` (a file path under ``caches/``) is outside the allow-list, or None.
+
+    Allowed: a normalised relative POSIX path (no ``.``/``..``/empty parts, no
+    backslash, no control character), at most :data:`_MAX_PATH` bytes with parts of at
+    most :data:`_MAX_COMPONENT`, whose first part is a known cache sub-directory; Numba
+    files are exactly ``numba/<sub-directory>/<name>.nbi|.nbc``.
+    """
+    if not isinstance(rel, str) or not rel:
+        return "empty name"
+    if safe_name(PREFIX + rel):
+        return safe_name(PREFIX + rel)
+    if len(rel.encode("utf-8", "surrogatepass")) > _MAX_PATH:
+        return "path too long"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rel):
+        return "control character in path"
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "not a normalised path"
+    if any(len(p.encode("utf-8", "surrogatepass")) > _MAX_COMPONENT for p in parts):
+        return "path component too long"
+    if parts[0] not in subdirs:
+        return f"not under a known cache sub-directory ({', '.join(sorted(subdirs))})"
+    if len(parts) < 2:
+        return "a cache sub-directory itself"
+    if parts[0] == "numba" and (len(parts) != 3 or not parts[2].endswith(_NUMBA_SUFFIXES)):
+        return "not a Numba cache file (numba/<dir>/<name>.nbi or .nbc)"
+    return None
+
+
+def _str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _structure_problem(manifest: dict[str, Any]) -> str | None:
+    """The fields :func:`compatibility` and :func:`install` read must have their types."""
+    for key in ("python", "machine", "frameworks", "env", "settings", "numba"):
+        if key in manifest and manifest[key] is not None and not isinstance(manifest[key], dict):
+            return f"the manifest's {key!r} is not an object"
+    py = manifest.get("python") or {}
+    if not all(_str_or_none(py.get(k)) for k in ("implementation", "major_minor")):
+        return "the manifest's 'python' has malformed fields"
+    mach = manifest.get("machine") or {}
+    if not all(_str_or_none(mach.get(k)) for k in ("system", "machine", "cpu_model")):
+        return "the manifest's 'machine' has malformed fields"
+    flags = mach.get("cpu_flags")
+    if flags is not None and (not isinstance(flags, list)
+                              or not all(isinstance(f, str) for f in flags)):
+        return "the manifest's 'machine' has malformed cpu_flags"
+    gpus = mach.get("gpus")
+    if gpus is not None and (not isinstance(gpus, list) or not all(
+            isinstance(g, dict) and _str_or_none(g.get("compute_capability")) for g in gpus)):
+        return "the manifest's 'machine' has malformed gpus"
+    fws = manifest.get("frameworks") or {}
+    if not all(isinstance(k, str) and _str_or_none(v) for k, v in fws.items()):
+        return "the manifest's 'frameworks' has malformed entries"
+    if not _str_or_none(manifest.get("jax_keys_tied_to")):
+        return "the manifest's 'jax_keys_tied_to' is not a path"
+    return None
+
+
+def check_manifest(manifest: Any) -> str | None:
+    """Why a bundle's manifest must be refused, or None: the one validation that both
+    :func:`verify` and :func:`install` apply before anything is written.
+
+    The manifest is treated as hostile (a valid hash proves integrity, not intent): every
+    path, name and setting in it must be within an allow-list: ``files`` are normalised
+    paths under a known cache sub-directory (:func:`_path_problem`); ``contents`` are known
+    sub-directory names; ``env`` maps known variables to their own sub-directory only.
+    """
     if not isinstance(manifest, dict):
         return "the manifest is not a JSON object"
     if manifest.get("schema") != SCHEMA:
-        return f"unknown bundle schema {manifest.get('schema')!r} (this jitwarm reads {SCHEMA})"
+        return (f"unknown bundle schema {shown(manifest.get('schema'))} "
+                f"(this jitwarm reads {SCHEMA})")
     files = manifest.get("files")
     if not isinstance(files, dict):
         return "the manifest lists no files"
+    if len(files) > _MAX_MEMBERS:
+        return f"the manifest lists more than {_MAX_MEMBERS} files"
+    problem = _structure_problem(manifest)
+    if problem:
+        return problem
+    known = cache_subdirs()
+    subdirs = set(known.values())
+    contents = manifest.get("contents")
+    if contents is None:
+        contents = []
+    if not isinstance(contents, list) or not all(isinstance(c, str) for c in contents):
+        return "the manifest's 'contents' is not a list of names"
+    if len(set(contents)) != len(contents):
+        return "the manifest's 'contents' lists a sub-directory twice"
+    for sub in contents:
+        if sub not in subdirs:
+            return (f"the manifest's 'contents' names {shown(sub)}, not a cache "
+                    f"sub-directory ({', '.join(sorted(subdirs))})")
+    for var, sub in (manifest.get("env") or {}).items():
+        if var not in known or sub != known[var]:
+            return (f"the manifest's 'env' sets {shown(var)}={shown(sub)}; only "
+                    f"{', '.join(f'{k}={v}' for k, v in sorted(known.items()))} are allowed")
     for rel, info in files.items():
-        why = safe_name(PREFIX + str(rel))
-        if why or not isinstance(info, dict) or not isinstance(info.get("sha256"), str) \
-                or not isinstance(info.get("size"), int) or info["size"] < 0:
-            return f"the manifest lists an unsafe or malformed entry {rel!r}"
+        if safe_name(PREFIX + rel) or not isinstance(info, dict) \
+                or not isinstance(info.get("sha256"), str) or not isinstance(info.get("size"), int) \
+                or isinstance(info.get("size"), bool) or info["size"] < 0:
+            return (f"the manifest lists an unsafe or malformed entry {shown(rel)}: "
+                    f"{safe_name(PREFIX + rel) or 'malformed size or sha256'}")
     names = set(files)
     for rel in files:  # a file may not also be a directory of another entry
-        parts = PurePosixPath(str(rel)).parts
+        parts = rel.split("/")
         for i in range(1, len(parts)):
             if "/".join(parts[:i]) in names:
-                return f"the manifest lists {rel!r} inside the file {'/'.join(parts[:i])!r}"
+                return (f"the manifest lists '{shown(rel)}' inside the file "
+                        f"'{shown('/'.join(parts[:i]))}'")
+    for rel in files:
+        why = _path_problem(rel, subdirs)
+        if why is None and rel.split("/", 1)[0] not in contents:
+            why = "its sub-directory is not in the manifest's 'contents'"
+        if why:
+            return f"the manifest lists an unsafe or malformed entry {shown(rel)}: {why}"
     return None
 
 
@@ -412,7 +522,7 @@ def _integrity(path: Path, v: Verification) -> None:
                 except json.JSONDecodeError as exc:
                     v.reasons.append(f"the manifest is not valid JSON: {exc}")
                     return
-                problem = _check_manifest(manifest)
+                problem = check_manifest(manifest)
                 if problem:
                     v.reasons.append(problem)
                     return
@@ -617,7 +727,9 @@ def install(path: str | Path, *, target: str | Path | None = None,
         tgt = None
         dests = install_destinations()
         stage_parent = None
-    sub_to_var = {sub: var for var, sub in (manifest.get("env") or {}).items()}
+    # where each sub-directory goes comes from this jitwarm, never from the manifest (whose
+    # 'contents' and 'env' were checked against the same table by check_manifest)
+    sub_to_var = {sub: var for var, sub in cache_subdirs().items()}
     stage_parent = stage_parent if stage_parent is not None and stage_parent.is_dir() else None
     staging = Path(tempfile.mkdtemp(prefix=".jitwarm-install-", dir=stage_parent))
     try:
