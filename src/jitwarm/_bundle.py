@@ -40,6 +40,7 @@ from typing import Any
 from . import __version__
 from ._errors import JitwarmError, UsageError, shown
 from ._machine import framework_versions, machine_info, python_info
+from ._numba_cache import record_problem
 
 SCHEMA = "jitwarm.bundle/1"
 MANIFEST = "jitwarm-bundle.json"
@@ -485,6 +486,13 @@ def check_manifest(manifest: Any) -> str | None:
                 or isinstance(info.get("size"), bool) or info["size"] < 0:
             return (f"the manifest lists an unsafe or malformed entry {shown(rel)}: "
                     f"{safe_name(PREFIX + rel) or 'malformed size or sha256'}")
+    records = manifest.get("numba") or {}
+    if len(records) > _MAX_MEMBERS:
+        return f"the manifest has more than {_MAX_MEMBERS} Numba records"
+    for sub, rec in records.items():
+        problem = record_problem(sub, rec)
+        if problem:
+            return f"the manifest's {problem}"
     names = set(files)
     for rel in files:  # a file may not also be a directory of another entry
         parts = rel.split("/")

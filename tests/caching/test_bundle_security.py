@@ -114,3 +114,79 @@ def test_cli_refuses_escaping_contents(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert not (tmp_path / "target").exists()
     _victim_intact(victim)
+
+
+# -- 2. Numba relocation records escape the sources --------------------------------------------
+
+def _in_tree(monkeypatch) -> None:
+    """No NUMBA_CACHE_DIR: Numba's part goes to __pycache__ next to the sources."""
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+
+
+def _numba_bundle(tmp_path: Path, rel, sources=None) -> Path:
+    files = dict(GOOD)
+    rec = {"proj_0123": {"rel": rel, "sources": sources if sources is not None
+                         else {"kern.py": None}}}
+    return craft(tmp_path / "b.tar.gz", manifest_for(files, numba=rec), _members(files))
+
+
+@pytest.mark.parametrize("rel", ["ABS", "../victim", "../../../../../../../tmp", "a/../../victim",
+                                 "~/x", "C:/x", "a\\..\\..\\victim", ["a"]])
+def test_relocation_record_cannot_leave_the_sources(tmp_path, monkeypatch, rel):
+    _in_tree(monkeypatch)
+    victim = _victim(tmp_path)
+    (victim / "kern.py").write_text("# a source, so an unchecked install writes __pycache__")
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    bundle = _numba_bundle(tmp_path, str(victim) if rel == "ABS" else rel)
+    v = verify(bundle)
+    assert not v.ok and any("Numba record" in r for r in v.reasons), v.reasons
+    with pytest.raises(BundleRefused, match="Numba record"):
+        install(bundle, sources=sources)
+    assert not (victim / "__pycache__").exists()
+    assert not (tmp_path / "__pycache__").exists()
+    _victim_intact(victim)
+
+
+@pytest.mark.parametrize("sources", [{"../kern.py": None}, {"/etc/kern.py": None},
+                                     {"kern.txt": None}, {"kern.py": "nothex"}, ["kern.py"]])
+def test_relocation_record_sources_are_plain_py_names(tmp_path, sources):
+    bundle = _numba_bundle(tmp_path, ".", sources)
+    _refused_by_both(bundle, tmp_path, "Numba record")
+
+
+def test_relocation_through_a_symlink_in_the_sources_writes_nothing_outside(
+        tmp_path, monkeypatch):
+    """A valid record naming a folder that is a symlink leading out of the sources: the
+    entries are not installed (a note says why), nothing is written outside."""
+    _in_tree(monkeypatch)
+    victim = _victim(tmp_path)
+    (victim / "kern.py").write_text("# outside the sources")
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "link").symlink_to(victim)
+    bundle = _numba_bundle(tmp_path, "link")
+    assert verify(bundle).ok
+    res = install(bundle, sources=sources)
+    assert res.files == 0
+    assert any("outside" in n for n in res.notes), res.notes
+    assert not (victim / "__pycache__").exists()
+
+
+def test_relocation_needs_an_existing_source_and_a_plain_pycache(tmp_path, monkeypatch):
+    _in_tree(monkeypatch)
+    sources = tmp_path / "sources"
+    (sources / "pkg").mkdir(parents=True)
+    bundle = _numba_bundle(tmp_path, "pkg")
+    res = install(bundle, sources=sources)  # no pkg/kern.py: no __pycache__ is made
+    assert res.files == 0 and not (sources / "pkg" / "__pycache__").exists(), res.notes
+    (sources / "pkg" / "kern.py").write_text("x = 1\n")
+    victim = _victim(tmp_path)
+    (sources / "pkg" / "__pycache__").symlink_to(victim)
+    res = install(bundle, sources=sources)
+    assert res.files == 0 and any("not a plain folder" in n for n in res.notes), res.notes
+    assert not list(victim.glob("*.nb*"))
+    (sources / "pkg" / "__pycache__").unlink()
+    res = install(bundle, sources=sources)  # the control: a real source, a real folder
+    assert res.files == 2
+    assert (sources / "pkg" / "__pycache__" / "kern.f-2.py311.1.nbc").read_bytes() == b"data"
