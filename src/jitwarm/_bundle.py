@@ -28,6 +28,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import shlex
 import shutil
 import tarfile
 import tempfile
@@ -64,6 +66,10 @@ _SUBDIR_FRAMEWORKS = {
 }
 #: settings a bundle's caches must be used with, beyond the directories
 EXTRA_ENV = {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
+#: an environment variable name that is safe to print after ``export``
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a setting's value as a bundle may carry it (numbers, words: what ``cache_settings`` makes)
+_SETTING_VALUE = re.compile(r"[A-Za-z0-9_.,:+-]{0,64}")
 
 
 class BundleRefused(JitwarmError):
@@ -486,6 +492,13 @@ def check_manifest(manifest: Any) -> str | None:
                 or isinstance(info.get("size"), bool) or info["size"] < 0:
             return (f"the manifest lists an unsafe or malformed entry {shown(rel)}: "
                     f"{safe_name(PREFIX + rel) or 'malformed size or sha256'}")
+    allowed = cache_settings()
+    for name, value in (manifest.get("settings") or {}).items():
+        if not _ENV_NAME.fullmatch(name) or name not in allowed:
+            return (f"the manifest's 'settings' names {shown(name)}; only "
+                    f"{', '.join(sorted(allowed))} are allowed")
+        if not isinstance(value, str) or not _SETTING_VALUE.fullmatch(value):
+            return f"the manifest's setting {name} has the malformed value {shown(value)}"
     records = manifest.get("numba") or {}
     if len(records) > _MAX_MEMBERS:
         return f"the manifest has more than {_MAX_MEMBERS} Numba records"
@@ -777,8 +790,9 @@ def install(path: str | Path, *, target: str | Path | None = None,
                 f"with `jitwarm prewarm`, which sets it)")
         if "jax" in (manifest.get("contents") or []):
             settings = manifest.get("settings") or {}
+            allowed = cache_settings()
             for key, value in settings.items():
-                if key.startswith("JAX_"):
+                if key in allowed and key.startswith("JAX_"):  # checked by check_manifest
                     result.exports[key] = value
         if tgt is not None:  # marks the directory as installed from a verified bundle
             tgt.mkdir(parents=True, exist_ok=True)
@@ -790,6 +804,20 @@ def install(path: str | Path, *, target: str | Path | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def export_lines(exports: dict[str, str]) -> list[str]:
+    """``export NAME=value`` lines that are safe to ``eval`` in a POSIX shell: every name is
+    an identifier (``[A-Za-z_][A-Za-z0-9_]*``) from the known cache variables and settings,
+    every value is quoted with :func:`shlex.quote`. Raises :class:`BundleRefused` otherwise."""
+    known = set(cache_subdirs()) | set(cache_settings())
+    lines = []
+    for name, value in exports.items():
+        if not _ENV_NAME.fullmatch(name) or name not in known or not isinstance(value, str):
+            raise BundleRefused(f"refusing to print the setting {shown(name)}: not a known "
+                                "variable name")
+        lines.append(f"export {name}={shlex.quote(value)}")
+    return lines
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -287,10 +287,11 @@ def bundle_install(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Verify, then install a bundle and print the environment settings to use."""
-    from ._bundle import install
+    from ._bundle import export_lines, install
 
     try:
         res = install(file, target=target, sources=sources)
+        exports = export_lines(res.exports)
     except JitwarmError as exc:
         raise _fail(exc) from None
     if json:
@@ -308,15 +309,9 @@ def bundle_install(
     if res.exports:
         out.print("use these settings in the processes that should start warm:")
         out.file.flush()
-        for k, v in res.exports.items():  # plain lines: never wrapped, safe to copy or eval
-            sys.stdout.write(f"export {k}={_shell_quote(v)}\n")
+        for line in exports:  # plain lines: never wrapped, safe to copy or eval
+            sys.stdout.write(line + "\n")
         sys.stdout.flush()
-
-
-def _shell_quote(v: str) -> str:
-    import shlex
-
-    return shlex.quote(v)
 
 
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,

@@ -190,3 +190,70 @@ def test_relocation_needs_an_existing_source_and_a_plain_pycache(tmp_path, monke
     res = install(bundle, sources=sources)  # the control: a real source, a real folder
     assert res.files == 2
     assert (sources / "pkg" / "__pycache__" / "kern.f-2.py311.1.nbc").read_bytes() == b"data"
+
+
+# -- 3. shell injection through the printed settings ---------------------------------------------
+
+JAX_FILES = {**GOOD, "jax/jit_f-abc-cache": b"entry"}
+
+
+def _settings_bundle(tmp_path: Path, settings: dict) -> Path:
+    files = dict(JAX_FILES)
+    from jitwarm._bundle import cache_settings
+
+    manifest = manifest_for(files, settings={**cache_settings(), **settings},
+                            env={"NUMBA_CACHE_DIR": "numba", "JAX_COMPILATION_CACHE_DIR": "jax"})
+    return craft(tmp_path / "b.tar.gz", manifest, _members(files))
+
+
+@pytest.mark.parametrize("settings", [
+    {"JAX_X=1; touch pwned; export JAX_Y": "1"},
+    {"JAX_$(touch pwned)": "1"},
+    {"JAX_NOT_A_KNOWN_SETTING": "1"},
+    {"LD_PRELOAD": "/tmp/evil.so"},
+    {"PATH": "/tmp"},
+    {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "$(touch pwned)"},
+    {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none\nexport PATH=/tmp"},
+    {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": 1},
+])
+def test_settings_names_and_values_are_allow_listed(tmp_path, settings):
+    _refused_by_both(_settings_bundle(tmp_path, settings), tmp_path, "setting")
+
+
+def test_eval_of_install_output_runs_nothing(tmp_path):
+    """The documented `eval "$(jitwarm bundle install ...)"` with a hostile setting name."""
+    bundle = _settings_bundle(tmp_path, {"JAX_X=1; touch pwned; export JAX_Y": "1"})
+    work = tmp_path / "work"
+    work.mkdir()
+    import shlex
+    import subprocess
+    import sys
+
+    cmd = (f"eval \"$({shlex.quote(sys.executable)} -m jitwarm bundle install "
+           f"{shlex.quote(str(bundle))} --target {shlex.quote(str(tmp_path / 'target'))})\"")
+    proc = subprocess.run(["bash", "-c", cmd], cwd=work, capture_output=True, text=True,
+                          timeout=120)
+    assert not (work / "pwned").exists()
+    assert "setting" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_good_settings_print_as_quoted_exports(tmp_path):
+    bundle = _settings_bundle(tmp_path, {})
+    target = tmp_path / "my target; $(x)"
+    proc = cli("bundle", "install", str(bundle), "--target", str(target))
+    assert proc.returncode == 0, proc.stderr
+    import shlex
+
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("export ")]
+    parsed = dict(shlex.split(ln)[1].split("=", 1) for ln in lines)
+    assert parsed["JAX_COMPILATION_CACHE_DIR"] == str(target / "jax")
+    assert parsed["JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES"] == "none"
+
+
+def test_export_lines_refuses_unknown_names():
+    from jitwarm._bundle import export_lines
+
+    assert export_lines({"NUMBA_CACHE_DIR": "/a b"}) == ["export NUMBA_CACHE_DIR='/a b'"]
+    for bad in ("JAX_X=1; touch pwned; export JAX_Y", "PATH", "1ABC"):
+        with pytest.raises(BundleRefused, match="refusing to print"):
+            export_lines({bad: "1"})
