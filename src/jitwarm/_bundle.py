@@ -127,53 +127,118 @@ def _zstd() -> Any:
     return zstandard
 
 
+def _q(s: object) -> str:
+    """A user-controlled string quoted for a message (escaped, at most 200 characters)."""
+    return f"'{shown(s)}'"
+
+
+#: the largest tar extension header (GNU long name/link, PAX) and the longest run of them
+#: before a member: real bundles need a few hundred bytes; tarfile reads each whole
+_MAX_EXT_HEADER = 64 << 10
+_MAX_EXT_CHAIN = 4
+_LONG_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+
+class _GuardedTarInfo(tarfile.TarInfo):
+    """A :class:`tarfile.TarInfo` that refuses, from the 512-byte header alone, what would
+    make :mod:`tarfile` read an unbounded amount into memory: GNU long-name/link and PAX
+    headers larger than :data:`_MAX_EXT_HEADER` (tarfile reads the whole header data in one
+    ``read``), long chains of them (recursion), global PAX headers, and sparse files (their
+    maps are read into lists whose length the archive chooses)."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.type in (tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE):
+            raise BundleRefused("refused: the archive has a global PAX header (jitwarm "
+                                "bundles have none)")
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise BundleRefused(f"refused: {_q(self.name)} is a sparse file")
+        if self.type in _LONG_TYPES or self.type == tarfile.XHDTYPE:
+            if self.size > _MAX_EXT_HEADER:
+                raise BundleRefused(f"refused: a tar extension header of {self.size} bytes "
+                                    f"(at most {_MAX_EXT_HEADER}): not a jitwarm bundle")
+            chain = getattr(tarfile_, "_jitwarm_chain", 0) + 1
+            if chain > _MAX_EXT_CHAIN:
+                raise BundleRefused(f"refused: more than {_MAX_EXT_CHAIN} tar extension "
+                                    "headers in a row: not a jitwarm bundle")
+            tarfile_._jitwarm_chain = chain  # type: ignore[attr-defined]
+        else:
+            tarfile_._jitwarm_chain = 0  # type: ignore[attr-defined]
+        return super()._proc_member(tarfile_)  # type: ignore[misc]
+
+    def _sparse(self, *_: Any) -> None:
+        raise BundleRefused(f"refused: {_q(self.name)} is a sparse file")
+
+    _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
+
+
+class _Checked:
+    """A decompressing reader whose errors (corrupt or truncated data) become
+    :class:`tarfile.ReadError`, so that they are told apart from errors of the caller."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._raw.read(n)
+        except Exception as exc:  # zlib.error, gzip.BadGzipFile, EOFError, ZstdError ...
+            raise tarfile.ReadError(f"corrupt compressed data ({type(exc).__name__}: "
+                                    f"{shown(exc, 120)})") from None
+
+
 @contextmanager
 def _open_read(path: Path) -> Iterator[tarfile.TarFile]:
-    """A streaming tar reader; the compression is detected from the file's first bytes."""
+    """A streaming tar reader guarded against header bombs (:class:`_GuardedTarInfo`); the
+    compression is detected from the file's first bytes. A corrupt or truncated file is a
+    :class:`UsageError` (exit 2)."""
+    import gzip
+
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
     with f:
         magic = f.read(4)
         f.seek(0)
+        raw: Any = f
         try:
             if magic.startswith(_ZSTD_MAGIC):
-                reader = _zstd().ZstdDecompressor().stream_reader(f)
-                with reader, tarfile.open(fileobj=reader, mode="r|") as tf:
-                    yield tf
+                raw = _zstd().ZstdDecompressor().stream_reader(f, closefd=False)
             elif magic.startswith(_GZIP_MAGIC):
-                with tarfile.open(fileobj=f, mode="r|gz") as tf:
-                    yield tf
-            else:
-                with tarfile.open(fileobj=f, mode="r|") as tf:
-                    yield tf
-        except tarfile.TarError as exc:
-            raise BundleRefused(f"{path}: not a readable bundle archive: {exc}") from None
+                raw = gzip.GzipFile(fileobj=f, mode="rb")
+            with tarfile.open(fileobj=_Checked(raw), mode="r|",  # type: ignore[call-overload]
+                              tarinfo=_GuardedTarInfo) as tf:
+                yield tf
+        except (tarfile.TarError, EOFError, ValueError, OverflowError, RecursionError) as exc:
+            raise UsageError(f"{shown(path)}: not a readable bundle archive: "
+                             f"{shown(exc, 160)}") from None
+        finally:
+            if raw is not f:
+                raw.close()
 
 
-@contextmanager
-def _open_write(path: Path) -> Iterator[tarfile.TarFile]:
+def _write_bundle(path: Path, fill: Any) -> None:
+    """Write a bundle through the atomic writer: ``fill(tarfile)`` adds the members; the
+    file appears whole or not at all (never a partial archive under the final name)."""
+    from ._result import write_atomic
+
     kind = _kind(path)
-    tmp = path.with_name(path.name + ".partial")
+
+    def emit(f: Any) -> None:
+        if kind == "zst":
+            cctx = _zstd().ZstdCompressor(level=10, threads=-1)
+            with cctx.stream_writer(f, closefd=False) as w, tarfile.open(
+                    fileobj=w, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+                fill(tf)
+        else:
+            mode = "w|gz" if kind == "gz" else "w|"
+            with tarfile.open(fileobj=f, mode=mode, format=tarfile.PAX_FORMAT) as tf:
+                fill(tf)
+
     try:
-        with open(tmp, "wb") as f:
-            if kind == "zst":
-                cctx = _zstd().ZstdCompressor(level=10, threads=-1)
-                with cctx.stream_writer(f, closefd=False) as w, tarfile.open(
-                    fileobj=w, mode="w|", format=tarfile.PAX_FORMAT
-                ) as tf:
-                    yield tf
-            elif kind == "gz":
-                with tarfile.open(fileobj=f, mode="w|gz", format=tarfile.PAX_FORMAT) as tf:
-                    yield tf
-            else:
-                with tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT) as tf:
-                    yield tf
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        write_atomic(path, emit)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
 
 
 def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -211,6 +276,8 @@ def _cache_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
                     skipped.append(f"{rel} (not a regular file)")
                 elif name.endswith((".lock", ".tmp")) or ".tmp." in name:
                     continue
+                elif _path_problem(rel, set(subdirs)):  # what verify would refuse
+                    skipped.append(f"{rel} ({_path_problem(rel, set(subdirs))})")
                 else:
                     files.append((rel, full))
     return files, skipped
@@ -253,10 +320,12 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
     directory); it is used to make Numba's entries relocatable. Returns the manifest.
     """
     from ._numba_cache import describe_cache
+    from ._result import check_output_path
 
     root = Path(cache_dir)
     dest = Path(out)
     _kind(dest)
+    check_output_path(dest, "-o")
     if not root.is_dir():
         raise UsageError(f"cache directory not found: {root}")
     files, skipped = _cache_files(root)
@@ -300,7 +369,8 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         "files": entries,
     }
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    with _open_write(dest) as tf:
+
+    def fill(tf: tarfile.TarFile) -> None:
         _add_bytes(tf, MANIFEST, data)
         for rel, full in files:
             info = tarfile.TarInfo(PREFIX + rel)
@@ -309,6 +379,8 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
             info.mtime = int(full.stat().st_mtime)
             with open(full, "rb") as f:
                 tf.addfile(info, f)
+
+    _write_bundle(dest, fill)
     return manifest
 
 
@@ -348,18 +420,18 @@ def safe_name(name: str) -> str | None:
 
 def _member_problem(m: tarfile.TarInfo) -> str | None:
     if m.issym():
-        return f"{m.name!r} is a symlink (to {m.linkname!r})"
+        return f"{_q(m.name)} is a symlink (to {_q(m.linkname)})"
     if m.islnk():
-        return f"{m.name!r} is a hardlink (to {m.linkname!r})"
+        return f"{_q(m.name)} is a hardlink (to {_q(m.linkname)})"
     if m.ischr() or m.isblk():
-        return f"{m.name!r} is a device file"
+        return f"{_q(m.name)} is a device file"
     if m.isfifo():
-        return f"{m.name!r} is a FIFO"
+        return f"{_q(m.name)} is a FIFO"
     if not (m.isreg() or m.isdir()):
-        return f"{m.name!r} is not a regular file"
+        return f"{_q(m.name)} is not a regular file"
     why = safe_name(m.name.rstrip("/") if m.isdir() else m.name)
     if why:
-        return f"unsafe path {m.name!r}: {why}"
+        return f"unsafe path {_q(m.name)}: {why}"
     return None
 
 
@@ -374,7 +446,7 @@ def _read_member(tf: tarfile.TarFile, m: tarfile.TarInfo, limit: int) -> Iterato
             return
         read += len(chunk)
         if read > limit:
-            raise BundleRefused(f"{m.name!r} is larger than the manifest says")
+            raise BundleRefused(f"{_q(m.name)} is larger than the manifest says")
         yield chunk
 
 
@@ -523,25 +595,41 @@ def check_manifest(manifest: Any) -> str | None:
 
 
 def _integrity(path: Path, v: Verification) -> None:
-    """Stream the archive once: member types and names, sizes and SHA-256 against the manifest."""
+    """Stream the archive once: member types and names, sizes and SHA-256 against the manifest.
+
+    Every refusal ends up in ``v.reasons``; a corrupt file raises :class:`UsageError`."""
+    try:
+        _integrity_stream(path, v)
+    except BundleRefused as exc:
+        v.reasons.append(str(exc))
+
+
+def _integrity_stream(path: Path, v: Verification) -> None:
     seen: set[str] = set()
+    count = 0
     with _open_read(path) as tf:
         first = True
         for m in tf:
+            count += 1
+            if count > _MAX_MEMBERS + 1:
+                v.reasons.append(f"refused: more than {_MAX_MEMBERS} members")
+                return
             if first:
                 first = False
                 if m.name != MANIFEST or not m.isreg():
-                    v.reasons.append(f"the first member is {m.name!r}, not {MANIFEST}: "
+                    v.reasons.append(f"the first member is {_q(m.name)}, not {MANIFEST}: "
                                      "not a jitwarm bundle")
                     return
                 if m.size > _MAX_MANIFEST:
-                    v.reasons.append("the manifest is implausibly large")
+                    v.reasons.append(f"the manifest is implausibly large ({m.size} bytes, at "
+                                     f"most {_MAX_MANIFEST})")
                     return
                 raw = b"".join(_read_member(tf, m, _MAX_MANIFEST))
                 try:
                     manifest = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    v.reasons.append(f"the manifest is not valid JSON: {exc}")
+                except (ValueError, RecursionError) as exc:  # also bad UTF-8, deep nesting
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else shown(exc)
+                    v.reasons.append(f"the manifest is not valid JSON: {why}")
                     return
                 problem = check_manifest(manifest)
                 if problem:
@@ -559,21 +647,21 @@ def _integrity(path: Path, v: Verification) -> None:
             rel = m.name[len(PREFIX):]
             info = v.manifest["files"].get(rel)
             if info is None:
-                v.reasons.append(f"refused: {m.name!r} is not listed in the manifest")
+                v.reasons.append(f"refused: {_q(m.name)} is not listed in the manifest")
                 return
             if rel in seen:
-                v.reasons.append(f"refused: {m.name!r} appears twice")
+                v.reasons.append(f"refused: {_q(m.name)} appears twice")
                 return
             seen.add(rel)
             if m.size != info["size"]:
-                v.reasons.append(f"refused: {m.name!r} has {m.size} bytes, the manifest says "
+                v.reasons.append(f"refused: {_q(m.name)} has {m.size} bytes, the manifest says "
                                  f"{info['size']}")
                 return
             h = hashlib.sha256()
             for chunk in _read_member(tf, m, info["size"]):
                 h.update(chunk)
             if h.hexdigest() != info["sha256"]:
-                v.reasons.append(f"refused: {m.name!r}: SHA-256 does not match the manifest "
+                v.reasons.append(f"refused: {_q(m.name)}: SHA-256 does not match the manifest "
                                  "(the bundle was modified after it was made)")
                 return
         if first:
@@ -583,7 +671,7 @@ def _integrity(path: Path, v: Verification) -> None:
     missing = sorted(set(v.manifest["files"]) - seen)
     if missing:
         v.reasons.append(f"refused: {len(missing)} file(s) in the manifest are missing from "
-                         f"the archive (first: {missing[0]})")
+                         f"the archive (first: {_q(missing[0])})")
         return
     v.integrity_ok = True
 
@@ -673,16 +761,19 @@ def _extract(path: Path, manifest: dict[str, Any], staging: Path) -> None:
     """Second pass: write verified regular files into ``staging``, hashing them again."""
     files = manifest["files"]
     with _open_read(path) as tf:
-        for m in tf:
+        for count, m in enumerate(tf):
+            if count > _MAX_MEMBERS:
+                raise BundleRefused(f"the archive changed while installing: more than "
+                                    f"{_MAX_MEMBERS} members")
             if m.name == MANIFEST or m.isdir():
                 continue
             problem = _member_problem(m)
             rel = m.name[len(PREFIX):]
             if problem or rel not in files:
-                raise BundleRefused(f"the archive changed while installing: {problem or rel}")
+                raise BundleRefused(f"the archive changed while installing: {problem or _q(rel)}")
             dest = staging / rel
             if staging.resolve() not in dest.resolve().parents:
-                raise BundleRefused(f"unsafe path {m.name!r}")
+                raise BundleRefused(f"unsafe path {_q(m.name)}")
             dest.parent.mkdir(parents=True, exist_ok=True)
             h = hashlib.sha256()
             with open(dest, "xb") as out:
@@ -690,7 +781,7 @@ def _extract(path: Path, manifest: dict[str, Any], staging: Path) -> None:
                     h.update(chunk)
                     out.write(chunk)
             if h.hexdigest() != files[rel]["sha256"]:
-                raise BundleRefused(f"{m.name!r} changed while installing (SHA-256 mismatch)")
+                raise BundleRefused(f"{_q(m.name)} changed while installing (SHA-256 mismatch)")
 
 
 def _place(src_dir: Path, dest_dir: Path, result: Installed) -> None:
@@ -729,6 +820,7 @@ def install(path: str | Path, *, target: str | Path | None = None,
     """
     from ._caches import install_destinations
     from ._numba_cache import relocate
+    from ._result import write_atomic
 
     p = Path(path)
     v = verify(p)
@@ -786,7 +878,7 @@ def install(path: str | Path, *, target: str | Path | None = None,
             result.warnings.append(
                 f"jax: these entries were written without "
                 f"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none, so their keys contain the "
-                f"directory {tied}; installed elsewhere they will miss (make the bundle "
+                f"directory {shown(tied)}; installed elsewhere they will miss (make the bundle "
                 f"with `jitwarm prewarm`, which sets it)")
         if "jax" in (manifest.get("contents") or []):
             settings = manifest.get("settings") or {}
@@ -796,14 +888,21 @@ def install(path: str | Path, *, target: str | Path | None = None,
                     result.exports[key] = value
         if tgt is not None:  # marks the directory as installed from a verified bundle
             tgt.mkdir(parents=True, exist_ok=True)
-            (tgt / INSTALLED_MARKER).write_text(json.dumps(
+            _write_marker(tgt, write_atomic, json.dumps(
                 {"bundle": str(p.resolve()), "created": manifest.get("created"),
                  "installed": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                 "sources": str(src_root), "prewarm": manifest.get("prewarm")}, indent=1),
-                encoding="utf-8")
+                 "sources": str(src_root), "prewarm": manifest.get("prewarm")}, indent=1))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _write_marker(tgt: Path, write_atomic: Any, text: str) -> None:
+    try:
+        write_atomic(tgt / INSTALLED_MARKER, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(tgt / INSTALLED_MARKER)}: "
+                         f"{exc.strerror or exc}") from None
 
 
 def export_lines(exports: dict[str, str]) -> list[str]:

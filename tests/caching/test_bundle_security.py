@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _craft import cli, craft, manifest_for, member
+from _craft import cli, craft, ext_header, gzip_bomb, manifest_for, member, run_measured
 
 from jitwarm._bundle import BundleRefused, install, verify
 
@@ -257,3 +257,212 @@ def test_export_lines_refuses_unknown_names():
     for bad in ("JAX_X=1; touch pwned; export JAX_Y", "PATH", "1ABC"):
         with pytest.raises(BundleRefused, match="refusing to print"):
             export_lines({bad: "1"})
+
+
+# -- 8. bombs: headers, names, member counts and manifests of unbounded size ---------------------
+
+MIB = 1 << 20
+
+
+def _one_refusal(proc, rss: int, wall: float, reason: str) -> None:
+    """Refused with a short message, quickly, in little memory, without a traceback."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
+    assert reason in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert len(proc.stdout) + len(proc.stderr) < 1000
+    assert 0 < rss < 250_000, f"peak RSS {rss} KiB"
+    assert wall < 30, f"{wall:.1f} s"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", [b"L", b"x"])
+def test_extension_header_bomb_is_refused_while_streaming(tmp_path, kind):
+    """5 MB-class gzip holding a 1.2 GB GNU long name / long link / PAX header (the issue's
+    bomb: >5 min and 10 GB before). Refused from the header alone, under `ulimit -v`."""
+    bomb = gzip_bomb(tmp_path / "bomb.tar.gz", ext_header(kind, 1200 * MIB), b"A" * MIB, 1200,
+                     b"\0" * 1024)
+    assert bomb.stat().st_size < 5 * MIB
+    cmds = [["bundle", "verify", str(bomb)]]
+    if kind == b"L":
+        cmds.append(["bundle", "install", str(bomb), "--target", str(tmp_path / "t")])
+    for cmd in cmds:
+        proc, rss, wall = run_measured(*cmd)
+        _one_refusal(proc, rss, wall, "tar extension header of 1258291200 bytes")
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("compression,kind", [("gz", b"L"), ("zst", b"K"), ("tar", b"x")])
+def test_extension_header_size_checked_before_reading(tmp_path, compression, kind):
+    """Only the header claims a huge size (the data is missing): refused for what it
+    claims, whatever the compression."""
+    import gzip
+
+    data = ext_header(kind, 5 << 30) + b"A" * 4096
+    path = tmp_path / f"b.tar.{compression}"
+    if compression == "gz":
+        path.write_bytes(gzip.compress(data))
+    elif compression == "zst":
+        zstandard = pytest.importorskip("zstandard")
+        path.write_bytes(zstandard.ZstdCompressor().compress(data))
+    else:
+        path.write_bytes(data)
+    v = verify(path)
+    assert not v.ok and any("extension header" in r for r in v.reasons), v.reasons
+
+
+def _raw_tar(path: Path, blocks: list[bytes]) -> Path:
+    import gzip
+
+    path.write_bytes(gzip.compress(b"".join(blocks) + b"\0" * 1024))
+    return path
+
+
+def _pad(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % 512)
+
+
+def _pax(records: dict[str, str]) -> bytes:
+    body = b""
+    for k, v in records.items():
+        rec = f" {k}={v}\n".encode()
+        n = len(rec) + 1
+        while len(str(n)) + len(rec) != n:
+            n += 1
+        body += str(n).encode() + rec
+    return ext_header(b"x", len(body)) + _pad(body)
+
+
+def test_gnu_sparse_map_bomb_is_refused(tmp_path):
+    """A PAX GNU sparse 1.0 member whose map claims 10^12 entries: tarfile would read
+    the map into a list as long as the (decompressed) stream allows."""
+    info = tarfile_info("caches/numba/proj_0123/kern.f-2.py311.nbi", 10 * MIB)
+    blocks = [_pax({"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                    "GNU.sparse.name": "caches/numba/proj_0123/x.nbc",
+                    "GNU.sparse.realsize": "1"}),
+              info, _pad(b"1000000000000\n" + b"0\n" * (4 * MIB))]
+    bundle = _raw_tar(tmp_path / "sparse.tar.gz", [_manifest_block(), *blocks])
+    v = verify(bundle)
+    assert not v.ok and any("sparse" in r for r in v.reasons), v.reasons
+
+
+def test_long_chains_of_extension_headers_are_refused(tmp_path):
+    blocks = []
+    for _ in range(3000):  # tarfile handles each by recursion
+        blocks += [ext_header(b"L", 10), _pad(b"caches/x\0")]
+    bundle = _raw_tar(tmp_path / "chain.tar.gz", [_manifest_block(), *blocks])
+    v = verify(bundle)
+    assert not v.ok and any("extension headers in a row" in r for r in v.reasons), v.reasons
+
+
+def test_member_count_is_capped(tmp_path, monkeypatch):
+    import jitwarm._bundle as b
+
+    monkeypatch.setattr(b, "_MAX_MEMBERS", 50)
+    files = dict(GOOD)
+    dirs = [member(f"caches/numba/d{i}/", b"", type=b"5") for i in range(60)]
+    bundle = craft(tmp_path / "b.tar.gz", manifest_for(files), [*dirs, *_members(files)])
+    _refused_by_both(bundle, tmp_path, "more than 50 members")
+
+
+def test_manifest_size_is_capped(tmp_path):
+    bundle = _raw_tar(tmp_path / "big.tar.gz", [_manifest_block(size=17 * MIB)])
+    _refused_by_both(bundle, tmp_path, "implausibly large")
+
+
+def test_deeply_nested_manifest_is_refused(tmp_path):
+    data = b"[" * 200_000 + b"]" * 200_000
+    bundle = _raw_tar(tmp_path / "deep.tar.gz", [_manifest_block(data=data)])
+    _refused_by_both(bundle, tmp_path, "nested too deeply")
+
+
+def test_long_member_names_are_truncated_in_messages(tmp_path):
+    files = dict(GOOD)
+    name = "caches/numba/proj_0123/" + "\x1b[31m" + "n" * 20_000 + ".nbc"
+    bundle = craft(tmp_path / "b.tar.gz", manifest_for(files),
+                   [*_members(files), member(name, b"x")])
+    v = verify(bundle)
+    assert not v.ok and len(v.reasons) == 1
+    assert "not listed" in v.reasons[0] and len(v.reasons[0]) < 400, v.reasons
+    assert "\x1b" not in v.reasons[0]
+    proc = cli("bundle", "verify", str(bundle))
+    assert proc.returncode == 1 and len(proc.stderr) < 1000, proc.stderr[-2000:]
+
+
+def tarfile_info(name: str, size: int) -> bytes:
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.USTAR_FORMAT)
+
+
+def _manifest_block(size: int | None = None, data: bytes | None = None) -> bytes:
+    import json
+
+    if data is None:
+        data = json.dumps(manifest_for(dict(GOOD))).encode()
+    head = tarfile_info("jitwarm-bundle.json", len(data) if size is None else size)
+    return head + (_pad(data) if size is None else b"")
+
+
+# -- bad input: corrupt archives, output folders that do not exist -------------------------------
+
+def _one_line_error(proc) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+CORRUPT = [b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 4, b"\x28\xb5\x2f\xfd",
+           b"garbage" * 100, b"\x1f\x8b\x08\x00" + b"\xff" * 300]
+
+
+@pytest.mark.parametrize("content", CORRUPT)
+def test_corrupt_archive_is_a_usage_error(tmp_path, content):
+    from jitwarm._errors import UsageError
+
+    path = tmp_path / "bad.tar.zst"
+    path.write_bytes(content)
+    with pytest.raises(UsageError, match="not a readable bundle archive"):
+        verify(path)
+    with pytest.raises(UsageError, match="not a readable bundle archive"):
+        install(path, target=tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("command", ["verify", "install"])
+def test_corrupt_archive_is_one_line_exit_2(tmp_path, command):
+    path = tmp_path / "bad.tar.zst"
+    path.write_bytes(CORRUPT[0])
+    extra = ["--target", str(tmp_path / "t")] if command == "install" else []
+    proc = cli("bundle", command, str(path), *extra)
+    _one_line_error(proc)
+    assert "not a readable bundle archive" in proc.stderr
+    assert not (tmp_path / "t").exists()
+
+
+def test_truncated_real_bundle_is_one_line_exit_2(tmp_path):
+    cache = tmp_path / "cache" / "jax"
+    cache.mkdir(parents=True)
+    (cache / "jit_f-abc-cache").write_bytes(bytes(range(256)) * 4000)
+    from jitwarm._bundle import create
+    from jitwarm._errors import UsageError
+
+    for name in ("b.tar.zst", "b.tar.gz"):
+        bundle = tmp_path / name
+        create(tmp_path / "cache", bundle)
+        bundle.write_bytes(bundle.read_bytes()[: bundle.stat().st_size // 2])
+        with pytest.raises(UsageError, match="not a readable bundle archive"):
+            verify(bundle)
+    _one_line_error(cli("bundle", "verify", str(bundle)))
+
+
+def test_create_into_a_missing_folder_is_one_line_exit_2(tmp_path):
+    cache = tmp_path / "cache" / "jax"
+    cache.mkdir(parents=True)
+    (cache / "jit_f-abc-cache").write_bytes(b"x")
+    proc = cli("bundle", "create", str(tmp_path / "cache"), "-o", "missing/dir/x.tar.gz",
+               cwd=tmp_path)
+    _one_line_error(proc)
+    assert "does not exist" in proc.stderr
+    assert not (tmp_path / "missing").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
