@@ -21,9 +21,9 @@ Two things tie an entry to one place:
 :func:`subdir_for` gives the sub-directory of a source directory; :func:`relocate`
 renames a bundle's sub-directories for the directory its sources live in now and, for
 an mtime stamp, re-stamps the index after checking the source's content hash (recorded
-when the bundle was made) still matches. Index pickles are only ever loaded from a
-directory jitwarm itself created and verified (a bundle being installed, or a cache
-directory jitwarm populated).
+when the bundle was made) still matches. An installed bundle's index pickles are never
+loaded: their stamp is read with :mod:`pickletools` (opcodes only) and an mtime stamp is
+rewritten in place (:func:`peek_stamp`), so installing runs none of the bundle's code.
 """
 
 from __future__ import annotations
@@ -259,16 +259,65 @@ def relocate(staged_numba: Path, records: dict[str, Any], sources: Path,
     return plan, notes
 
 
+_TEXT_OPS = {"BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "UNICODE", "BINBYTES",
+             "SHORT_BINBYTES", "BINBYTES8", "BINSTRING", "SHORT_BINSTRING", "BYTEARRAY8"}
+_INT_OPS = {"BININT", "BININT1", "BININT2", "LONG1", "INT", "LONG"}
+
+
+def peek_stamp(path: Path) -> tuple[str, int, int | None]:
+    """``(kind, offset of the mtime's 8-byte float or -1, recorded size or None)`` of an
+    index, read WITHOUT unpickling it (:mod:`pickletools` only decodes opcodes).
+
+    A bundle's index comes from its maker: loading it here would run whatever the pickle
+    says at install time. ``kind`` is ``content`` (a SHA-256 stamp: nothing to re-stamp),
+    ``mtime`` (``(float mtime, int size)``, older Numba) or ``unknown``.
+    """
+    import pickletools
+
+    with open(path, "rb") as f:
+        for _ in pickletools.genops(f):  # the version pickle, up to its STOP
+            pass
+        ops = pickletools.genops(f)  # positions are offsets in the file
+        first = next((o for o in ops if o[0].name not in ("PROTO", "FRAME")), None)
+        if first is None:
+            return "unknown", -1, None
+        op, _, pos = first
+        if op.name in _TEXT_OPS:
+            return "content", -1, None
+        if op.name != "BINFLOAT":
+            return "unknown", -1, None
+        nxt = next(ops, None)
+        size = nxt[1] if nxt is not None and nxt[0].name in _INT_OPS else None
+        return "mtime", (pos or 0) + 1, size if isinstance(size, int) else None
+
+
 def _restamp(staged: Path, module_file: str, src: Path, notes: list[str]) -> None:
-    """Give mtime-stamped indexes of ``module_file`` the stamp of ``src`` as it is now."""
+    """Give mtime-stamped indexes of ``module_file`` the stamp of ``src`` as it is now.
+
+    Only the 8 bytes of the recorded mtime are replaced (the source's content, hence its
+    size, was checked): the index is never unpickled here."""
+    import struct
+
     stem = Path(module_file).stem
     st = os.stat(src)
     for idx in staged.glob(f"{stem}.*.nbi"):
+        if idx.is_symlink() or not idx.is_file():
+            continue
         try:
-            version, stamp, overloads = read_index(idx)
+            kind, offset, size = peek_stamp(idx)
         except Exception as exc:  # a corrupt index: Numba would ignore it as well
             notes.append(f"numba: unreadable index {shown(idx.name)}: {type(exc).__name__}")
             continue
-        if stamp_kind(stamp) == "mtime":
-            write_index(idx, version, (st.st_mtime, st.st_size), overloads)
+        if kind == "unknown":
+            notes.append(f"numba: index {shown(idx.name)} has an unknown stamp; left as is")
+        elif kind == "mtime":
+            if size != st.st_size:
+                notes.append(f"numba: {shown(idx.name)}: recorded size {size} is not the size "
+                             f"of {shown(src)}; not re-stamped (its entries will not hit)")
+                continue
+            data = bytearray(idx.read_bytes())
+            data[offset:offset + 8] = struct.pack(">d", st.st_mtime)
+            tmp = idx.with_name(idx.name + ".jitwarm-tmp")
+            tmp.write_bytes(bytes(data))
+            os.replace(tmp, idx)
             notes.append(f"numba: {shown(idx.name)}: mtime stamp rewritten for {shown(src)}")

@@ -466,3 +466,49 @@ def test_create_into_a_missing_folder_is_one_line_exit_2(tmp_path):
     assert "does not exist" in proc.stderr
     assert not (tmp_path / "missing").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
+
+
+# -- installing runs none of the bundle's code -------------------------------------------------
+
+class _Payload:
+    """Unpickling this creates a file: proof that a pickle from the bundle was run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("stamp", ["mtime", "content", "payload"])
+def test_install_never_unpickles_the_bundles_index(tmp_path, stamp):
+    """Re-stamping a Numba index must not load its pickle (it would run the maker's code at
+    install time): the stamp is read with pickletools and patched in place."""
+    import pickle
+
+    marker = tmp_path / "ran"
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "kern.py").write_text("x = 1\n")
+    size = (sources / "kern.py").stat().st_size
+    stamps = {"mtime": (123.0, size), "content": b"\x00" * 32, "payload": _Payload(marker)}
+    index = pickle.dumps("0.60") + pickle.dumps((stamps[stamp], {"k": _Payload(marker)}),
+                                                protocol=-1)
+    files = {"numba/proj_0123/kern.f-2.py311.nbi": index,
+             "numba/proj_0123/kern.f-2.py311.1.nbc": b"data"}
+    rec = {"proj_0123": {"rel": ".", "sources": {"kern.py": None}}}
+    bundle = craft(tmp_path / "b.tar.gz", manifest_for(files, numba=rec), _members(files))
+    res = install(bundle, target=tmp_path / "target", sources=sources)
+    assert not marker.exists(), "the bundle's pickle ran during install"
+    from jitwarm._numba_cache import subdir_for
+
+    installed = tmp_path / "target" / "numba" / subdir_for(sources.resolve())
+    data = (installed / "kern.f-2.py311.nbi").read_bytes()
+    if stamp == "mtime":  # only the 8 bytes of the mtime changed
+        import struct
+
+        assert any("mtime stamp rewritten" in n for n in res.notes), res.notes
+        new_mtime = struct.pack(">d", (sources / "kern.py").stat().st_mtime)
+        assert len(data) == len(index) and new_mtime in data and data != index
+    else:
+        assert data == index
