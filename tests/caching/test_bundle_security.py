@@ -512,3 +512,19 @@ def test_install_never_unpickles_the_bundles_index(tmp_path, stamp):
         assert len(data) == len(index) and new_mtime in data and data != index
     else:
         assert data == index
+
+
+def test_create_leaves_out_what_verify_would_refuse(tmp_path):
+    """A stray file in a Numba cache folder is skipped (and said), so `create` never makes
+    a bundle that its own `verify` refuses."""
+    from jitwarm._bundle import create
+
+    sub = tmp_path / "cache" / "numba" / "proj_0123"
+    sub.mkdir(parents=True)
+    (sub / "kern.f-2.py311.nbi").write_bytes(b"index")
+    (sub / "notes.txt").write_bytes(b"stray")
+    (sub / "kern.cpython-311.pyc").write_bytes(b"stray")
+    manifest = create(tmp_path / "cache", tmp_path / "b.tar.gz", sources=tmp_path)
+    assert sorted(manifest["files"]) == ["numba/proj_0123/kern.f-2.py311.nbi"]
+    assert len(manifest["skipped"]) == 2 and all("Numba" in s for s in manifest["skipped"])
+    assert verify(tmp_path / "b.tar.gz").integrity_ok
