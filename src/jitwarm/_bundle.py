@@ -28,6 +28,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import shlex
 import shutil
 import tarfile
 import tempfile
@@ -38,15 +40,18 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
-from ._errors import JitwarmError, UsageError
+from ._errors import JitwarmError, UsageError, shown
 from ._machine import framework_versions, machine_info, python_info
+from ._numba_cache import record_problem
 
 SCHEMA = "jitwarm.bundle/1"
 MANIFEST = "jitwarm-bundle.json"
 PREFIX = "caches/"
 PREWARM_MANIFEST = "jitwarm-prewarm.json"
 INSTALLED_MARKER = "jitwarm-installed.json"
-_MAX_MANIFEST = 64 << 20
+_MAX_MANIFEST = 16 << 20
+#: the most members (files and directories) a bundle may hold
+_MAX_MEMBERS = 200_000
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -61,6 +66,10 @@ _SUBDIR_FRAMEWORKS = {
 }
 #: settings a bundle's caches must be used with, beyond the directories
 EXTRA_ENV = {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
+#: an environment variable name that is safe to print after ``export``
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a setting's value as a bundle may carry it (numbers, words: what ``cache_settings`` makes)
+_SETTING_VALUE = re.compile(r"[A-Za-z0-9_.,:+-]{0,64}")
 
 
 class BundleRefused(JitwarmError):
@@ -118,53 +127,118 @@ def _zstd() -> Any:
     return zstandard
 
 
+def _q(s: object) -> str:
+    """A user-controlled string quoted for a message (escaped, at most 200 characters)."""
+    return f"'{shown(s)}'"
+
+
+#: the largest tar extension header (GNU long name/link, PAX) and the longest run of them
+#: before a member: real bundles need a few hundred bytes; tarfile reads each whole
+_MAX_EXT_HEADER = 64 << 10
+_MAX_EXT_CHAIN = 4
+_LONG_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+
+class _GuardedTarInfo(tarfile.TarInfo):
+    """A :class:`tarfile.TarInfo` that refuses, from the 512-byte header alone, what would
+    make :mod:`tarfile` read an unbounded amount into memory: GNU long-name/link and PAX
+    headers larger than :data:`_MAX_EXT_HEADER` (tarfile reads the whole header data in one
+    ``read``), long chains of them (recursion), global PAX headers, and sparse files (their
+    maps are read into lists whose length the archive chooses)."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.type in (tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE):
+            raise BundleRefused("refused: the archive has a global PAX header (jitwarm "
+                                "bundles have none)")
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise BundleRefused(f"refused: {_q(self.name)} is a sparse file")
+        if self.type in _LONG_TYPES or self.type == tarfile.XHDTYPE:
+            if self.size > _MAX_EXT_HEADER:
+                raise BundleRefused(f"refused: a tar extension header of {self.size} bytes "
+                                    f"(at most {_MAX_EXT_HEADER}): not a jitwarm bundle")
+            chain = getattr(tarfile_, "_jitwarm_chain", 0) + 1
+            if chain > _MAX_EXT_CHAIN:
+                raise BundleRefused(f"refused: more than {_MAX_EXT_CHAIN} tar extension "
+                                    "headers in a row: not a jitwarm bundle")
+            tarfile_._jitwarm_chain = chain  # type: ignore[attr-defined]
+        else:
+            tarfile_._jitwarm_chain = 0  # type: ignore[attr-defined]
+        return super()._proc_member(tarfile_)  # type: ignore[misc]
+
+    def _sparse(self, *_: Any) -> None:
+        raise BundleRefused(f"refused: {_q(self.name)} is a sparse file")
+
+    _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
+
+
+class _Checked:
+    """A decompressing reader whose errors (corrupt or truncated data) become
+    :class:`tarfile.ReadError`, so that they are told apart from errors of the caller."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._raw.read(n)
+        except Exception as exc:  # zlib.error, gzip.BadGzipFile, EOFError, ZstdError ...
+            raise tarfile.ReadError(f"corrupt compressed data ({type(exc).__name__}: "
+                                    f"{shown(exc, 120)})") from None
+
+
 @contextmanager
 def _open_read(path: Path) -> Iterator[tarfile.TarFile]:
-    """A streaming tar reader; the compression is detected from the file's first bytes."""
+    """A streaming tar reader guarded against header bombs (:class:`_GuardedTarInfo`); the
+    compression is detected from the file's first bytes. A corrupt or truncated file is a
+    :class:`UsageError` (exit 2)."""
+    import gzip
+
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
     with f:
         magic = f.read(4)
         f.seek(0)
+        raw: Any = f
         try:
             if magic.startswith(_ZSTD_MAGIC):
-                reader = _zstd().ZstdDecompressor().stream_reader(f)
-                with reader, tarfile.open(fileobj=reader, mode="r|") as tf:
-                    yield tf
+                raw = _zstd().ZstdDecompressor().stream_reader(f, closefd=False)
             elif magic.startswith(_GZIP_MAGIC):
-                with tarfile.open(fileobj=f, mode="r|gz") as tf:
-                    yield tf
-            else:
-                with tarfile.open(fileobj=f, mode="r|") as tf:
-                    yield tf
-        except tarfile.TarError as exc:
-            raise BundleRefused(f"{path}: not a readable bundle archive: {exc}") from None
+                raw = gzip.GzipFile(fileobj=f, mode="rb")
+            with tarfile.open(fileobj=_Checked(raw), mode="r|",  # type: ignore[call-overload]
+                              tarinfo=_GuardedTarInfo) as tf:
+                yield tf
+        except (tarfile.TarError, EOFError, ValueError, OverflowError, RecursionError) as exc:
+            raise UsageError(f"{shown(path)}: not a readable bundle archive: "
+                             f"{shown(exc, 160)}") from None
+        finally:
+            if raw is not f:
+                raw.close()
 
 
-@contextmanager
-def _open_write(path: Path) -> Iterator[tarfile.TarFile]:
+def _write_bundle(path: Path, fill: Any) -> None:
+    """Write a bundle through the atomic writer: ``fill(tarfile)`` adds the members; the
+    file appears whole or not at all (never a partial archive under the final name)."""
+    from ._result import write_atomic
+
     kind = _kind(path)
-    tmp = path.with_name(path.name + ".partial")
+
+    def emit(f: Any) -> None:
+        if kind == "zst":
+            cctx = _zstd().ZstdCompressor(level=10, threads=-1)
+            with cctx.stream_writer(f, closefd=False) as w, tarfile.open(
+                    fileobj=w, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+                fill(tf)
+        else:
+            mode = "w|gz" if kind == "gz" else "w|"
+            with tarfile.open(fileobj=f, mode=mode, format=tarfile.PAX_FORMAT) as tf:
+                fill(tf)
+
     try:
-        with open(tmp, "wb") as f:
-            if kind == "zst":
-                cctx = _zstd().ZstdCompressor(level=10, threads=-1)
-                with cctx.stream_writer(f, closefd=False) as w, tarfile.open(
-                    fileobj=w, mode="w|", format=tarfile.PAX_FORMAT
-                ) as tf:
-                    yield tf
-            elif kind == "gz":
-                with tarfile.open(fileobj=f, mode="w|gz", format=tarfile.PAX_FORMAT) as tf:
-                    yield tf
-            else:
-                with tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT) as tf:
-                    yield tf
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        write_atomic(path, emit)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(path)}: {exc.strerror or exc}") from None
 
 
 def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -202,6 +276,8 @@ def _cache_files(root: Path) -> tuple[list[tuple[str, Path]], list[str]]:
                     skipped.append(f"{rel} (not a regular file)")
                 elif name.endswith((".lock", ".tmp")) or ".tmp." in name:
                     continue
+                elif _path_problem(rel, set(subdirs)):  # what verify would refuse
+                    skipped.append(f"{rel} ({_path_problem(rel, set(subdirs))})")
                 else:
                     files.append((rel, full))
     return files, skipped
@@ -244,10 +320,12 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
     directory); it is used to make Numba's entries relocatable. Returns the manifest.
     """
     from ._numba_cache import describe_cache
+    from ._result import check_output_path
 
     root = Path(cache_dir)
     dest = Path(out)
     _kind(dest)
+    check_output_path(dest, "-o")
     if not root.is_dir():
         raise UsageError(f"cache directory not found: {root}")
     files, skipped = _cache_files(root)
@@ -291,7 +369,8 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         "files": entries,
     }
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    with _open_write(dest) as tf:
+
+    def fill(tf: tarfile.TarFile) -> None:
         _add_bytes(tf, MANIFEST, data)
         for rel, full in files:
             info = tarfile.TarInfo(PREFIX + rel)
@@ -300,6 +379,8 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
             info.mtime = int(full.stat().st_mtime)
             with open(full, "rb") as f:
                 tf.addfile(info, f)
+
+    _write_bundle(dest, fill)
     return manifest
 
 
@@ -339,18 +420,18 @@ def safe_name(name: str) -> str | None:
 
 def _member_problem(m: tarfile.TarInfo) -> str | None:
     if m.issym():
-        return f"{m.name!r} is a symlink (to {m.linkname!r})"
+        return f"{_q(m.name)} is a symlink (to {_q(m.linkname)})"
     if m.islnk():
-        return f"{m.name!r} is a hardlink (to {m.linkname!r})"
+        return f"{_q(m.name)} is a hardlink (to {_q(m.linkname)})"
     if m.ischr() or m.isblk():
-        return f"{m.name!r} is a device file"
+        return f"{_q(m.name)} is a device file"
     if m.isfifo():
-        return f"{m.name!r} is a FIFO"
+        return f"{_q(m.name)} is a FIFO"
     if not (m.isreg() or m.isdir()):
-        return f"{m.name!r} is not a regular file"
+        return f"{_q(m.name)} is not a regular file"
     why = safe_name(m.name.rstrip("/") if m.isdir() else m.name)
     if why:
-        return f"unsafe path {m.name!r}: {why}"
+        return f"unsafe path {_q(m.name)}: {why}"
     return None
 
 
@@ -365,54 +446,192 @@ def _read_member(tf: tarfile.TarFile, m: tarfile.TarInfo, limit: int) -> Iterato
             return
         read += len(chunk)
         if read > limit:
-            raise BundleRefused(f"{m.name!r} is larger than the manifest says")
+            raise BundleRefused(f"{_q(m.name)} is larger than the manifest says")
         yield chunk
 
 
-def _check_manifest(manifest: Any) -> str | None:
+#: the longest member path and path component a bundle may hold (bytes of UTF-8)
+_MAX_PATH = 1024
+_MAX_COMPONENT = 255
+#: Numba's cache files: ``<sub-directory>/<name>.nbi|.nbc``, nothing else (a ``.pyc``
+#: placed in ``__pycache__`` next to the sources would be imported)
+_NUMBA_SUFFIXES = (".nbi", ".nbc")
+
+
+def _path_problem(rel: str, subdirs: set[str]) -> str | None:
+    """Why ``rel`` (a file path under ``caches/``) is outside the allow-list, or None.
+
+    Allowed: a normalised relative POSIX path (no ``.``/``..``/empty parts, no
+    backslash, no control character), at most :data:`_MAX_PATH` bytes with parts of at
+    most :data:`_MAX_COMPONENT`, whose first part is a known cache sub-directory; Numba
+    files are exactly ``numba/<sub-directory>/<name>.nbi|.nbc``.
+    """
+    if not isinstance(rel, str) or not rel:
+        return "empty name"
+    if safe_name(PREFIX + rel):
+        return safe_name(PREFIX + rel)
+    if len(rel.encode("utf-8", "surrogatepass")) > _MAX_PATH:
+        return "path too long"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rel):
+        return "control character in path"
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "not a normalised path"
+    if any(len(p.encode("utf-8", "surrogatepass")) > _MAX_COMPONENT for p in parts):
+        return "path component too long"
+    if parts[0] not in subdirs:
+        return f"not under a known cache sub-directory ({', '.join(sorted(subdirs))})"
+    if len(parts) < 2:
+        return "a cache sub-directory itself"
+    if parts[0] == "numba" and (len(parts) != 3 or not parts[2].endswith(_NUMBA_SUFFIXES)):
+        return "not a Numba cache file (numba/<dir>/<name>.nbi or .nbc)"
+    return None
+
+
+def _str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _structure_problem(manifest: dict[str, Any]) -> str | None:
+    """The fields :func:`compatibility` and :func:`install` read must have their types."""
+    for key in ("python", "machine", "frameworks", "env", "settings", "numba"):
+        if key in manifest and manifest[key] is not None and not isinstance(manifest[key], dict):
+            return f"the manifest's {key!r} is not an object"
+    py = manifest.get("python") or {}
+    if not all(_str_or_none(py.get(k)) for k in ("implementation", "major_minor")):
+        return "the manifest's 'python' has malformed fields"
+    mach = manifest.get("machine") or {}
+    if not all(_str_or_none(mach.get(k)) for k in ("system", "machine", "cpu_model")):
+        return "the manifest's 'machine' has malformed fields"
+    flags = mach.get("cpu_flags")
+    if flags is not None and (not isinstance(flags, list)
+                              or not all(isinstance(f, str) for f in flags)):
+        return "the manifest's 'machine' has malformed cpu_flags"
+    gpus = mach.get("gpus")
+    if gpus is not None and (not isinstance(gpus, list) or not all(
+            isinstance(g, dict) and _str_or_none(g.get("compute_capability")) for g in gpus)):
+        return "the manifest's 'machine' has malformed gpus"
+    fws = manifest.get("frameworks") or {}
+    if not all(isinstance(k, str) and _str_or_none(v) for k, v in fws.items()):
+        return "the manifest's 'frameworks' has malformed entries"
+    if not _str_or_none(manifest.get("jax_keys_tied_to")):
+        return "the manifest's 'jax_keys_tied_to' is not a path"
+    return None
+
+
+def check_manifest(manifest: Any) -> str | None:
+    """Why a bundle's manifest must be refused, or None: the one validation that both
+    :func:`verify` and :func:`install` apply before anything is written.
+
+    The manifest is treated as hostile (a valid hash proves integrity, not intent): every
+    path, name and setting in it must be within an allow-list: ``files`` are normalised
+    paths under a known cache sub-directory (:func:`_path_problem`); ``contents`` are known
+    sub-directory names; ``env`` maps known variables to their own sub-directory only.
+    """
     if not isinstance(manifest, dict):
         return "the manifest is not a JSON object"
     if manifest.get("schema") != SCHEMA:
-        return f"unknown bundle schema {manifest.get('schema')!r} (this jitwarm reads {SCHEMA})"
+        return (f"unknown bundle schema {shown(manifest.get('schema'))} "
+                f"(this jitwarm reads {SCHEMA})")
     files = manifest.get("files")
     if not isinstance(files, dict):
         return "the manifest lists no files"
+    if len(files) > _MAX_MEMBERS:
+        return f"the manifest lists more than {_MAX_MEMBERS} files"
+    problem = _structure_problem(manifest)
+    if problem:
+        return problem
+    known = cache_subdirs()
+    subdirs = set(known.values())
+    contents = manifest.get("contents")
+    if contents is None:
+        contents = []
+    if not isinstance(contents, list) or not all(isinstance(c, str) for c in contents):
+        return "the manifest's 'contents' is not a list of names"
+    if len(set(contents)) != len(contents):
+        return "the manifest's 'contents' lists a sub-directory twice"
+    for sub in contents:
+        if sub not in subdirs:
+            return (f"the manifest's 'contents' names {shown(sub)}, not a cache "
+                    f"sub-directory ({', '.join(sorted(subdirs))})")
+    for var, sub in (manifest.get("env") or {}).items():
+        if var not in known or sub != known[var]:
+            return (f"the manifest's 'env' sets {shown(var)}={shown(sub)}; only "
+                    f"{', '.join(f'{k}={v}' for k, v in sorted(known.items()))} are allowed")
     for rel, info in files.items():
-        why = safe_name(PREFIX + str(rel))
-        if why or not isinstance(info, dict) or not isinstance(info.get("sha256"), str) \
-                or not isinstance(info.get("size"), int) or info["size"] < 0:
-            return f"the manifest lists an unsafe or malformed entry {rel!r}"
+        if safe_name(PREFIX + rel) or not isinstance(info, dict) \
+                or not isinstance(info.get("sha256"), str) or not isinstance(info.get("size"), int) \
+                or isinstance(info.get("size"), bool) or info["size"] < 0:
+            return (f"the manifest lists an unsafe or malformed entry {shown(rel)}: "
+                    f"{safe_name(PREFIX + rel) or 'malformed size or sha256'}")
+    allowed = cache_settings()
+    for name, value in (manifest.get("settings") or {}).items():
+        if not _ENV_NAME.fullmatch(name) or name not in allowed:
+            return (f"the manifest's 'settings' names {shown(name)}; only "
+                    f"{', '.join(sorted(allowed))} are allowed")
+        if not isinstance(value, str) or not _SETTING_VALUE.fullmatch(value):
+            return f"the manifest's setting {name} has the malformed value {shown(value)}"
+    records = manifest.get("numba") or {}
+    if len(records) > _MAX_MEMBERS:
+        return f"the manifest has more than {_MAX_MEMBERS} Numba records"
+    for sub, rec in records.items():
+        problem = record_problem(sub, rec)
+        if problem:
+            return f"the manifest's {problem}"
     names = set(files)
     for rel in files:  # a file may not also be a directory of another entry
-        parts = PurePosixPath(str(rel)).parts
+        parts = rel.split("/")
         for i in range(1, len(parts)):
             if "/".join(parts[:i]) in names:
-                return f"the manifest lists {rel!r} inside the file {'/'.join(parts[:i])!r}"
+                return (f"the manifest lists '{shown(rel)}' inside the file "
+                        f"'{shown('/'.join(parts[:i]))}'")
+    for rel in files:
+        why = _path_problem(rel, subdirs)
+        if why is None and rel.split("/", 1)[0] not in contents:
+            why = "its sub-directory is not in the manifest's 'contents'"
+        if why:
+            return f"the manifest lists an unsafe or malformed entry {shown(rel)}: {why}"
     return None
 
 
 def _integrity(path: Path, v: Verification) -> None:
-    """Stream the archive once: member types and names, sizes and SHA-256 against the manifest."""
+    """Stream the archive once: member types and names, sizes and SHA-256 against the manifest.
+
+    Every refusal ends up in ``v.reasons``; a corrupt file raises :class:`UsageError`."""
+    try:
+        _integrity_stream(path, v)
+    except BundleRefused as exc:
+        v.reasons.append(str(exc))
+
+
+def _integrity_stream(path: Path, v: Verification) -> None:
     seen: set[str] = set()
+    count = 0
     with _open_read(path) as tf:
         first = True
         for m in tf:
+            count += 1
+            if count > _MAX_MEMBERS + 1:
+                v.reasons.append(f"refused: more than {_MAX_MEMBERS} members")
+                return
             if first:
                 first = False
                 if m.name != MANIFEST or not m.isreg():
-                    v.reasons.append(f"the first member is {m.name!r}, not {MANIFEST}: "
+                    v.reasons.append(f"the first member is {_q(m.name)}, not {MANIFEST}: "
                                      "not a jitwarm bundle")
                     return
                 if m.size > _MAX_MANIFEST:
-                    v.reasons.append("the manifest is implausibly large")
+                    v.reasons.append(f"the manifest is implausibly large ({m.size} bytes, at "
+                                     f"most {_MAX_MANIFEST})")
                     return
                 raw = b"".join(_read_member(tf, m, _MAX_MANIFEST))
                 try:
                     manifest = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    v.reasons.append(f"the manifest is not valid JSON: {exc}")
+                except (ValueError, RecursionError) as exc:  # also bad UTF-8, deep nesting
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else shown(exc)
+                    v.reasons.append(f"the manifest is not valid JSON: {why}")
                     return
-                problem = _check_manifest(manifest)
+                problem = check_manifest(manifest)
                 if problem:
                     v.reasons.append(problem)
                     return
@@ -428,21 +647,21 @@ def _integrity(path: Path, v: Verification) -> None:
             rel = m.name[len(PREFIX):]
             info = v.manifest["files"].get(rel)
             if info is None:
-                v.reasons.append(f"refused: {m.name!r} is not listed in the manifest")
+                v.reasons.append(f"refused: {_q(m.name)} is not listed in the manifest")
                 return
             if rel in seen:
-                v.reasons.append(f"refused: {m.name!r} appears twice")
+                v.reasons.append(f"refused: {_q(m.name)} appears twice")
                 return
             seen.add(rel)
             if m.size != info["size"]:
-                v.reasons.append(f"refused: {m.name!r} has {m.size} bytes, the manifest says "
+                v.reasons.append(f"refused: {_q(m.name)} has {m.size} bytes, the manifest says "
                                  f"{info['size']}")
                 return
             h = hashlib.sha256()
             for chunk in _read_member(tf, m, info["size"]):
                 h.update(chunk)
             if h.hexdigest() != info["sha256"]:
-                v.reasons.append(f"refused: {m.name!r}: SHA-256 does not match the manifest "
+                v.reasons.append(f"refused: {_q(m.name)}: SHA-256 does not match the manifest "
                                  "(the bundle was modified after it was made)")
                 return
         if first:
@@ -452,7 +671,7 @@ def _integrity(path: Path, v: Verification) -> None:
     missing = sorted(set(v.manifest["files"]) - seen)
     if missing:
         v.reasons.append(f"refused: {len(missing)} file(s) in the manifest are missing from "
-                         f"the archive (first: {missing[0]})")
+                         f"the archive (first: {_q(missing[0])})")
         return
     v.integrity_ok = True
 
@@ -542,16 +761,19 @@ def _extract(path: Path, manifest: dict[str, Any], staging: Path) -> None:
     """Second pass: write verified regular files into ``staging``, hashing them again."""
     files = manifest["files"]
     with _open_read(path) as tf:
-        for m in tf:
+        for count, m in enumerate(tf):
+            if count > _MAX_MEMBERS:
+                raise BundleRefused(f"the archive changed while installing: more than "
+                                    f"{_MAX_MEMBERS} members")
             if m.name == MANIFEST or m.isdir():
                 continue
             problem = _member_problem(m)
             rel = m.name[len(PREFIX):]
             if problem or rel not in files:
-                raise BundleRefused(f"the archive changed while installing: {problem or rel}")
+                raise BundleRefused(f"the archive changed while installing: {problem or _q(rel)}")
             dest = staging / rel
             if staging.resolve() not in dest.resolve().parents:
-                raise BundleRefused(f"unsafe path {m.name!r}")
+                raise BundleRefused(f"unsafe path {_q(m.name)}")
             dest.parent.mkdir(parents=True, exist_ok=True)
             h = hashlib.sha256()
             with open(dest, "xb") as out:
@@ -559,7 +781,7 @@ def _extract(path: Path, manifest: dict[str, Any], staging: Path) -> None:
                     h.update(chunk)
                     out.write(chunk)
             if h.hexdigest() != files[rel]["sha256"]:
-                raise BundleRefused(f"{m.name!r} changed while installing (SHA-256 mismatch)")
+                raise BundleRefused(f"{_q(m.name)} changed while installing (SHA-256 mismatch)")
 
 
 def _place(src_dir: Path, dest_dir: Path, result: Installed) -> None:
@@ -598,6 +820,7 @@ def install(path: str | Path, *, target: str | Path | None = None,
     """
     from ._caches import install_destinations
     from ._numba_cache import relocate
+    from ._result import write_atomic
 
     p = Path(path)
     v = verify(p)
@@ -617,7 +840,9 @@ def install(path: str | Path, *, target: str | Path | None = None,
         tgt = None
         dests = install_destinations()
         stage_parent = None
-    sub_to_var = {sub: var for var, sub in (manifest.get("env") or {}).items()}
+    # where each sub-directory goes comes from this jitwarm, never from the manifest (whose
+    # 'contents' and 'env' were checked against the same table by check_manifest)
+    sub_to_var = {sub: var for var, sub in cache_subdirs().items()}
     stage_parent = stage_parent if stage_parent is not None and stage_parent.is_dir() else None
     staging = Path(tempfile.mkdtemp(prefix=".jitwarm-install-", dir=stage_parent))
     try:
@@ -653,23 +878,45 @@ def install(path: str | Path, *, target: str | Path | None = None,
             result.warnings.append(
                 f"jax: these entries were written without "
                 f"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none, so their keys contain the "
-                f"directory {tied}; installed elsewhere they will miss (make the bundle "
+                f"directory {shown(tied)}; installed elsewhere they will miss (make the bundle "
                 f"with `jitwarm prewarm`, which sets it)")
         if "jax" in (manifest.get("contents") or []):
             settings = manifest.get("settings") or {}
+            allowed = cache_settings()
             for key, value in settings.items():
-                if key.startswith("JAX_"):
+                if key in allowed and key.startswith("JAX_"):  # checked by check_manifest
                     result.exports[key] = value
         if tgt is not None:  # marks the directory as installed from a verified bundle
             tgt.mkdir(parents=True, exist_ok=True)
-            (tgt / INSTALLED_MARKER).write_text(json.dumps(
+            _write_marker(tgt, write_atomic, json.dumps(
                 {"bundle": str(p.resolve()), "created": manifest.get("created"),
                  "installed": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                 "sources": str(src_root), "prewarm": manifest.get("prewarm")}, indent=1),
-                encoding="utf-8")
+                 "sources": str(src_root), "prewarm": manifest.get("prewarm")}, indent=1))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _write_marker(tgt: Path, write_atomic: Any, text: str) -> None:
+    try:
+        write_atomic(tgt / INSTALLED_MARKER, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(tgt / INSTALLED_MARKER)}: "
+                         f"{exc.strerror or exc}") from None
+
+
+def export_lines(exports: dict[str, str]) -> list[str]:
+    """``export NAME=value`` lines that are safe to ``eval`` in a POSIX shell: every name is
+    an identifier (``[A-Za-z_][A-Za-z0-9_]*``) from the known cache variables and settings,
+    every value is quoted with :func:`shlex.quote`. Raises :class:`BundleRefused` otherwise."""
+    known = set(cache_subdirs()) | set(cache_settings())
+    lines = []
+    for name, value in exports.items():
+        if not _ENV_NAME.fullmatch(name) or name not in known or not isinstance(value, str):
+            raise BundleRefused(f"refusing to print the setting {shown(name)}: not a known "
+                                "variable name")
+        lines.append(f"export {name}={shlex.quote(value)}")
+    return lines
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._errors import JitwarmError, UsageError
+from ._errors import JitwarmError, UsageError, shown
 from ._present import console
 from ._units import fmt_ns
 
@@ -222,6 +222,13 @@ def prewarm_cmd(
     raise typer.Exit(1 if failed else 0)
 
 
+def _bundle_fail(err: JitwarmError) -> typer.Exit:
+    """One line on stderr (never wrapped, escaped, bounded: it may carry a bundle's strings)."""
+    console(stderr=True).print(f"[red]error:[/red] {escape(shown(err, 1000))}",
+                               highlight=False, soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
 @bundle_app.command("create")
 def bundle_create(
     cache_dir: Annotated[str, typer.Argument(help="A cache directory filled by `jitwarm prewarm`.")],
@@ -234,7 +241,7 @@ def bundle_create(
     try:
         manifest = create(cache_dir, output, sources=sources)
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _bundle_fail(exc) from None
     out = console()
     size = sum(f["size"] for f in manifest["files"].values())
     out.print(f"wrote {escape(output)}: {len(manifest['files'])} files "
@@ -259,7 +266,7 @@ def bundle_verify(
     try:
         v = verify(file)
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _bundle_fail(exc) from None
     if json:
         _dump(v.to_dict())
     else:
@@ -269,9 +276,11 @@ def bundle_verify(
             out.print(f"[green]ok[/green]: {escape(file)} can be used here "
                       f"({len(m.get('files', {}))} files: {', '.join(m.get('contents', []))})")
         else:
-            console(stderr=True).print(f"[red]not usable here[/red]: {escape(file)}")
+            err = console(stderr=True)
+            err.print(f"[red]not usable here[/red]: {escape(shown(file, 1000))}",
+                      highlight=False, soft_wrap=True)
             for r in v.reasons:
-                console(stderr=True).print(f"  - {escape(r)}")
+                err.print(f"  - {escape(shown(r, 1000))}", highlight=False, soft_wrap=True)
         for w in v.warnings:
             out.print(f"[yellow]warning[/yellow]: {escape(w)}")
     raise typer.Exit(0 if v.ok else 1)
@@ -287,12 +296,13 @@ def bundle_install(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Verify, then install a bundle and print the environment settings to use."""
-    from ._bundle import install
+    from ._bundle import export_lines, install
 
     try:
         res = install(file, target=target, sources=sources)
+        exports = export_lines(res.exports)
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _bundle_fail(exc) from None
     if json:
         _dump(res.to_dict())
         return
@@ -308,15 +318,9 @@ def bundle_install(
     if res.exports:
         out.print("use these settings in the processes that should start warm:")
         out.file.flush()
-        for k, v in res.exports.items():  # plain lines: never wrapped, safe to copy or eval
-            sys.stdout.write(f"export {k}={_shell_quote(v)}\n")
+        for line in exports:  # plain lines: never wrapped, safe to copy or eval
+            sys.stdout.write(line + "\n")
         sys.stdout.flush()
-
-
-def _shell_quote(v: str) -> str:
-    import shlex
-
-    return shlex.quote(v)
 
 
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,

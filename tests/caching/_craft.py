@@ -95,3 +95,62 @@ def craft(path: Path, manifest: dict[str, Any] | None,
         for info, data in members:
             tf.addfile(info, io.BytesIO(data) if info.isreg() else None)
     return path
+
+
+def ext_header(kind: bytes, size: int) -> bytes:
+    """A 512-byte tar header of type ``kind`` (b"L" GNU long name, b"x" PAX) claiming
+    ``size`` bytes of data."""
+    info = tarfile.TarInfo("././@LongLink")
+    info.type = kind
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def gzip_bomb(path: Path, head: bytes, fill: bytes, count: int, tail: bytes = b"") -> Path:
+    """A gzip file of ``head + fill * count + tail`` written without ever holding (or even
+    compressing) more than one ``fill``: each block ends with a full flush, so its
+    compressed bytes are the same every time and are repeated as they are. A 1 MiB fill
+    repeated 1200 times (1.2 GB) makes a file of about 1.2 MB in well under a second."""
+    import struct
+    import zlib
+
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    block = comp.compress(fill) + comp.flush(zlib.Z_FULL_FLUSH)
+    last = comp.compress(tail) + comp.flush()
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(fill, crc)
+    crc = zlib.crc32(tail, crc)
+    size = (len(head) + len(fill) * count + len(tail)) & 0xFFFFFFFF
+    with open(path, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
+        f.write(first)
+        for _ in range(count):
+            f.write(block)
+        f.write(last)
+        f.write(struct.pack("<II", crc & 0xFFFFFFFF, size))
+    return path
+
+
+def run_measured(*args: str, limit_kb: int = 2_000_000,
+                 timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], int, float]:
+    """Run ``jitwarm ARGS`` under ``ulimit -v limit_kb``: ``(process, peak RSS in KiB,
+    wall seconds)``. The peak is the child's own ``ru_maxrss``, printed at its exit."""
+    import time
+
+    code = ("import resource, runpy, sys\n"
+            f"sys.argv = ['jitwarm', *{list(args)!r}]\n"
+            "try:\n"
+            "    runpy.run_module('jitwarm', run_name='__main__')\n"
+            "finally:\n"
+            "    sys.stderr.write('\\nMAXRSS %d\\n' % "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    start = time.monotonic()
+    proc = subprocess.run(["bash", "-c", f'ulimit -v {limit_kb}; exec "$0" -c "$1"',
+                           sys.executable, code], capture_output=True, text=True,
+                          timeout=timeout)
+    wall = time.monotonic() - start
+    rss = [int(line.split()[1]) for line in proc.stderr.splitlines()
+           if line.startswith("MAXRSS ")]
+    return proc, (rss[-1] if rss else -1), wall
