@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._errors import JitwarmError, UsageError
+from ._errors import JitwarmError, UsageError, shown
 from ._present import console
 from ._units import fmt_ns
 
@@ -39,6 +39,13 @@ def fmt_bytes(n: int) -> str:
 
 def _fail(err: JitwarmError) -> typer.Exit:
     console(stderr=True).print(f"[red]error:[/red] {escape(str(err))}")
+    return typer.Exit(err.exit_code)
+
+
+def _fail_line(err: JitwarmError) -> typer.Exit:
+    """Print ``err`` as one line (never wrapped, user strings escaped and cut)."""
+    console(stderr=True).print(f"[red]error:[/red] {escape(shown(err, 1000))}",
+                               highlight=False, soft_wrap=True)
     return typer.Exit(err.exit_code)
 
 
@@ -98,22 +105,29 @@ def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     sources: SourcesOpt = None,
 ) -> None:
-    """Delete a framework's cache entries (only inside its resolved cache directory)."""
-    from ._caches import clear, clear_plan, locations
+    """Delete a framework's cache entries: only files the framework wrote, only inside its
+    resolved cache directory (other files and the directory itself stay)."""
+    from ._caches import clear, clear_plan, entries_size, locations
 
     out = console()
     try:
         locs = locations(framework, sources=Path(sources) if sources else None)
-        plans = [(loc, clear_plan(loc)) for loc in locs]
+        plans = []
+        seen: set[Path] = set()
+        for loc in locs:  # the default Triton dir lies inside Inductor's: count once
+            paths = [p for p in clear_plan(loc) if p not in seen]
+            seen.update(paths)
+            plans.append((loc, paths))
         total = sum(len(p) for _, p in plans)
         if total == 0:
-            out.print(f"nothing to clear for {framework}")
+            out.print(f"nothing to clear for {escape(shown(framework))}")
             return
         for loc, paths in plans:
             if paths:
                 where = loc.path or f"{len(loc.scanned)} __pycache__ dir(s)"
-                out.print(f"{loc.framework} {loc.name}: {len(paths)} item(s) in "
-                          f"{escape(str(where))} ({fmt_bytes(loc.size_bytes)})")
+                out.print(f"{loc.framework} {loc.name}: {len(paths)} cache entr"
+                          f"{'y' if len(paths) == 1 else 'ies'} in {escape(shown(where))} "
+                          f"({fmt_bytes(entries_size(paths))})", soft_wrap=True)
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to delete without confirmation: pass --yes")
@@ -125,9 +139,10 @@ def cache_clear(
             r, f = clear(loc, paths)
             removed += r
             freed += f
-        out.print(f"deleted {removed} item(s), {fmt_bytes(freed)}")
+        out.print(f"deleted {removed} cache entr{'y' if removed == 1 else 'ies'}, "
+                  f"{fmt_bytes(freed)}")
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
 
 
 @cache_app.command("explain")
