@@ -154,26 +154,33 @@ def cache_explain(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds for the process.")] = 600.0,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Run a case's first call against a cache directory and say why it compiled."""
+    """Run a case's first call against a cache directory and say why it compiled.
+
+    The call runs against a throw-away copy of the directory: what it compiles is never
+    written into the cache being diagnosed."""
     from ._case import resolve_target
-    from ._plan import run_case_process
+    from ._explain import explain_on_copy
+    from ._spawn import check_seconds
 
     try:
+        check_seconds(timeout, "--timeout")
         tgt = resolve_target(target)
         root = Path(cache_dir)
         if not root.is_dir():
-            raise UsageError(f"cache directory not found: {root}")
-        rec = run_case_process(tgt, root.resolve(), mode="explain", timeout_s=timeout)
+            raise UsageError(f"cache directory not found: {shown(root)}")
+        rec = explain_on_copy(tgt, root.resolve(), timeout_s=timeout)
         if rec.get("status") == "usage_error":
             raise UsageError(rec["message"])
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
     if json:
         _dump(rec)
     else:
         out = console()
         if rec.get("status") != "ok":
-            console(stderr=True).print(f"[red]error:[/red] {escape(str(rec.get('message') or rec.get('error')))}")
+            console(stderr=True).print(
+                f"[red]error:[/red] {escape(shown(rec.get('message') or rec.get('error'), 1000))}",
+                soft_wrap=True)
             raise typer.Exit(1)
         (call,) = rec["calls"]
         cache = call.get("cache") or {}
