@@ -210,10 +210,10 @@ def prewarm_cmd(
         manifest = prewarm(plan, out_dir, timeout_s=timeout, progress=progress)
     except PrewarmInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: say what was kept
         with contextlib.suppress(OSError, ValueError):  # (a hung-up terminal)
-            err.print(f"[yellow]interrupted[/yellow]: {escape(exc.message())}")
+            err.print(escape(shown(exc.message(), 1000)), style="yellow", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
     if json:
         _dump(manifest)
     else:
@@ -240,7 +240,7 @@ def prewarm_cmd(
     failed = [r for r in manifest["cases"] if r.get("status") != "ok"]
     usage = [r for r in failed if r.get("status") == "usage_error"]
     if usage:
-        raise _fail(UsageError(usage[0]["message"]))
+        raise _fail_line(UsageError(usage[0]["message"]))
     raise typer.Exit(1 if failed else 0)
 
 
