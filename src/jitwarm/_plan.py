@@ -175,7 +175,11 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
     from ._spawn import check_seconds, run_worker, worker_env
 
     check_seconds(timeout_s, "--timeout")
-    work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
+    try:
+        work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
+    except OSError as exc:  # a full or read-only temporary folder
+        raise UsageError(f"cannot create a work folder in {shown(tempfile.gettempdir())}: "
+                         f"{exc.strerror or exc}") from None
     try:
         result_path = work / "result.json"
         spec = {
@@ -187,7 +191,11 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
             "options": options or {},
         }
         spec_path = work / "spec.json"
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        try:
+            spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the case's spec in {shown(work)}: "
+                             f"{exc.strerror or exc}") from None
         env = worker_env({**prewarm_env(cache_dir), **(extra_env or {})})
         run = run_worker("jitwarm._prewarm_worker", spec_path, result_path,
                          timeout_s=timeout_s, env=env)

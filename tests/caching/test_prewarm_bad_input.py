@@ -215,3 +215,4 @@ def test_sigterm_sighup_during_prewarm_keep_the_finished_cases(tmp_path: Path, s
     while _alive(workers[1]) and time.monotonic() < end:
         time.sleep(0.05)
     assert not _alive(workers[1]), "the hanging case's process outlived prewarm"
+
