@@ -137,10 +137,13 @@ def test_nothing_is_deleted_when_any_location_is_refused(env, tmp_path: Path) ->
     """torch has two locations (Inductor, Triton): a refused one stops the whole clear."""
     ind = tmp_path / "ind"
     _write(ind, {f"locks/c{HASH}.lock": b""})
+    _write(tmp_path / "proj", {"main.py": b"x = 1\n"})
     env.setenv("TORCHINDUCTOR_CACHE_DIR", str(ind))
-    env.setenv("TRITON_CACHE_DIR", "/")
+    env.setenv("TRITON_CACHE_DIR", str(tmp_path / "proj"))  # not a Triton cache
     res = _invoke("cache", "clear", "torch", "--yes")
-    assert res.exit_code == 2 and (ind / "locks" / f"c{HASH}.lock").exists()
+    assert res.exit_code == 2 and "triton" in res.output, res.output
+    assert (ind / "locks" / f"c{HASH}.lock").exists()
+    assert (tmp_path / "proj" / "main.py").exists()
 
 
 # -- only entries go ---------------------------------------------------------------------------
