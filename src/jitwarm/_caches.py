@@ -26,16 +26,18 @@ Frameworks and what they read:
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import re
-import shutil
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import UsageError
+from ._errors import UsageError, shown
 
 FRAMEWORKS = ("numba", "torch", "jax", "onnxruntime")
 _TRUE = ("1", "true", "yes", "on")
@@ -333,60 +335,228 @@ def locations(framework: str | None = None, *, sources: Path | None = None,
 
 
 # -- clearing ------------------------------------------------------------------------------
+#
+# ``cache clear`` deletes cache *entries* only: files whose name and place are what the
+# framework writes, never any other file and never the cache folder itself (a folder under
+# it is removed only once deleting entries left it empty). A folder that is ``/``, a system
+# folder, or an ancestor of (or equal to) the working directory, the home directory or the
+# Python installation is refused outright, as is a folder holding files but no entry.
+
+#: folders no cache lives in (or directly is): refused, and so is anything inside the first
+#: group (operating-system trees)
+_SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
+                 "/proc", "/sbin", "/sys", "/usr", "/System", "/Library", "/Applications")
+_SYSTEM_DIRS = ("/home", "/Users", "/root", "/opt", "/srv", "/mnt", "/media", "/run",
+                "/snap", "/tmp", "/var", "/var/tmp", "/var/cache", "/var/lib", "/private",
+                "/private/tmp", "/private/var", "/Volumes")
+
+#: a hash as the frameworks spell file and folder names (base32/hex digests: >= 32
+#: letters and digits, at least one digit)
+_HASH = re.compile(r"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}")
+#: Inductor's own folders in its cache directory (torch/_inductor: codecache.py,
+#: cache_dir_utils.py, cpp_builder.py, runtime/, _functorch/_aot_autograd, _dynamo)
+_INDUCTOR_DIRS = frozenset({
+    "fxgraph", "aotautograd", "triton", "locks", "cache", "dynamo", "gcc",
+    "unhashed_kernel_inputs", "precompiled_headers", "aoti_eager", "torch_cutlass",
+})
+_INDUCTOR_FILES = frozenset({"memoizer_cache.json", "memoizer_cache.lock"})
+#: jitwarm's ONNX Runtime cache: ``<model stem>-<24 hex>.onnx`` (adapters/onnxruntime.py)
+_ORT_ENTRY = re.compile(r".+-[0-9a-f]{24}\.onnx(\.data)?|ort_profile_\d+_.*\.json")
+#: files that are neither entries nor foreign: left in place, not a reason to refuse
+_NEUTRAL = frozenset({".lockfile", "jitwarm-prewarm.json", "jitwarm-installed.json"})
+_KIND = {"numba": "a Numba cache (no *.nbi / *.nbc files)",
+         "inductor": "an Inductor cache (no fxgraph/aotautograd/locks/<hash> entries)",
+         "triton": "a Triton cache (no <hash> kernel folders)",
+         "jax": "a JAX persistent cache (no *-cache / *-atime files)",
+         "onnxruntime": "a jitwarm ONNX Runtime cache (no <model>-<hash>.onnx files)"}
+
+
+def _hashlike(name: str) -> bool:
+    return _HASH.fullmatch(name.split(".", 1)[0]) is not None
+
+
+def is_entry(kind: str, parts: tuple[str, ...]) -> bool:
+    """Whether the file at ``parts`` (its path relative to a ``kind`` cache directory) is
+    one the framework writes there. ``kind``: a :class:`CacheLocation` name."""
+    if not parts:
+        return False
+    name = parts[-1]
+    if kind == "numba":  # <cache>/<source dir>/<qualname>-<line>.pyXY[.N].nbi|.nbc
+        return name.endswith((".nbi", ".nbc"))
+    if kind == "jax":  # jax/_src/lru_cache.py: <key>-cache, <key>-atime; XLA's own caches
+        if len(parts) == 1:
+            return (name.endswith(("-cache", "-atime")) and name[:-6] != ""
+                    or name == "xla_gpu_kernel_cache_file")
+        return parts[0] == "xla_gpu_per_fusion_autotune_cache_dir"
+    if kind == "onnxruntime":
+        return len(parts) == 1 and _ORT_ENTRY.fullmatch(name) is not None
+    if kind == "triton":  # [<device>/]<hash>/<kernel files>
+        return any(_hashlike(p) for p in parts)
+    if kind == "inductor":
+        if len(parts) == 1:
+            return name in _INDUCTOR_FILES or _hashlike(name)
+        top = parts[0]
+        if top in _INDUCTOR_DIRS:  # fxgraph/<xx>/<key>/<hash>, locks/<hash>.lock, ...
+            return any(_hashlike(p) for p in parts[1:])
+        # generated code: <xx>/<prefix><hash>.<ext>, xx being the hash's 2nd and 3rd letters
+        return (re.fullmatch(r"[a-z0-9]{2}", top) is not None and _hashlike(parts[1])
+                and parts[1][1:3] == top)
+    return False
+
+
+def _ancestor_or_equal(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents
+
 
 def _unsafe_root(path: Path) -> str | None:
-    """Why deleting the contents of ``path`` would be dangerous, or None."""
-    resolved = path.resolve()
-    home = Path.home().resolve()
-    if resolved == Path(resolved.anchor) or resolved in (home, Path.cwd().resolve()):
-        return f"{resolved} is a root, home or working directory, not a cache directory"
-    if len(resolved.parts) < 3:
-        return f"{resolved} is too close to the filesystem root to be a cache directory"
+    """Why ``path`` must not be cleared whatever it holds, or None.
+
+    Refused: a symlink; ``/``; a path with fewer than three parts; an ancestor of (or the
+    same folder as) the working directory, ``$HOME`` (and the account's home in the
+    password database) or the running Python's prefix; a system folder. Symlinks resolved.
+    """
     if path.is_symlink():
-        return f"{path} is a symlink; refusing to clear through it"
+        return f"{shown(path)} is a symlink; refusing to clear through it"
+    resolved = path.resolve()
+    if resolved == Path(resolved.anchor):
+        return f"{shown(resolved)} is the filesystem root, not a cache directory"
+    guarded: list[tuple[str, Path]] = [("the working directory", Path.cwd())]
+    for home in (os.environ.get("HOME"), os.path.expanduser("~")):
+        if home:
+            guarded.append(("the home directory", Path(home)))
+    try:
+        import pwd
+
+        guarded.append(("the home directory", Path(pwd.getpwuid(os.getuid()).pw_dir)))
+    except (ImportError, KeyError, OSError):
+        pass
+    guarded += [("the Python installation", Path(sys.prefix)),
+                ("the Python installation", Path(sys.base_prefix))]
+    for what, other in guarded:
+        try:
+            other = other.resolve()
+        except OSError:
+            continue
+        if _ancestor_or_equal(resolved, other):
+            return (f"{shown(resolved)} is {what} or one of its parents, not a cache "
+                    "directory")
+    for sysdir in _SYSTEM_DIRS + _SYSTEM_TREES:
+        if resolved == Path(sysdir) or (sysdir in _SYSTEM_TREES
+                                        and Path(sysdir) in resolved.parents):
+            return f"{shown(resolved)} is a system folder, not a cache directory"
+    if len(resolved.parts) < 3:
+        return f"{shown(resolved)} is too close to the filesystem root to be a cache directory"
     return None
 
 
+def _walk_files(root: Path) -> list[tuple[Path, tuple[str, ...]]]:
+    """Every non-directory under ``root`` with its relative parts; symlinks not followed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel = here.relative_to(root).parts
+        links = [d for d in dirnames if (here / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if d not in links)
+        for name in sorted(filenames + links):
+            out.append((here / name, (*rel, name)))
+    return out
+
+
 def clear_plan(loc: CacheLocation) -> list[Path]:
-    """The paths ``clear`` would delete for one location (all inside the resolved dir)."""
+    """The cache entries ``clear`` would delete for one location: files only, each one the
+    framework wrote (:func:`is_entry`), all inside the resolved directory.
+
+    Raises :class:`UsageError` (nothing deleted) for a directory :func:`_unsafe_root`
+    refuses, or one holding files none of which is an entry (not this framework's cache).
+    """
     if loc.framework == "numba" and loc.path is None:
         paths = []
         for d in loc.scanned:
-            for name in os.listdir(d):
-                if name.endswith((".nbi", ".nbc")):
-                    paths.append(Path(d) / name)
+            for name in sorted(os.listdir(d)):
+                p = Path(d) / name
+                if name.endswith((".nbi", ".nbc")) and not p.is_dir():
+                    paths.append(p)
         return paths
     if loc.path is None or not loc.path.is_dir():
         return []
     reason = _unsafe_root(loc.path)
     if reason:
-        raise UsageError(f"not clearing {loc.name}: {reason}")
-    return sorted(loc.path.iterdir())
+        raise UsageError(f"not clearing {loc.name}: {reason}; nothing was deleted")
+    root = loc.path.resolve()
+    files = _walk_files(root)
+    entries = [p for p, parts in files if is_entry(loc.name, parts)]
+    foreign = [p for p, parts in files if len(parts) > 1 or parts[0] not in _NEUTRAL]
+    if foreign and not entries:
+        raise UsageError(f"not clearing {loc.name}: {shown(root)} does not look like "
+                         f"{_KIND.get(loc.name, 'a cache')}; nothing was deleted")
+    return entries
+
+
+def entries_size(paths: list[Path]) -> int:
+    """Bytes of the files in ``paths`` (symlinks not followed)."""
+    total = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            total += p.lstat().st_size
+    return total
 
 
 def clear(loc: CacheLocation, paths: list[Path]) -> tuple[int, int]:
-    """Delete ``paths`` (from :func:`clear_plan`); returns (entries removed, bytes freed)."""
+    """Delete ``paths`` (from :func:`clear_plan`); returns (entries removed, bytes freed).
+
+    Each path is checked again just before it goes: a file (never a folder) inside the
+    resolved cache directory that :func:`is_entry` accepts. Folders below the cache
+    directory left empty by the deletions are removed; the cache directory itself stays.
+    """
     root = None if loc.path is None else loc.path.resolve()
     removed = freed = 0
+    emptied: set[Path] = set()
     for p in paths:
-        # never outside the resolved directory (Numba in-tree: only .nbi/.nbc files)
         parent = p.parent.resolve()
-        if root is not None and parent != root:
-            raise UsageError(f"refusing to delete {p}: outside {root}")
-        if root is None and not (p.name.endswith((".nbi", ".nbc"))
-                                 and parent.name == "__pycache__"):
-            raise UsageError(f"refusing to delete {p}: not a Numba cache file")
+        if root is not None:
+            if not _ancestor_or_equal(root, parent):
+                raise UsageError(f"refusing to delete {shown(p)}: outside {shown(root)}")
+            parts = (*parent.relative_to(root).parts, p.name)
+            ok = is_entry(loc.name, parts)
+        else:  # Numba in-tree: only .nbi/.nbc files in __pycache__
+            ok = p.name.endswith((".nbi", ".nbc")) and parent.name == "__pycache__"
+        if not ok:
+            raise UsageError(f"refusing to delete {shown(p)}: not a {loc.name} cache entry")
         try:
-            if p.is_symlink() or p.is_file():
-                freed += p.lstat().st_size
-                p.unlink()
-            elif p.is_dir():
-                freed += _scan(p)[0]
-                shutil.rmtree(p)
-            removed += 1
+            st = p.lstat()
+        except FileNotFoundError:
+            continue  # already gone (another location's plan held it too)
         except OSError as exc:
-            raise UsageError(f"cannot delete {p}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot delete {shown(p)}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"refusing to delete {shown(p)}: a folder, not a cache entry")
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot delete {shown(p)}: {exc.strerror or exc}") from None
+        freed += st.st_size
+        removed += 1
+        emptied.add(parent)
+    stop = root if root is not None else None
+    for d in sorted(emptied, key=lambda d: len(d.parts), reverse=True):
+        _remove_empty(d, stop)
     return removed, freed
+
+
+def _remove_empty(d: Path, stop: Path | None) -> None:
+    """Remove ``d`` and then its parents while they are empty, never ``stop`` or above it
+    (Numba in-tree: only the ``__pycache__`` folder itself)."""
+    while (d != stop and (stop is None or stop in d.parents)
+           and (stop is not None or d.name == "__pycache__")):
+        try:
+            d.rmdir()  # fails unless empty
+        except OSError:
+            return
+        if stop is None:
+            return
+        d = d.parent
 
 
 def install_destinations() -> dict[str, tuple[Path | None, str]]:

@@ -42,6 +42,13 @@ def _fail(err: JitwarmError) -> typer.Exit:
     return typer.Exit(err.exit_code)
 
 
+def _fail_line(err: JitwarmError) -> typer.Exit:
+    """Print ``err`` as one line (never wrapped, user strings escaped and cut)."""
+    console(stderr=True).print(f"[red]error:[/red] {escape(shown(err, 1000))}",
+                               highlight=False, soft_wrap=True)
+    return typer.Exit(err.exit_code)
+
+
 def _dump(payload: Any) -> None:
     sys.stdout.write(_json.dumps(payload, indent=1, default=str) + "\n")
 
@@ -98,22 +105,29 @@ def cache_clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     sources: SourcesOpt = None,
 ) -> None:
-    """Delete a framework's cache entries (only inside its resolved cache directory)."""
-    from ._caches import clear, clear_plan, locations
+    """Delete a framework's cache entries: only files the framework wrote, only inside its
+    resolved cache directory (other files and the directory itself stay)."""
+    from ._caches import clear, clear_plan, entries_size, locations
 
     out = console()
     try:
         locs = locations(framework, sources=Path(sources) if sources else None)
-        plans = [(loc, clear_plan(loc)) for loc in locs]
+        plans = []
+        seen: set[Path] = set()
+        for loc in locs:  # the default Triton dir lies inside Inductor's: count once
+            paths = [p for p in clear_plan(loc) if p not in seen]
+            seen.update(paths)
+            plans.append((loc, paths))
         total = sum(len(p) for _, p in plans)
         if total == 0:
-            out.print(f"nothing to clear for {framework}")
+            out.print(f"nothing to clear for {escape(shown(framework))}")
             return
         for loc, paths in plans:
             if paths:
                 where = loc.path or f"{len(loc.scanned)} __pycache__ dir(s)"
-                out.print(f"{loc.framework} {loc.name}: {len(paths)} item(s) in "
-                          f"{escape(str(where))} ({fmt_bytes(loc.size_bytes)})")
+                out.print(f"{loc.framework} {loc.name}: {len(paths)} cache entr"
+                          f"{'y' if len(paths) == 1 else 'ies'} in {escape(shown(where))} "
+                          f"({fmt_bytes(entries_size(paths))})", soft_wrap=True)
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to delete without confirmation: pass --yes")
@@ -125,9 +139,10 @@ def cache_clear(
             r, f = clear(loc, paths)
             removed += r
             freed += f
-        out.print(f"deleted {removed} item(s), {fmt_bytes(freed)}")
+        out.print(f"deleted {removed} cache entr{'y' if removed == 1 else 'ies'}, "
+                  f"{fmt_bytes(freed)}")
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
 
 
 @cache_app.command("explain")
@@ -139,26 +154,33 @@ def cache_explain(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds for the process.")] = 600.0,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Run a case's first call against a cache directory and say why it compiled."""
+    """Run a case's first call against a cache directory and say why it compiled.
+
+    The call runs against a throw-away copy of the directory: what it compiles is never
+    written into the cache being diagnosed."""
     from ._case import resolve_target
-    from ._plan import run_case_process
+    from ._explain import explain_on_copy
+    from ._spawn import check_seconds
 
     try:
+        check_seconds(timeout, "--timeout")
         tgt = resolve_target(target)
         root = Path(cache_dir)
         if not root.is_dir():
-            raise UsageError(f"cache directory not found: {root}")
-        rec = run_case_process(tgt, root.resolve(), mode="explain", timeout_s=timeout)
+            raise UsageError(f"cache directory not found: {shown(root)}")
+        rec = explain_on_copy(tgt, root.resolve(), timeout_s=timeout)
         if rec.get("status") == "usage_error":
             raise UsageError(rec["message"])
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
     if json:
         _dump(rec)
     else:
         out = console()
         if rec.get("status") != "ok":
-            console(stderr=True).print(f"[red]error:[/red] {escape(str(rec.get('message') or rec.get('error')))}")
+            console(stderr=True).print(
+                f"[red]error:[/red] {escape(shown(rec.get('message') or rec.get('error'), 1000))}",
+                soft_wrap=True)
             raise typer.Exit(1)
         (call,) = rec["calls"]
         cache = call.get("cache") or {}
@@ -188,10 +210,10 @@ def prewarm_cmd(
         manifest = prewarm(plan, out_dir, timeout_s=timeout, progress=progress)
     except PrewarmInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: say what was kept
         with contextlib.suppress(OSError, ValueError):  # (a hung-up terminal)
-            err.print(f"[yellow]interrupted[/yellow]: {escape(exc.message())}")
+            err.print(escape(shown(exc.message(), 1000)), style="yellow", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except JitwarmError as exc:
-        raise _fail(exc) from None
+        raise _fail_line(exc) from None
     if json:
         _dump(manifest)
     else:
@@ -218,7 +240,7 @@ def prewarm_cmd(
     failed = [r for r in manifest["cases"] if r.get("status") != "ok"]
     usage = [r for r in failed if r.get("status") == "usage_error"]
     if usage:
-        raise _fail(UsageError(usage[0]["message"]))
+        raise _fail_line(UsageError(usage[0]["message"]))
     raise typer.Exit(1 if failed else 0)
 
 

@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._case import Target
 
 #: files whose presence marks a directory as created or verified by jitwarm
 MARKERS = ("jitwarm-prewarm.json", "jitwarm-installed.json")
@@ -315,3 +320,40 @@ def cache_root_from_env() -> Path | None:
         if v and Path(v).name == sub:
             return Path(v).parent
     return None
+
+
+def explain_on_copy(target: Target, cache_dir: Path, *, timeout_s: float) -> dict[str, Any]:
+    """``jitwarm cache explain``: run the explaining first call against a throw-away copy of
+    ``cache_dir`` and return the worker's record, paths of the copy named as ``cache_dir``.
+
+    The first call compiles what missed and the frameworks write it to the cache they are
+    given: explaining must not change the directory it diagnoses (the next explain, or the
+    bundle made from it, would see a different cache).
+    """
+    from ._errors import UsageError, shown
+    from ._plan import run_case_process
+
+    work = Path(tempfile.mkdtemp(prefix="jitwarm-explain-"))
+    copy = work / "cache"
+    try:
+        try:
+            shutil.copytree(cache_dir, copy, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise UsageError(f"cannot copy {shown(cache_dir)} to explain on a copy: "
+                             f"{shown(why)}") from None
+        rec = run_case_process(target, copy, mode="explain", timeout_s=timeout_s)
+        return _renamed(rec, str(copy), str(cache_dir))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    """``value`` with every string's ``old`` path prefix replaced by ``new``."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed(v, old, new) for k, v in value.items()}
+    return value

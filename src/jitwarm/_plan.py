@@ -44,7 +44,7 @@ from typing import Any
 
 from . import __version__
 from ._case import Target, resolve_target
-from ._errors import UsageError
+from ._errors import UsageError, shown
 
 PREWARM_SCHEMA = "jitwarm.prewarm/1"
 _INPUT_KEYS = {"shape", "dtype", "batch", "args"}
@@ -78,13 +78,14 @@ class Plan:
 def _check_input(entry: Any, where: str) -> None:
     tables = entry if isinstance(entry, list) else [entry]
     if not isinstance(entry, (dict, list)):
-        raise UsageError(f"{where}: an input is a table or a list of tables, got {entry!r}")
+        raise UsageError(f"{where}: an input is a table or a list of tables, "
+                         f"got {shown(repr(entry))}")
     for t in tables:
         if not isinstance(t, dict):
-            raise UsageError(f"{where}: {t!r} is not a table")
+            raise UsageError(f"{where}: {shown(repr(t))} is not a table")
         unknown = set(t) - _INPUT_KEYS
         if unknown:
-            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+            raise UsageError(f"{where}: unknown key(s) {shown(', '.join(sorted(unknown)))} "
                              f"(allowed: {', '.join(sorted(_INPUT_KEYS))})")
         shape = t.get("shape")
         if shape is not None and (not isinstance(shape, list)
@@ -120,21 +121,24 @@ def load_plan(path: str | Path) -> Plan:
             raise UsageError("reading plans on Python 3.10 needs tomli "
                              "(pip install tomli)") from None
 
+    from ._result import read_input_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read plan {p}: {exc.strerror or exc}") from None
+    # a regular UTF-8 file only (a leading BOM accepted): a FIFO is refused without a
+    # blocking open, bad bytes are one line
+    text = read_input_text(p, "plan")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{p}: not valid TOML: {exc}") from None
+        raise UsageError(f"{shown(p)}: not valid TOML: {shown(exc)}") from None
+    except RecursionError:
+        raise UsageError(f"{shown(p)}: not valid TOML: nested too deeply") from None
     entries = data.get("case")
     if not isinstance(entries, list) or not entries:
-        raise UsageError(f"{p}: no [[case]] tables")
+        raise UsageError(f"{shown(p)}: no [[case]] tables")
     cases = []
     for i, entry in enumerate(entries):
-        where = f"{p}: [[case]] #{i + 1}"
+        where = f"{shown(p)}: [[case]] #{i + 1}"
         target = entry.get("target") if isinstance(entry, dict) else None
         if not isinstance(target, str):
             raise UsageError(f"{where} has no target = \"file.py::name\"")
@@ -171,7 +175,11 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
     from ._spawn import check_seconds, run_worker, worker_env
 
     check_seconds(timeout_s, "--timeout")
-    work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
+    try:
+        work = Path(tempfile.mkdtemp(prefix="jitwarm-prewarm-"))
+    except OSError as exc:  # a full or read-only temporary folder
+        raise UsageError(f"cannot create a work folder in {shown(tempfile.gettempdir())}: "
+                         f"{exc.strerror or exc}") from None
     try:
         result_path = work / "result.json"
         spec = {
@@ -183,7 +191,11 @@ def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | Non
             "options": options or {},
         }
         spec_path = work / "spec.json"
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        try:
+            spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the case's spec in {shown(work)}: "
+                             f"{exc.strerror or exc}") from None
         env = worker_env({**prewarm_env(cache_dir), **(extra_env or {})})
         run = run_worker("jitwarm._prewarm_worker", spec_path, result_path,
                          timeout_s=timeout_s, env=env)
@@ -226,11 +238,11 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
     plan = load_plan(plan_path)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
+        raise UsageError(f"--out {shown(out)} exists and is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create --out {shown(out)}: {exc.strerror or exc}") from None
     records = []
     plan_info = {"path": str(plan.path), "name": plan.path.name, "text": plan.text}
     try:
@@ -253,7 +265,14 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
         except OSError as err:
             why = err.strerror or str(err)
         raise PrewarmInterrupted(len(records), len(plan.cases), path, why, exc) from None
-    return write_prewarm_manifest(out, plan_info, plan.root, records)
+    try:
+        return write_prewarm_manifest(out, plan_info, plan.root, records)
+    except OSError as exc:  # a full disk, a read-only --out: one line, nothing half-written
+        from ._bundle import PREWARM_MANIFEST
+
+        raise UsageError(f"cannot write the prewarm manifest {shown(out / PREWARM_MANIFEST)}: "
+                         f"{exc.strerror or exc} (the cases ran; their cache entries in "
+                         f"{shown(out)} may be incomplete)") from None
 
 
 class PrewarmInterrupted(Exception):
