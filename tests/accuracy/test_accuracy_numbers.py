@@ -6,9 +6,10 @@
   fast call (timed in batches) and a slower one (timed call by call);
 - the compile / runtime-init split of a real cold run is sane (both > 0, sum <= first call).
 
-The machine these run on is small and shared: the two sides are interleaved round by round,
-the figure is the median of the per-round ratios, frameworks run on one thread, and the
-tolerance is ±20%. That still catches a first call over-reported by 25% or a warm median
+The machine these run on is small and shared: the two sides are interleaved round by round
+(alternating which goes first), frameworks run on one thread, the warm figure is the median
+of the per-round ratios of medians, the cold figure compares the fastest fresh process of
+each side (the least disturbed by other work), and the tolerance is ±20%. That still catches a first call over-reported by 25% or a warm median
 doubled (see docs/benchmarks.md, "How the numbers are guarded").
 """
 
