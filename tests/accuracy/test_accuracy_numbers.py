@@ -21,6 +21,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -69,6 +71,30 @@ def _one_thread(monkeypatch):
         monkeypatch.setenv(k, v)
 
 
+@contextmanager
+def _foreground() -> Iterator[str]:
+    """Run (and let child processes inherit) a high scheduling priority where allowed.
+
+    Other work on a shared machine slows fresh processes unevenly (a 370 ms first call
+    reads 0.7-2.2 s under a load of 5 on 2 cores), which no tolerance absorbs. A raised
+    priority (nice -15) gives both sides nearly a whole core; without the permission the
+    measurement runs as it is, which is fine on a quiet CI machine.
+    """
+    old = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -15)
+        how = "nice -15"
+    except OSError:
+        how = f"nice {old} (raising the priority is not permitted)"
+    try:
+        yield how
+    finally:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, old)
+        except OSError:  # pragma: no cover - lowering is always allowed
+            pass
+
+
 def _within(ratio: float) -> bool:
     return 1 - TOLERANCE <= ratio <= 1 + TOLERANCE
 
@@ -84,26 +110,28 @@ def cold_rounds(tmp_path_factory) -> dict[str, Any]:
     os.environ.update(ONE_THREAD)  # the worker processes inherit it
     records, stopwatch = [], []
     try:
-        for i in range(ROUNDS):
-            for side in ("jitwarm", "stopwatch") if i % 2 == 0 else ("stopwatch", "jitwarm"):
-                if side == "jitwarm":
-                    r = jitwarm.profile_target(f"{d / 'bench_poly.py'}::poly", processes=1,
-                                               states=("cold",), max_calls=200, max_time_s=0.5)
-                    (p,) = r.states["cold"]["processes"]
-                    assert p["status"] == "ok", p
-                    records.append(p)
-                else:
-                    out = subprocess.run([sys.executable, "stopwatch.py"], cwd=d, env=env,
-                                         check=True, capture_output=True, text=True,
-                                         timeout=300)
-                    stopwatch.append(int(out.stdout.strip().splitlines()[-1]))
+        with _foreground() as how:
+            for i in range(ROUNDS):
+                for side in ("jitwarm", "stopwatch")[:: 1 if i % 2 == 0 else -1]:
+                    if side == "jitwarm":
+                        r = jitwarm.profile_target(f"{d / 'bench_poly.py'}::poly",
+                                                   processes=1, states=("cold",),
+                                                   max_calls=200, max_time_s=0.5)
+                        (p,) = r.states["cold"]["processes"]
+                        assert p["status"] == "ok", p
+                        records.append(p)
+                    else:
+                        out = subprocess.run([sys.executable, "stopwatch.py"], cwd=d,
+                                             env=env, check=True, capture_output=True,
+                                             text=True, timeout=300)
+                        stopwatch.append(int(out.stdout.strip().splitlines()[-1]))
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return {"records": records, "stopwatch": stopwatch}
+    return {"records": records, "stopwatch": stopwatch, "priority": how}
 
 
 @pytest.mark.slow
@@ -117,7 +145,8 @@ def test_cold_first_call_matches_a_fresh_process_stopwatch(cold_rounds, report_f
     paired = statistics.median(a / b for a, b in zip(jw, sw, strict=True))
     msg = (f"accuracy: cold first call jitwarm / stopwatch = {ratio:.3f} (fastest of {ROUNDS} "
            f"interleaved fresh processes each: jitwarm {min(jw) / 1e6:.1f} ms, stopwatch "
-           f"{min(sw) / 1e6:.1f} ms; median of paired ratios {paired:.3f})")
+           f"{min(sw) / 1e6:.1f} ms; median of paired ratios {paired:.3f}; "
+           f"{cold_rounds['priority']})")
     report_figure(msg)
     assert _within(ratio), msg
 
@@ -187,14 +216,15 @@ def test_warm_median_matches_a_bare_loop(kind, report_figure):
     fn, args = _fast() if kind == "fast-batched" else _slow()
     ratios, jws, bares = [], [], []
     batches = set()
-    for _ in range(ROUNDS):
-        r = jitwarm.profile(fn, *args, max_calls=400, max_time_s=0.3)
-        (p,) = r.states["in-process"]["processes"]
-        batches.update(size for _, size in p["batch_sizes"])
-        bare = _bare_ns(fn, args)
-        jws.append(p["warm_median_ns"])
-        bares.append(bare)
-        ratios.append(p["warm_median_ns"] / bare)
+    with _foreground():
+        for _ in range(ROUNDS):
+            r = jitwarm.profile(fn, *args, max_calls=400, max_time_s=0.3)
+            (p,) = r.states["in-process"]["processes"]
+            batches.update(size for _, size in p["batch_sizes"])
+            bare = _bare_ns(fn, args)
+            jws.append(p["warm_median_ns"])
+            bares.append(bare)
+            ratios.append(p["warm_median_ns"] / bare)
     if kind == "fast-batched":
         assert max(batches) > 1, "the fast call was expected to be timed in batches"
     else:
