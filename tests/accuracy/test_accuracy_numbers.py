@@ -7,9 +7,8 @@
 - the compile / runtime-init split of a real cold run is sane (both > 0, sum <= first call).
 
 The machine these run on is small and shared: the two sides are interleaved round by round
-(alternating which goes first), frameworks run on one thread, the warm figure is the median
-of the per-round ratios of medians, the cold figure compares the fastest fresh process of
-each side (the least disturbed by other work), and the tolerance is ±20%. That still catches a first call over-reported by 25% or a warm median
+(alternating which goes first) at a raised priority where permitted, frameworks run on one
+thread, each figure is the median of the per-round ratios, and the tolerance is ±20%. That still catches a first call over-reported by 25% or a warm median
 doubled (see docs/benchmarks.md, "How the numbers are guarded").
 """
 
@@ -23,6 +22,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,32 +65,75 @@ print(t1 - t0)
 """
 
 
+#: imported at start-up by every measured fresh process (both sides alike): each runs in its
+#: own session (jitwarm's workers start one; the stopwatch is started so), hence in its own
+#: Linux autogroup, whose nice is what counts against other sessions' work
+BOOST = """
+import os
+try:
+    os.setpriority(os.PRIO_PROCESS, 0, -15)
+except OSError:
+    pass
+try:
+    with open("/proc/self/autogroup", "w") as f:
+        f.write("-15")
+except OSError:
+    pass
+"""
+PROBE = "print(open('/proc/self/autogroup').read().strip().split(' ', 1)[1])"
+
+
 @pytest.fixture(autouse=True)
 def _one_thread(monkeypatch):
     for k, v in ONE_THREAD.items():
         monkeypatch.setenv(k, v)
 
 
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def _autogroup_nice() -> int | None:
+    try:
+        return int(AUTOGROUP.read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _set_autogroup_nice(value: int) -> bool:
+    try:
+        AUTOGROUP.write_text(str(value))
+        return True
+    except OSError:
+        return False
+
+
 @contextmanager
 def _foreground() -> Iterator[str]:
-    """Run (and let child processes inherit) a high scheduling priority where allowed.
+    """Raise this process's scheduling priority where allowed (children inherit it).
 
     Other work on a shared machine slows fresh processes unevenly (a 370 ms first call
-    reads 0.7-2.2 s under a load of 5 on 2 cores), which no tolerance absorbs. A raised
-    priority (nice -15) gives both sides nearly a whole core; without the permission the
-    measurement runs as it is, which is fine on a quiet CI machine.
+    reads 0.7-3 s under a load of 5 on 2 cores), which no tolerance absorbs. With Linux's
+    autogroups a process's nice value only counts within its session, so the session's
+    autogroup is raised too (``/proc/self/autogroup``); both are put back afterwards.
+    Without the permission the measurement runs as it is, fine on a quiet CI machine.
     """
-    old = os.getpriority(os.PRIO_PROCESS, 0)
+    old_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    old_group = _autogroup_nice()
+    raised = []
     try:
         os.setpriority(os.PRIO_PROCESS, 0, -15)
-        how = "nice -15"
+        raised.append("nice -15")
     except OSError:
-        how = f"nice {old} (raising the priority is not permitted)"
+        pass
+    if old_group is not None and _set_autogroup_nice(-15):
+        raised.append("autogroup nice -15")
     try:
-        yield how
+        yield ", ".join(raised) or "normal priority (raising it is not permitted here)"
     finally:
+        if old_group is not None and "autogroup nice -15" in raised:
+            _set_autogroup_nice(old_group)
         try:
-            os.setpriority(os.PRIO_PROCESS, 0, old)
+            os.setpriority(os.PRIO_PROCESS, 0, old_nice)
         except OSError:  # pragma: no cover - lowering is always allowed
             pass
 
@@ -105,47 +148,52 @@ def cold_rounds(tmp_path_factory) -> dict[str, Any]:
     d = tmp_path_factory.mktemp("accuracy-cold")
     (d / "bench_poly.py").write_text(textwrap.dedent(CASE), encoding="utf-8")
     (d / "stopwatch.py").write_text(textwrap.dedent(STOPWATCH), encoding="utf-8")
-    env = {**os.environ, **ONE_THREAD}
-    saved = {k: os.environ.get(k) for k in ONE_THREAD}
-    os.environ.update(ONE_THREAD)  # the worker processes inherit it
+    (d / "boost").mkdir()
+    (d / "boost" / "sitecustomize.py").write_text(BOOST, encoding="utf-8")
+    paths = [str(d / "boost"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    extra = {**ONE_THREAD, "PYTHONPATH": os.pathsep.join(paths)}
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)  # jitwarm's worker processes inherit it
+    env = dict(os.environ)
     records, stopwatch = [], []
+
+    def fresh(*args: str) -> str:
+        out = subprocess.run([sys.executable, *args], cwd=d, env=env, check=True,
+                             capture_output=True, text=True, timeout=300,
+                             start_new_session=True)
+        return out.stdout.strip().splitlines()[-1]
+
     try:
-        with _foreground() as how:
-            for i in range(ROUNDS):
-                for side in ("jitwarm", "stopwatch")[:: 1 if i % 2 == 0 else -1]:
-                    if side == "jitwarm":
-                        r = jitwarm.profile_target(f"{d / 'bench_poly.py'}::poly",
-                                                   processes=1, states=("cold",),
-                                                   max_calls=200, max_time_s=0.5)
-                        (p,) = r.states["cold"]["processes"]
-                        assert p["status"] == "ok", p
-                        records.append(p)
-                    else:
-                        out = subprocess.run([sys.executable, "stopwatch.py"], cwd=d,
-                                             env=env, check=True, capture_output=True,
-                                             text=True, timeout=300)
-                        stopwatch.append(int(out.stdout.strip().splitlines()[-1]))
+        priority = fresh("-c", PROBE)
+        for i in range(ROUNDS):
+            for side in ("jitwarm", "stopwatch")[:: 1 if i % 2 == 0 else -1]:
+                if side == "jitwarm":
+                    r = jitwarm.profile_target(f"{d / 'bench_poly.py'}::poly", processes=1,
+                                               states=("cold",), max_calls=200,
+                                               max_time_s=0.5)
+                    (p,) = r.states["cold"]["processes"]
+                    assert p["status"] == "ok", p
+                    records.append(p)
+                else:
+                    stopwatch.append(int(fresh("stopwatch.py")))
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return {"records": records, "stopwatch": stopwatch, "priority": how}
+    return {"records": records, "stopwatch": stopwatch, "priority": f"autogroup {priority}"}
 
 
 @pytest.mark.slow
 def test_cold_first_call_matches_a_fresh_process_stopwatch(cold_rounds, report_figure):
     jw = [p["first_call_ns"] for p in cold_rounds["records"]]
     sw = cold_rounds["stopwatch"]
-    # Fresh processes on a busy machine are slowed by whatever else runs (a 370 ms first
-    # call reads 2.5 s under load): the fastest process of each side, the one least
-    # disturbed, is compared; the median of the paired ratios is shown beside it.
-    ratio = min(jw) / min(sw)
-    paired = statistics.median(a / b for a, b in zip(jw, sw, strict=True))
-    msg = (f"accuracy: cold first call jitwarm / stopwatch = {ratio:.3f} (fastest of {ROUNDS} "
-           f"interleaved fresh processes each: jitwarm {min(jw) / 1e6:.1f} ms, stopwatch "
-           f"{min(sw) / 1e6:.1f} ms; median of paired ratios {paired:.3f}; "
+    ratio = statistics.median(a / b for a, b in zip(jw, sw, strict=True))
+    fastest = min(jw) / min(sw)
+    msg = (f"accuracy: cold first call jitwarm / stopwatch = {ratio:.3f} (median of {ROUNDS} "
+           f"interleaved pairs of fresh processes; jitwarm {statistics.median(jw) / 1e6:.1f} ms, "
+           f"stopwatch {statistics.median(sw) / 1e6:.1f} ms; fastest of each {fastest:.3f}; "
            f"{cold_rounds['priority']})")
     report_figure(msg)
     assert _within(ratio), msg
