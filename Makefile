@@ -28,11 +28,15 @@ test: $(VENV)/.test-deps lint
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
+# every benchmark runs, then the target fails if any of them missed a target it states
+BENCHMARKS := agreement harness_overhead analysis_speed serving strategies frameworks
+
 bench: $(VENV)/.test-deps
-	$(BIN)/python benchmarks/agreement.py
-	$(BIN)/python benchmarks/harness_overhead.py
-	$(BIN)/python benchmarks/analysis_speed.py
-	$(BIN)/python benchmarks/serving.py
+	@missed=""; for b in $(BENCHMARKS); do \
+		echo "== benchmarks/$$b.py"; \
+		$(BIN)/python benchmarks/$$b.py || missed="$$missed $$b"; \
+	done; \
+	if [ -n "$$missed" ]; then echo "make bench: missed a target or failed:$$missed"; exit 1; fi
 
 docs: $(VENV)/.test-deps
 	$(BIN)/python -m mkdocs build --strict

@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: result folder, table printing, JSON output."""
+"""Helpers shared by the benchmark scripts: result folder, table printing, JSON output,
+and the verdict on the targets a script states (its exit status)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from jitwarm._result import write_atomic
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def write_json(name: str, payload: dict[str, Any]) -> Path:
-    """Write a benchmark's figures to benchmarks/results/NAME.json."""
+    """Write a benchmark's figures to benchmarks/results/NAME.json (atomically)."""
     RESULTS.mkdir(exist_ok=True)
     payload = {"python": platform.python_version(), "machine": platform.machine(), **payload}
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    return path
+    return write_atomic(RESULTS / f"{name}.json", json.dumps(payload, indent=1) + "\n")
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
@@ -27,3 +28,19 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
         print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
         if j == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def verdict(script: str, checks: list[tuple[str, bool]]) -> int:
+    """Print PASS/MISS per stated target and return the exit status: 1 when any is missed.
+
+    A benchmark that prints MISS and exits 0 guards nothing: ``make bench`` and CI read
+    the exit status.
+    """
+    for what, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}: {what}")
+    missed = [what for what, ok in checks if not ok]
+    if missed:
+        print(f"{script}: {len(missed)} of {len(checks)} target(s) missed")
+        return 1
+    print(f"{script}: all {len(checks)} target(s) met")
+    return 0

@@ -6,6 +6,7 @@ Runs the core issue's example (a Numba ``@njit`` polynomial) three ways:
   function and time its first call with ``perf_counter_ns`` (nothing of jitwarm loaded);
 - ``pyperf`` for the warm call (one pyperf worker per round, its own calibration and warmups).
 Prints the ratios; targets: cold first call within ±10%, warm median within ±10%.
+Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from _common import print_table, write_json
+from _common import print_table, verdict, write_json
 
 CASE = """
 import jitwarm
@@ -137,8 +138,12 @@ def main(processes: int = 15) -> int:
         "ratio_warm": r_warm,
         "within_targets": ok,
     })
-    print(f"{'PASS' if ok else 'MISS'}: written to {path}")
-    return 0
+    print(f"written to {path}")
+    return verdict("agreement.py", [
+        (f"cold first call within ±10% of the stopwatch (ratio {r_first:.3f})",
+         0.9 <= r_first <= 1.1),
+        (f"warm median within ±10% of pyperf (ratio {r_warm:.3f})", 0.9 <= r_warm <= 1.1),
+    ])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/analysis_speed.py [--repeat R]
 Prints a table and writes benchmarks/results/analysis_speed.json.
-Targets: 1e5 points < 0.5 s, 1e6 points < 5 s, memory linear in n.
+Targets: 1e5 points < 0.5 s, 1e6 points < 5 s, memory linear in n (peak bytes per point at
+1e6 within 1.5× of that at 1e5); exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
+from _common import RESULTS, verdict
+from jitwarm._result import write_atomic
 from jitwarm.analysis import analyze
 from jitwarm.analysis._generate import generate
 
@@ -54,7 +57,7 @@ def measure(n: int, repeat: int) -> dict:
     }
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -66,7 +69,7 @@ def main() -> None:
             f"{r['n']:>10,} {r['seconds_best']:>9.4f} {r['seconds_median']:>9.4f} "
             f"{r['peak_mib']:>9.1f} {r['bytes_per_point']:>8.0f}  {r['classification']}{target}"
         )
-    out = Path(__file__).resolve().parent / "results" / "analysis_speed.json"
+    out = RESULTS / "analysis_speed.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "python": platform.python_version(),
@@ -76,9 +79,16 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    write_atomic(out, json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
     print(f"wrote {out}")
+    by_n = {r["n"]: r for r in rows}
+    checks = [(f"classify {n:,} points in < {t} s (best {by_n[n]['seconds_best']:.3f} s)",
+               by_n[n]["seconds_best"] < t) for n, t in TARGETS.items()]
+    growth = by_n[1_000_000]["bytes_per_point"] / by_n[100_000]["bytes_per_point"]
+    checks.append((f"memory linear in n (bytes per point 1e6 / 1e5 = {growth:.2f} ≤ 1.5)",
+                   growth <= 1.5))
+    return verdict("analysis_speed.py", checks)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,6 +5,10 @@ compile attribution from the framework's own hooks) and the "Warmup by framework
 is printed; the figures go to ``benchmarks/results/frameworks.json``. A sweep of batch
 sizes shows each framework's recompile cost on a new shape.
 
+Target (exit 1 when missed): every installed framework's case is measured, cold and cached,
+without an error, and its cold first call is slower than its warm call (not checked for the
+CUDA simulator, whose timings mean nothing).
+
     python benchmarks/frameworks.py [--processes 3] [--max-time 5]
 """
 
@@ -16,7 +20,7 @@ import os
 import sys
 import time
 
-from _common import write_json
+from _common import verdict, write_json
 
 CASES = [
     ("numba", "numba", "jitwarm.examples.numba_cases:poly", {}),
@@ -131,7 +135,17 @@ def main() -> int:
         "cpu_model": results[0].environment.get("cpu_model") if results else None,
     })
     con.print(f"written to {path}")
-    return 0
+    checks = []
+    for row in rows:
+        ok = row.get("status") == "complete"
+        checks.append((f"{row['label']}: measured cold and cached ({row.get('status')})", ok))
+        if "simulator" in row["label"]:
+            continue  # the CUDA simulator's timings mean nothing
+        ratio = row.get("cold_over_warm")
+        checks.append((f"{row['label']}: cold first call slower than a warm call "
+                       f"({ratio:.3g}×)" if ratio else f"{row['label']}: no cold/warm ratio",
+                       ratio is not None and ratio > 1))
+    return verdict("frameworks.py", checks)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ client:
 - ``compiles_after_ready``: compiles requests paid for (JAX monitoring events, via /warmup).
 
 Without the warmer the first request pays the XLA compile of its bucket (cold);
-with it, the first request should cost about a warm call.
+with it, the first request should cost about a warm call. Targets (exit 1 when missed):
+with the warmer, no request compiles after ready and the first request takes at most 2× a
+warm request.
 
     .venv/bin/python benchmarks/serving.py [--runs 3]
 """
@@ -31,7 +33,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import print_table, write_json
+from _common import print_table, verdict, write_json
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICE = REPO / "examples" / "service"
@@ -146,7 +148,13 @@ def main() -> int:
     path = write_json("serving", {"runs": a.runs, "batch": BATCH, "summary": summary,
                                   "per_run": runs})
     print(f"\nwrote {path}")
-    return 0
+    on = summary["on"]
+    return verdict("serving.py", [
+        (f"with the warmer, no compile after ready ({on['compiles_after_ready']:g})",
+         on["compiles_after_ready"] == 0),
+        (f"with the warmer, first request ≤ 2× a warm one ({on['first_ms']:.1f} ms vs "
+         f"{on['warm_ms']:.1f} ms)", on["first_ms"] <= 2 * on["warm_ms"]),
+    ])
 
 
 if __name__ == "__main__":

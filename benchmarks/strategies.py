@@ -6,7 +6,9 @@ For each framework's case (benchmarks/strategy_cases/warm_cases.py) runs
 ``jitwarm._strategies.run_strategies`` with none, disk-cache, bundle and aot, prints the
 median first call, the ratio to ``none``, the time to first result (import + setup +
 first call) and the warm median ratio, and writes everything to
-benchmarks/results/strategies.json.
+benchmarks/results/strategies.json. Targets (docs/benchmarks.md), checked for the frameworks
+measured in the run; the script exits 1 when one is missed: torch bundle ≥ 5× faster first
+call than no cache, JAX bundle ≥ 4×, Numba disk cache > 1.2×.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS, print_table, write_json  # noqa: E402
+from _common import RESULTS, print_table, verdict, write_json  # noqa: E402
 from jitwarm._measure import Settings  # noqa: E402
 from jitwarm._strategies import STRATEGIES, run_strategies  # noqa: E402
 from jitwarm._units import fmt_ns  # noqa: E402
@@ -33,6 +35,9 @@ CASES = Path(__file__).resolve().parent / "strategy_cases" / "warm_cases.py"
 TARGETS = {"numba": "numba_kernel", "jax": "jax_mlp", "jax-encoder": "jax_encoder",
            "torch": "torch_mlp",
            "torch-grad": "torch_mlp_grad"}
+#: (framework, strategy) -> (strict, floor): the speed-up over ``none`` the docs claim
+SPEEDUP_TARGETS = {("torch", "bundle"): (False, 5.0), ("jax", "bundle"): (False, 4.0),
+                   ("numba", "disk-cache"): (True, 1.2)}
 
 
 ANATOMY = textwrap.dedent("""
@@ -210,7 +215,27 @@ def main() -> int:
                 print(f"  {key:<10} {name:<10} {anatomy(r['summary'])}")
     path = write_json("strategies", payload)
     print(f"written to {path}")
-    return 0
+    return verdict("strategies.py", target_checks(payload, keys))
+
+
+def target_checks(payload: dict, keys: list[str]) -> list[tuple[str, bool]]:
+    """One (description, met) per stated speed-up target among the frameworks measured."""
+    checks = []
+    for key in keys:
+        fw = key.split("+")[0]
+        for (tfw, strategy), (strict, floor) in SPEEDUP_TARGETS.items():
+            if tfw != fw:
+                continue
+            r = payload["frameworks"][key]["strategies"].get(strategy)
+            if r is None:
+                continue  # not asked for in this run
+            speedup = r.get("speedup") if r.get("status") == "ok" else None
+            shown = f"{speedup:.2f}×" if speedup else f"{r.get('status')}: {r.get('reason')}"
+            op = ">" if strict else "≥"
+            met = speedup is not None and (speedup > floor if strict else speedup >= floor)
+            checks.append((f"{key} {strategy} first call {op} {floor:g}× faster than none "
+                           f"({shown})", met))
+    return checks
 
 
 if __name__ == "__main__":

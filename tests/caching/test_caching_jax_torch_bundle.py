@@ -117,7 +117,10 @@ def test_inductor_bundle_moved_hits(tmp_path):
     (call,) = rec["calls"]
     assert call["cache"]["fxgraph_hits"] + call["cache"]["aot_autograd_hits"] >= 1, call
     assert call["cache"]["fxgraph_misses"] == 0 and call["cache"]["aot_autograd_misses"] == 0, call
-    assert call["duration_ns"] < made["cases"][0]["calls"][0]["duration_ns"]
+    # docs/benchmarks.md claims >= 5x for the whole-cache bundle; 3x leaves room for noise
+    # while a bundle missing the compiled kernels (Mega-Cache-like, ~1.3x) fails
+    ratio = made["cases"][0]["calls"][0]["duration_ns"] / call["duration_ns"]
+    assert ratio >= 3, f"bundle first call only {ratio:.2f}x faster than the cold prewarm"
 
 
 @pytest.mark.slow

@@ -1,0 +1,61 @@
+"""The benchmarks guard what they state: a missed target is a non-zero exit, and
+``make bench`` runs every one of them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "benchmarks"
+SCRIPTS = sorted(p for p in BENCH.glob("*.py") if not p.name.startswith("_"))
+
+
+@pytest.fixture
+def bench_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+
+
+def test_make_bench_runs_every_benchmark():
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    listed = re.search(r"^BENCHMARKS\s*:=\s*(.+)$", make, re.M)
+    assert listed, "the Makefile's bench target lists no BENCHMARKS"
+    assert sorted(listed.group(1).split()) == sorted(p.stem for p in SCRIPTS)
+    assert "exit 1" in make.split("\nbench:")[1].split("\n\n")[0]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_each_benchmark_exits_with_its_verdict(script):
+    src = script.read_text(encoding="utf-8")
+    assert "sys.exit(main(" in src, f"{script.name}: main()'s status is not the exit status"
+    assert 'return verdict("' in src, f"{script.name}: targets are not turned into a status"
+    assert "PASS' if" not in src, f"{script.name}: prints PASS/MISS without exiting on it"
+
+
+def test_verdict_is_one_on_a_miss(bench_path, capsys):
+    from _common import verdict
+
+    assert verdict("x.py", [("a", True), ("b", True)]) == 0
+    assert verdict("x.py", [("a", True), ("b", False)]) == 1
+    out = capsys.readouterr().out
+    assert "MISS: b" in out and "x.py: 1 of 2 target(s) missed" in out
+
+
+def test_strategy_targets(bench_path):
+    import strategies
+
+    p = {"frameworks": {}}
+    for fw, strat, v in [("torch", "bundle", 1.33), ("jax", "bundle", 4.2),
+                         ("numba", "disk-cache", 1.5)]:
+        p["frameworks"].setdefault(fw, {"strategies": {}})["strategies"][strat] = {
+            "status": "ok", "speedup": v}
+    met = dict(strategies.target_checks(p, ["torch", "jax", "numba"]))
+    assert len(met) == 3
+    assert [ok for what, ok in met.items() if what.startswith("torch")] == [False]
+    assert all(ok for what, ok in met.items() if not what.startswith("torch"))
+    p["frameworks"]["numba"]["strategies"]["disk-cache"] = {"status": "error", "reason": "x"}
+    assert not dict(strategies.target_checks(p, ["numba"])).popitem()[1]
+    assert strategies.target_checks(p, ["jax-encoder"]) == []  # no target stated for it
+
