@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, print_table, verdict, write_json  # noqa: E402
 from jitwarm._measure import Settings  # noqa: E402
 from jitwarm._strategies import STRATEGIES, run_strategies  # noqa: E402
-from jitwarm._units import fmt_ns  # noqa: E402
+from jitwarm._units import fmt_ns, fmt_ratio  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "strategy_cases" / "warm_cases.py"
 TARGETS = {"numba": "numba_kernel", "jax": "jax_mlp", "jax-encoder": "jax_encoder",
@@ -124,8 +124,8 @@ def markdown(payload: dict) -> str:
                 lines.append(f"| {fw} | {name} | {r['status']}: {r['reason']} | | | | | | |")
                 continue
             lo, hi = s["first_call_range_ns"]
-            ratio = "1" if name == "none" else f"{r['speedup']:.2f}×"
-            warm = "–" if r["warm_ratio"] is None else f"{r['warm_ratio']:.2f}×"
+            ratio = "1" if name == "none" else fmt_ratio(r["speedup"])
+            warm = fmt_ratio(r["warm_ratio"])
             lines.append(
                 f"| {fw} ({res.get('processes', '?')} proc.) | {name} | {fmt_ns(s['first_call_ns'])} "
                 f"({fmt_ns(lo)}–{fmt_ns(hi)}) | {ratio} | {fmt_ns(s['compile_ns'])} | "
@@ -191,10 +191,10 @@ def main() -> int:
             rows.append([
                 key, r.strategy, fmt_ns(s["first_call_ns"]),
                 "1.00x" if r.strategy == "none" else (
-                    f"{r.speedup:.2f}x" if r.speedup else "-"),
+                    fmt_ratio(r.speedup) if r.speedup else "-"),
                 fmt_ns(s.get("compile_ns")), fmt_ns(s.get("runtime_init_ns")),
                 fmt_ns(s.get("time_to_first_result_ns")),
-                "-" if r.warm_ratio is None else f"{r.warm_ratio:.2f}x"
+                "-" if r.warm_ratio is None else fmt_ratio(r.warm_ratio)
                 + (" SLOWER" if r.warm_slower else ""),
             ])
     if "numba" in args.frameworks.split(","):
@@ -230,7 +230,7 @@ def target_checks(payload: dict, keys: list[str]) -> list[tuple[str, bool]]:
             if r is None:
                 continue  # not asked for in this run
             speedup = r.get("speedup") if r.get("status") == "ok" else None
-            shown = f"{speedup:.2f}×" if speedup else f"{r.get('status')}: {r.get('reason')}"
+            shown = fmt_ratio(speedup) if speedup else f"{r.get('status')}: {r.get('reason')}"
             op = ">" if strict else "≥"
             met = speedup is not None and (speedup > floor if strict else speedup >= floor)
             checks.append((f"{key} {strategy} first call {op} {floor:g}× faster than none "
