@@ -23,6 +23,7 @@ demo: $(VENV)/.demo-deps
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests benchmarks examples docs
+	$(BIN)/lint-imports
 
 test: $(VENV)/.test-deps lint
 	bash scripts/ensure-chromium.sh

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from jitwarm._result import write_atomic
+from jitwarm.results.profile import write_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -19,9 +19,9 @@ import tracemalloc
 import numpy as np
 
 from _common import RESULTS, verdict
-from jitwarm._result import write_atomic
 from jitwarm.analysis import analyze
 from jitwarm.analysis._generate import generate
+from jitwarm.results.profile import write_atomic
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 TARGETS = {100_000: 0.5, 1_000_000: 5.0}

@@ -51,11 +51,11 @@ def main() -> int:
 
     from rich.console import Console
 
-    from jitwarm._case import resolve_target
-    from jitwarm._framework_table import framework_row, framework_table
-    from jitwarm._measure import Settings
-    from jitwarm._runner import Runner
-    from jitwarm._sweep import run_sweep
+    from jitwarm.cases.targets import resolve_target
+    from jitwarm.measure.process import Settings
+    from jitwarm.measure.runner import Runner
+    from jitwarm.measure.sweep import run_sweep
+    from jitwarm.report.framework_table import framework_row, framework_table
 
     con = Console(width=200)
     load_before = os.getloadavg()

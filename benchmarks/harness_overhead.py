@@ -28,7 +28,7 @@ def bare(fn, n):
 def main(n: int = 200_000, rounds: int = 9) -> int:
     from numba import njit
 
-    from jitwarm._timer import batch_size, calibrate_overhead, time_batches, time_each
+    from jitwarm.measure.timer import batch_size, calibrate_overhead, time_batches, time_each
 
     @njit
     def compute(x):

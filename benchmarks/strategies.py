@@ -3,7 +3,7 @@
     python benchmarks/strategies.py [--processes N] [--frameworks numba,jax,torch]
 
 For each framework's case (benchmarks/strategy_cases/warm_cases.py) runs
-``jitwarm._strategies.run_strategies`` with none, disk-cache, bundle and aot, prints the
+``jitwarm.caches.strategies.run_strategies`` with none, disk-cache, bundle and aot, prints the
 median first call, the ratio to ``none``, the time to first result (import + setup +
 first call) and the warm median ratio, and writes everything to
 benchmarks/results/strategies.json. Targets (docs/benchmarks.md), checked for the frameworks
@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, print_table, verdict, write_json  # noqa: E402
-from jitwarm._measure import Settings  # noqa: E402
-from jitwarm._strategies import STRATEGIES, run_strategies  # noqa: E402
 from jitwarm._units import fmt_ns, fmt_ratio  # noqa: E402
+from jitwarm.caches.strategies import STRATEGIES, run_strategies  # noqa: E402
+from jitwarm.measure.process import Settings  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "strategy_cases" / "warm_cases.py"
 TARGETS = {"numba": "numba_kernel", "jax": "jax_mlp", "jax-encoder": "jax_encoder",

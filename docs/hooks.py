@@ -83,7 +83,7 @@ def cli_help(path: list[str]) -> str:
     """``jitwarm PATH... --help`` as the CLI prints it (plain text, fixed width)."""
     from typer.testing import CliRunner
 
-    from jitwarm._cli import app
+    from jitwarm.cli.main import app
 
     env = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": str(HELP_WIDTH)}
     res = CliRunner().invoke(app, [*path, "--help"], prog_name="jitwarm", env=env,
@@ -101,7 +101,7 @@ def command_paths() -> list[list[str]]:
     """Every visible command of the live CLI, groups before their subcommands."""
     import typer.main
 
-    from jitwarm._cli import app
+    from jitwarm.cli.main import app
 
     root = typer.main.get_command(app)
     out: list[list[str]] = []

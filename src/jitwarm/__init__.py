@@ -1,76 +1,94 @@
 """jitwarm: measure, explain and eliminate JIT warmup.
 
-The public surface is re-exported here; the modules behind it are private (``_runner``,
-``_worker``, ``_measure`` ...). Imports are lazy so that a worker process pays almost
-nothing for ``import jitwarm`` before the call it measures.
+The public surface is the table ``_PUBLIC`` below: ``__all__``, the lazy loader and the
+type checker's imports all come from it. Imports are lazy so that a worker process pays
+almost nothing for ``import jitwarm`` before the call it measures.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._case import case, inputs
+from jitwarm._version import __version__
+from jitwarm.cases.targets import case, inputs
 
-__version__ = "0.1.0"
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._api import profile, profile_target
-    from ._errors import CaseError, JitwarmError, UsageError
-    from ._result import ProfileResult
-
-_LAZY = {
-    "profile": ("._api", "profile"),
-    "profile_target": ("._api", "profile_target"),
-    "ProfileResult": ("._result", "ProfileResult"),
-    "JitwarmError": ("._errors", "JitwarmError"),
-    "UsageError": ("._errors", "UsageError"),
-    "CaseError": ("._errors", "CaseError"),
-    "Warmer": ("._warmer", "Warmer"),
-    "spec": ("._warmer", "spec"),
-    "pin_shapes": ("._pinning", "pin_shapes"),
-    "suggest_buckets": ("._pinning", "suggest_buckets"),
-    "ShapePinningError": ("._pinning", "ShapePinningError"),
-    "no_recompile": ("._guard", "no_recompile"),
-    "RecompileError": ("._guard", "RecompileError"),
-    "RecompileWarning": ("._guard", "RecompileWarning"),
-    "WarmupMetrics": ("._metrics", "WarmupMetrics"),
+# public name -> module that defines it (imported on first use)
+_PUBLIC: dict[str, str] = {
+    "profile": "jitwarm._api",
+    "profile_target": "jitwarm._api",
+    "run_strategies": "jitwarm.caches.strategies",
+    "ProfileResult": "jitwarm.results.profile",
+    "JitwarmError": "jitwarm._errors",
+    "UsageError": "jitwarm._errors",
+    "CaseError": "jitwarm._errors",
+    "Warmer": "jitwarm.serve.warmer",
+    "spec": "jitwarm.serve.warmer",
+    "pin_shapes": "jitwarm.serve.pinning",
+    "suggest_buckets": "jitwarm.serve.pinning",
+    "ShapePinningError": "jitwarm.serve.pinning",
+    "no_recompile": "jitwarm.serve.guard",
+    "RecompileError": "jitwarm.serve.guard",
+    "RecompileWarning": "jitwarm.serve.guard",
+    "WarmupMetrics": "jitwarm.serve.metrics",
 }
 
-__all__ = [
-    "__version__",
-    "case",
-    "inputs",
-    "profile",
-    "profile_target",
-    "ProfileResult",
-    "JitwarmError",
-    "UsageError",
-    "CaseError",
-    "Warmer",
-    "spec",
-    "pin_shapes",
-    "suggest_buckets",
-    "ShapePinningError",
-    "no_recompile",
-    "RecompileError",
-    "RecompileWarning",
-    "WarmupMetrics",
-]
+if TYPE_CHECKING:  # pragma: no cover
+    # ``x as x`` marks a re-export; tests/core/test_public_api.py checks this matches _PUBLIC
+    from jitwarm._api import profile as profile
+    from jitwarm._api import profile_target as profile_target
+    from jitwarm._errors import (
+        CaseError as CaseError,
+    )
+    from jitwarm._errors import (
+        JitwarmError as JitwarmError,
+    )
+    from jitwarm._errors import (
+        UsageError as UsageError,
+    )
+    from jitwarm.caches.strategies import run_strategies as run_strategies
+    from jitwarm.results.profile import ProfileResult as ProfileResult
+    from jitwarm.serve.guard import (
+        RecompileError as RecompileError,
+    )
+    from jitwarm.serve.guard import (
+        RecompileWarning as RecompileWarning,
+    )
+    from jitwarm.serve.guard import (
+        no_recompile as no_recompile,
+    )
+    from jitwarm.serve.metrics import WarmupMetrics as WarmupMetrics
+    from jitwarm.serve.pinning import (
+        ShapePinningError as ShapePinningError,
+    )
+    from jitwarm.serve.pinning import (
+        pin_shapes as pin_shapes,
+    )
+    from jitwarm.serve.pinning import (
+        suggest_buckets as suggest_buckets,
+    )
+    from jitwarm.serve.warmer import Warmer as Warmer
+    from jitwarm.serve.warmer import spec as spec
+
+__all__ = ["__version__", "case", "inputs", "load_ipython_extension", *_PUBLIC]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext jitwarm``: the ``%jitwarm`` / ``%%jitwarm`` magics (see ``jitwarm._magic``)."""
-    from ._magic import load_ipython_extension as load
+    """``%load_ext jitwarm``: the ``%jitwarm`` / ``%%jitwarm`` magics."""
+    from jitwarm.integrations.ipython import load_ipython_extension as load
 
     load(ipython)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jitwarm' has no attribute {name!r}")
+    import importlib
 
-        mod, attr = _LAZY[name]
-        value = getattr(importlib.import_module(mod, __name__), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'jitwarm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

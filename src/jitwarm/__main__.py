@@ -1,5 +1,5 @@
 """``python -m jitwarm``: the CLI."""
 
-from ._cli import main
+from jitwarm.cli.main import main
 
 main()

@@ -6,13 +6,13 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
-from . import __version__
-from ._case import Built, resolve_target, validate_built
-from ._env import environment
-from ._measure import Settings, measure
-from ._result import ProfileResult
-from ._runner import STATES, Runner, parse_states
-from .adapters import Adapter, adapter_for
+from jitwarm._version import __version__
+from jitwarm.adapters import Adapter, adapter_for
+from jitwarm.cases.targets import Built, resolve_target, validate_built
+from jitwarm.measure.process import Settings, measure
+from jitwarm.measure.runner import STATES, Runner, parse_states
+from jitwarm.results.environment import environment
+from jitwarm.results.profile import ProfileResult
 
 IN_PROCESS_NOTE = (
     "measured in this process: the first call is only cold if nothing compiled this "

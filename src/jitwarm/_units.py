@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from ._errors import UsageError
+from jitwarm._errors import UsageError
 
 
 def _sig(v: float, digits: int) -> str:

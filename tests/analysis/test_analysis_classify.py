@@ -160,7 +160,7 @@ def test_runtime_imports_only_numpy_and_scipy():
 
     code = (
         "import sys, jitwarm; before = set(sys.modules);"
-        "import jitwarm.analysis, jitwarm.analysis.cli, jitwarm.analysis._generate;"
+        "import jitwarm.analysis, jitwarm.cli.analyze, jitwarm.analysis._generate;"
         "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}"
         " - set(sys.stdlib_module_names)))"
     )

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from jitwarm.analysis.cli import main
+from jitwarm.cli.analyze import main
 
 
 def _warm(n=300, seed=0):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from rich.console import Console
 
-from jitwarm._present import state_table, summary_table
-from jitwarm._result import ProfileResult
-from jitwarm.report.advice import findings, meaning, state_verdict
+from jitwarm.report.terminal import state_table, summary_table
+from jitwarm.results.findings import findings, meaning, state_verdict
+from jitwarm.results.profile import ProfileResult
 
 
 def _proc(i: int, slow_after: int | None = None) -> dict:
@@ -18,7 +18,7 @@ def _proc(i: int, slow_after: int | None = None) -> dict:
     if slow_after is not None:
         x[slow_after:] *= 1.09
     # the series' elements 0-99 are single calls, then batches of 4 calls per element
-    from jitwarm._measure import analyze_record
+    from jitwarm.measure.process import analyze_record
 
     sizes = [[0, 1], [100, 4]]
     rec = {"status": "ok", "index": i, "first_call_ns": int(x[0]), "compile_ns": 1_000_000,

@@ -63,8 +63,8 @@ def member(name: str, data: bytes = b"", **attrs: Any) -> tuple[tarfile.TarInfo,
 
 def manifest_for(files: dict[str, bytes], **overrides: Any) -> dict[str, Any]:
     """A manifest valid for this machine, listing ``files`` (paths under caches/)."""
-    from jitwarm._bundle import SCHEMA, cache_settings
-    from jitwarm._machine import framework_versions, machine_info, python_info
+    from jitwarm.caches.bundle import SCHEMA, cache_settings
+    from jitwarm.caches.machine import framework_versions, machine_info, python_info
 
     contents = sorted({k.split("/", 1)[0] for k in files})
     versions = framework_versions()

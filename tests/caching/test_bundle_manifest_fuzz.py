@@ -23,7 +23,7 @@ from _craft import NUMBA_CASE, NUMBA_PLAN, cli, craft, member, write
 
 pytest.importorskip("numba")
 
-from jitwarm._bundle import (  # noqa: E402
+from jitwarm.caches.bundle import (  # noqa: E402
     MANIFEST,
     PREFIX,
     BundleRefused,

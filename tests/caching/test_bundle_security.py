@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _craft import cli, craft, ext_header, gzip_bomb, manifest_for, member, run_measured
 
-from jitwarm._bundle import BundleRefused, install, verify
+from jitwarm.caches.bundle import BundleRefused, install, verify
 
 GOOD = {"numba/proj_0123/kern.f-2.py311.nbi": b"index",
         "numba/proj_0123/kern.f-2.py311.1.nbc": b"data"}
@@ -199,7 +199,7 @@ JAX_FILES = {**GOOD, "jax/jit_f-abc-cache": b"entry"}
 
 def _settings_bundle(tmp_path: Path, settings: dict) -> Path:
     files = dict(JAX_FILES)
-    from jitwarm._bundle import cache_settings
+    from jitwarm.caches.bundle import cache_settings
 
     manifest = manifest_for(files, settings={**cache_settings(), **settings},
                             env={"NUMBA_CACHE_DIR": "numba", "JAX_COMPILATION_CACHE_DIR": "jax"})
@@ -251,7 +251,7 @@ def test_good_settings_print_as_quoted_exports(tmp_path):
 
 
 def test_export_lines_refuses_unknown_names():
-    from jitwarm._bundle import export_lines
+    from jitwarm.caches.bundle import export_lines
 
     assert export_lines({"NUMBA_CACHE_DIR": "/a b"}) == ["export NUMBA_CACHE_DIR='/a b'"]
     for bad in ("JAX_X=1; touch pwned; export JAX_Y", "PATH", "1ABC"):
@@ -354,7 +354,7 @@ def test_long_chains_of_extension_headers_are_refused(tmp_path):
 
 
 def test_member_count_is_capped(tmp_path, monkeypatch):
-    import jitwarm._bundle as b
+    import jitwarm.caches.bundle as b
 
     monkeypatch.setattr(b, "_MAX_MEMBERS", 50)
     files = dict(GOOD)
@@ -444,8 +444,8 @@ def test_truncated_real_bundle_is_one_line_exit_2(tmp_path):
     cache = tmp_path / "cache" / "jax"
     cache.mkdir(parents=True)
     (cache / "jit_f-abc-cache").write_bytes(bytes(range(256)) * 4000)
-    from jitwarm._bundle import create
     from jitwarm._errors import UsageError
+    from jitwarm.caches.bundle import create
 
     for name in ("b.tar.zst", "b.tar.gz"):
         bundle = tmp_path / name
@@ -500,7 +500,7 @@ def test_install_never_unpickles_the_bundles_index(tmp_path, stamp):
     bundle = craft(tmp_path / "b.tar.gz", manifest_for(files, numba=rec), _members(files))
     res = install(bundle, target=tmp_path / "target", sources=sources)
     assert not marker.exists(), "the bundle's pickle ran during install"
-    from jitwarm._numba_cache import subdir_for
+    from jitwarm.adapters.numba_index import subdir_for
 
     installed = tmp_path / "target" / "numba" / subdir_for(sources.resolve())
     data = (installed / "kern.f-2.py311.nbi").read_bytes()
@@ -517,7 +517,7 @@ def test_install_never_unpickles_the_bundles_index(tmp_path, stamp):
 def test_create_leaves_out_what_verify_would_refuse(tmp_path):
     """A stray file in a Numba cache folder is skipped (and said), so `create` never makes
     a bundle that its own `verify` refuses."""
-    from jitwarm._bundle import create
+    from jitwarm.caches.bundle import create
 
     sub = tmp_path / "cache" / "numba" / "proj_0123"
     sub.mkdir(parents=True)

@@ -16,9 +16,9 @@ import pytest
 from _craft import cli
 from typer.testing import CliRunner
 
-from jitwarm._caches import _unsafe_root, clear, clear_plan, is_entry, locations
-from jitwarm._cli import app
 from jitwarm._errors import UsageError
+from jitwarm.caches.locations import _unsafe_root, clear, clear_plan, is_entry, locations
+from jitwarm.cli.main import app
 
 CACHE_VARS = ("NUMBA_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR",
               "JAX_COMPILATION_CACHE_DIR", "JITWARM_ORT_CACHE_DIR")

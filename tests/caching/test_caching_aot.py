@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from _craft import NUMBA_CASE, write
 
-from jitwarm._aot import _OrtOptimised, load, prepare
-from jitwarm._case import build, load_case, resolve_target, validate_built
+from jitwarm.caches.aot import _OrtOptimised, load, prepare
+from jitwarm.cases.targets import build, load_case, resolve_target, validate_built
 
 
 def test_onnxruntime_offline_optimised_model(tmp_path):
@@ -41,8 +41,8 @@ def test_numba_eager_signatures(tmp_path, monkeypatch):
 
 
 def test_unsupported_framework(tmp_path):
-    from jitwarm._case import Built
     from jitwarm._errors import UsageError
+    from jitwarm.cases.targets import Built
 
     with pytest.raises(UsageError, match="no ahead-of-time compilation for python"):
         prepare("python", Built(fn=len, args=((),), kwargs={}), str(tmp_path))

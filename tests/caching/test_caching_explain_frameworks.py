@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from _craft import cli, write
 
-from jitwarm._case import resolve_target
-from jitwarm._plan import run_case_process
+from jitwarm.caches.prewarm import run_case_process
+from jitwarm.cases.targets import resolve_target
 
 # the batch size comes from the environment, so a second process can change the shape
 TORCH_CASE = """

@@ -10,10 +10,10 @@ from _craft import NUMBA_CASE, NUMBA_PLAN, cli, write
 
 pytest.importorskip("numba")
 
-from jitwarm._case import resolve_target  # noqa: E402
 from jitwarm._errors import UsageError  # noqa: E402, I001
-from jitwarm._plan import run_case_process  # noqa: E402
-from jitwarm._strategies import parse_strategies, run_strategies, strategies_table  # noqa: E402
+from jitwarm.caches.prewarm import run_case_process  # noqa: E402
+from jitwarm.caches.strategies import parse_strategies, run_strategies, strategies_table  # noqa: E402
+from jitwarm.cases.targets import resolve_target  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_moved_sources_are_explained(prewarmed, tmp_path):
 
 @pytest.mark.slow
 def test_changed_source_and_cpu_are_explained(prewarmed, tmp_path):
-    from jitwarm._numba_cache import read_index, write_index
+    from jitwarm.adapters.numba_index import read_index, write_index
 
     cache = tmp_path / "cache"
     shutil.copytree(prewarmed / "cache", cache)
@@ -97,7 +97,7 @@ def test_parse_strategies():
 @pytest.mark.slow
 def test_strategies_numba(tmp_path):
     write(tmp_path / "kern.py", NUMBA_CASE)
-    from jitwarm._measure import Settings
+    from jitwarm.measure.process import Settings
 
     res = run_strategies(f"{tmp_path}/kern.py::poly", ["none", "disk-cache", "bundle", "aot"],
                          processes=1, settings=Settings(max_calls=60, max_time_s=0.5,
@@ -129,7 +129,7 @@ def _proc(first, warm, ci):
 
 
 def test_slower_warm_median_is_reported():
-    from jitwarm._strategies import StrategyResult, _compare, _summarise
+    from jitwarm.caches.strategies import StrategyResult, _compare, _summarise
 
     # four processes each: one process has no interval and is never flagged
     none = StrategyResult("none", processes=[_proc(1000 + 100 * (i % 2), 100 + i % 2, [95, 105])
@@ -145,7 +145,7 @@ def test_slower_warm_median_is_reported():
 
 
 def test_rounds_pool_interleaved_processes(tmp_path):
-    from jitwarm._measure import Settings
+    from jitwarm.measure.process import Settings
 
     (tmp_path / "plain.py").write_text(
         "import jitwarm\n\n@jitwarm.case\ndef add():\n    return (lambda x: x + 1), (1,)\n")
@@ -163,7 +163,7 @@ def test_rounds_pool_interleaved_processes(tmp_path):
 
 
 def test_explanation_of_a_cache_hit_by_phase():
-    from jitwarm._strategies import StrategyResult, explain
+    from jitwarm.caches.strategies import StrategyResult, explain
 
     ms = 1_000_000
     hit = StrategyResult("bundle", summary={

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from _craft import cli, write
 
-from jitwarm._case import resolve_target
-from jitwarm._plan import run_case_process, write_prewarm_manifest
+from jitwarm.caches.prewarm import run_case_process, write_prewarm_manifest
+from jitwarm.cases.targets import resolve_target
 
 JAX_CASE = """
 import jitwarm
@@ -127,8 +127,8 @@ def test_inductor_bundle_moved_hits(tmp_path):
 def test_mega_cache_strategy_rebuilds_native_code(tmp_path):
     """Mega-Cache hot-loaded into an empty cache: FX graphs hit, the C++ kernels are rebuilt."""
     pytest.importorskip("torch")
-    from jitwarm._measure import Settings
-    from jitwarm._strategies import run_strategies
+    from jitwarm.caches.strategies import run_strategies
+    from jitwarm.measure.process import Settings
 
     write(tmp_path / "model.py", TORCH_CASE)
     res = run_strategies(f"{tmp_path}/model.py::mlp", ["mega-cache"], processes=1,
@@ -146,7 +146,7 @@ def test_mega_cache_strategy_rebuilds_native_code(tmp_path):
 
 
 def test_mega_cache_is_torch_only(tmp_path):
-    from jitwarm._strategies import run_strategies
+    from jitwarm.caches.strategies import run_strategies
 
     write(tmp_path / "plain.py", "import jitwarm\n\n@jitwarm.case\ndef add():\n"
                                  "    return (lambda x: x + 1), (1,)\n")

@@ -15,9 +15,9 @@ from _craft import NUMBA_CASE, NUMBA_PLAN, cli, write
 
 pytest.importorskip("numba")
 
-from jitwarm._case import resolve_target  # noqa: E402
-from jitwarm._numba_cache import read_index, subdir_for, write_index  # noqa: E402
-from jitwarm._plan import run_case_process  # noqa: E402
+from jitwarm.adapters.numba_index import read_index, subdir_for, write_index  # noqa: E402
+from jitwarm.caches.prewarm import run_case_process  # noqa: E402
+from jitwarm.cases.targets import resolve_target  # noqa: E402
 
 INPUTS = [{"dtype": "float32"}, {"shape": [3, 4]}]
 
@@ -118,7 +118,7 @@ def test_install_in_tree_without_numba_cache_dir(made, tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(moved)!r})
-        from jitwarm._case import resolve_target, load_case, build
+        from jitwarm.cases.targets import resolve_target, load_case, build
         t = resolve_target({str(moved / 'kern.py')!r} + "::poly")
         b = build(load_case(t), t.name)
         b.fn(*b.args)

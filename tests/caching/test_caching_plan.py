@@ -7,8 +7,8 @@ import pytest
 from _craft import NUMBA_CASE, cli, write
 
 from jitwarm._errors import UsageError
-from jitwarm._plan import load_plan
-from jitwarm._prewarm_worker import apply_input
+from jitwarm.caches.prewarm import load_plan
+from jitwarm.caches.prewarm_worker import apply_input
 
 
 def test_targets_resolve_relative_to_the_plan(tmp_path):

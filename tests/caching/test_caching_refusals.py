@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from _craft import cli, craft, manifest_for, member
 
-from jitwarm._bundle import BundleRefused, install, verify
+from jitwarm.caches.bundle import BundleRefused, install, verify
 
 GOOD = {"numba/proj_0123/kern.f-2.py311.nbi": b"index", "numba/proj_0123/kern.f-2.py311.1.nbc": b"data"}
 
@@ -131,7 +131,7 @@ def test_wrong_platform(tmp_path, override, why):
     files = dict(GOOD)
     m = manifest_for(files)
     if "machine" in override:
-        from jitwarm._machine import machine_info
+        from jitwarm.caches.machine import machine_info
 
         here = machine_info(with_gpu=False)
         override["machine"] = {**here, **{k: v for k, v in override["machine"].items()
@@ -146,7 +146,7 @@ def test_wrong_platform(tmp_path, override, why):
 
 
 def test_missing_cpu_features(tmp_path):
-    from jitwarm._machine import machine_info
+    from jitwarm.caches.machine import machine_info
 
     files = dict(GOOD)
     mach = machine_info(with_gpu=False)
@@ -156,7 +156,7 @@ def test_missing_cpu_features(tmp_path):
 
 
 def test_gpu_kernels_need_the_same_compute_capability(tmp_path):
-    from jitwarm._machine import gpus, machine_info
+    from jitwarm.caches.machine import gpus, machine_info
 
     files = {"triton/abc/kernel.json": b"{}"}
     mach = machine_info(with_gpu=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _craft import cli
 
-from jitwarm._caches import clear, clear_plan, inductor_dir, locations
+from jitwarm.caches.locations import clear, clear_plan, inductor_dir, locations
 
 CLEAN = {k: "" for k in ("NUMBA_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR",
                          "JAX_COMPILATION_CACHE_DIR", "JITWARM_ORT_CACHE_DIR",

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("numba")
 
-from jitwarm._cli import app  # noqa: E402
+from jitwarm.cli.main import app  # noqa: E402
 
 CASE = """
 import os

@@ -9,7 +9,8 @@ from typing import Any
 
 from rich.console import Console
 
-from jitwarm._strategies import (
+from jitwarm._units import fmt_ratio, fmt_warm_ci
+from jitwarm.caches.strategies import (
     StrategiesResult,
     StrategyResult,
     _compare,
@@ -17,7 +18,6 @@ from jitwarm._strategies import (
     explain,
     strategies_table,
 )
-from jitwarm._units import fmt_ratio, fmt_warm_ci
 
 
 def _proc(first: float, warm: float, spread: float = 0.01) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jitwarm._case import case, discover_cases, resolve_target, validate_built
 from jitwarm._errors import UsageError
+from jitwarm.cases.targets import case, discover_cases, resolve_target, validate_built
 
 SRC = """
 import jitwarm

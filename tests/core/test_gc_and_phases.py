@@ -7,9 +7,9 @@ import json
 
 import jitwarm
 from conftest import run_cli
-from jitwarm._measure import GcWatch
-from jitwarm._result import first_call_anatomy
-from jitwarm.report.advice import gc_sentences
+from jitwarm.measure.process import GcWatch
+from jitwarm.results.findings import gc_sentences
+from jitwarm.results.profile import first_call_anatomy
 
 
 def test_gc_watch_counts_only_inside():

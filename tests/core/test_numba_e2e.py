@@ -100,9 +100,9 @@ def test_recompile_on_new_type_in_process():
         return f(next(calls))
 
     # the driver is plain Python; attribute through the numba recorder explicitly
-    from jitwarm._case import Built
-    from jitwarm._measure import Settings, measure
     from jitwarm.adapters import by_name
+    from jitwarm.cases.targets import Built
+    from jitwarm.measure.process import Settings, measure
 
     rec = measure(Built(driver, (), {}), by_name("numba"), Settings(max_calls=80, adaptive=False))
     assert rec["compile_ns"] > 0

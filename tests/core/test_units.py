@@ -7,12 +7,12 @@ import json
 import pytest
 
 from jitwarm._errors import UsageError
-from jitwarm._events import CompileEvent, union_ns
-from jitwarm._result import ProfileResult, summarize_state
-from jitwarm._stats import median_ci
-from jitwarm._timer import batch_size, calibrate_overhead
 from jitwarm._units import fmt_ns, fmt_ratio
+from jitwarm.adapters.events import CompileEvent, union_ns
 from jitwarm.analysis import consistency
+from jitwarm.measure.timer import batch_size, calibrate_overhead
+from jitwarm.results.profile import ProfileResult, summarize_state
+from jitwarm.results.stats import median_ci
 
 
 def ev(s, e, depth=0):
@@ -96,7 +96,7 @@ def test_schema_checks(tmp_path):
 
 
 def test_timing_loops_call_like_user_code():
-    from jitwarm._timer import time_batches, time_each
+    from jitwarm.measure.timer import time_batches, time_each
 
     calls = []
 

@@ -31,7 +31,7 @@ def test_simulated_kernel_end_to_end(tmp_path):
 def test_detection_sync_and_results_under_simulator():
     code = textwrap.dedent("""
         import numpy as np
-        from jitwarm._case import validate_built
+        from jitwarm.cases.targets import validate_built
         from jitwarm.adapters import adapter_for
         from jitwarm.adapters.numba_cuda import CudaRecorder, simulated
         from jitwarm.examples.cuda_cases import saxpy

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from jitwarm._framework_table import framework_row, framework_table
-from jitwarm._result import ProfileResult
+from jitwarm.report.framework_table import framework_row, framework_table
+from jitwarm.results.profile import ProfileResult
 
 
 def _proc(first: int, compile_ns: int, warm: int, hits: int = 0) -> dict:

@@ -7,9 +7,9 @@ import json
 import pytest
 from _helpers import cli, one_line_error, write_case
 
-from jitwarm._case import Inputs, describe_args, validate_built
 from jitwarm._errors import UsageError
-from jitwarm._sweep import parse_shapes
+from jitwarm.cases.targets import Inputs, describe_args, validate_built
+from jitwarm.measure.sweep import parse_shapes
 
 
 def test_parse_shapes():
@@ -118,9 +118,9 @@ def test_profile_of_an_inputs_case_measures_the_first_set(tmp_path):
 
 @pytest.mark.slow
 def test_threads_setting_reaches_the_worker():
-    from jitwarm._case import resolve_target
-    from jitwarm._measure import Settings
-    from jitwarm._runner import Runner
+    from jitwarm.cases.targets import resolve_target
+    from jitwarm.measure.process import Settings
+    from jitwarm.measure.runner import Runner
 
     r = Runner(resolve_target("jitwarm.examples.numba_cases:poly"), processes=1,
                states=("cold",), settings=Settings(max_calls=60, max_time_s=1, threads=1)).run()

@@ -298,8 +298,8 @@ def stand_in(monkeypatch, tmp_path):
 
 
 def test_engine_wrapper_builds_caches_and_runs(stand_in, tmp_path):
-    from jitwarm._measure import Settings, measure
     from jitwarm.examples.onnx_cases import mlp_model
+    from jitwarm.measure.process import Settings, measure
 
     model_path = mlp_model(tmp_path / "mlp.onnx")
     x = np.random.default_rng(1).standard_normal((8, 64)).astype(np.float32)

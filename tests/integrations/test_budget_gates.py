@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from jitwarm._budgets import check_budgets, parse_budgets
 from jitwarm._errors import UsageError
-from jitwarm._perf import attr_bytes, open_counter
-from jitwarm._result import ProfileResult
+from jitwarm.integrations.budgets import check_budgets, parse_budgets
+from jitwarm.measure.perf import attr_bytes, open_counter
+from jitwarm.results.profile import ProfileResult
 
 
 def _proc(first: int, *, compiles: int = 1, recompiles: int = 0, misses: int | None = 0,

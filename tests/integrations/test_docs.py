@@ -52,7 +52,7 @@ def _help(*args: str) -> str:
     """``jitwarm ARGS --help`` as a user sees it (typer's runner, in this process)."""
     from typer.testing import CliRunner
 
-    from jitwarm._cli import app
+    from jitwarm.cli.main import app
 
     res = CliRunner().invoke(app, [*args, "--help"], prog_name="jitwarm",
                              env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100)

@@ -127,7 +127,7 @@ def test_import_jitwarm_stays_light():
     import sys
 
     code = ("import sys, jitwarm; assert callable(jitwarm.load_ipython_extension); "
-            "heavy = [m for m in ('IPython', 'jitwarm._magic', 'numpy') if m in sys.modules]; "
+            "heavy = [m for m in ('IPython', 'jitwarm.integrations.ipython', 'numpy') if m in sys.modules]; "
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

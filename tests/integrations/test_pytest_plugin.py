@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from jitwarm._budgets import parse_budgets, parse_duration
 from jitwarm._errors import UsageError
+from jitwarm.integrations.budgets import parse_budgets, parse_duration
 
 pytest_plugins = ["pytester"]
 
@@ -26,9 +26,9 @@ pytest_plugins = ["pytester"]
 import scipy.stats  # noqa: E402,F401
 
 import jitwarm._api  # noqa: E402,F401
-import jitwarm._history  # noqa: E402,F401
-import jitwarm._runner  # noqa: E402,F401
 import jitwarm.analysis  # noqa: E402,F401
+import jitwarm.measure.runner  # noqa: E402,F401
+import jitwarm.store.history  # noqa: E402,F401
 
 try:
     import numba  # noqa: F401
@@ -557,7 +557,7 @@ def test_save_and_compare(pytester: pytest.Pytester, tmp_path: Path,
 def test_plugin_import_is_light():
     """The plugin loads in every pytest session once installed: no numpy, no framework."""
     code = ("import sys, jitwarm.pytest_plugin; "
-            "print([m for m in ('numpy', 'scipy', 'numba', 'jitwarm._runner') "
+            "print([m for m in ('numpy', 'scipy', 'numba', 'jitwarm.measure.runner') "
             "if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -12,8 +12,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from jitwarm._result import SCHEMA, summarize_state
-from jitwarm._stats import calls_before
+from jitwarm.results.profile import SCHEMA, summarize_state
+from jitwarm.results.stats import calls_before
 
 EXACT = 100  # exact per-call elements before batching
 BATCH = 10  # calls per batched element
@@ -130,7 +130,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     whole runs use ``conftest.run_cli`` (a real subprocess) instead."""
     from typer.testing import CliRunner
 
-    from jitwarm._cli import app
+    from jitwarm.cli.main import app
 
     res = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
     return CliResult(res.exit_code, res.stdout, res.stderr)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jitwarm._result import ProfileResult
-from jitwarm.report.advice import findings
+from jitwarm.results.findings import findings
+from jitwarm.results.profile import ProfileResult
 
 
 def _result(framework, cached_compile, hits, misses):

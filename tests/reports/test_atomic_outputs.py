@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from _reports_synth import cli, result, write
 
-from jitwarm._history import History
-from jitwarm._result import save_or_rescue, write_atomic
+from jitwarm.results.profile import save_or_rescue, write_atomic
+from jitwarm.store.history import History
 
 GOOD = "the good file, written before\n"
 
@@ -177,7 +177,7 @@ def test_output_options_never_create_folders(tmp_path: Path, small_result: Path,
 
 
 def test_profile_db_in_a_missing_folder_is_not_created(tmp_path: Path) -> None:
-    from jitwarm._history import HistoryError
+    from jitwarm.store.history import HistoryError
 
     with pytest.raises(HistoryError, match="does not exist"):
         History(tmp_path / "missing" / "h.db")

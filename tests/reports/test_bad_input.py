@@ -17,8 +17,8 @@ from _reports_synth import cli, result, write
 
 from conftest import run_cli
 from jitwarm._errors import shown
-from jitwarm._history import History, HistoryError, store_result
-from jitwarm._result import ProfileResult
+from jitwarm.results.profile import ProfileResult
+from jitwarm.store.history import History, HistoryError, store_result
 
 
 def one_line(proc: Any) -> str:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from _reports_synth import result
 
-from jitwarm._result import ProfileResult
 from jitwarm._units import fmt_ns
-from jitwarm.report.advice import meaning
 from jitwarm.report.html import write_html
+from jitwarm.results.findings import meaning
+from jitwarm.results.profile import ProfileResult
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"

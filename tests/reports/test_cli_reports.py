@@ -12,9 +12,9 @@ import pytest
 from _reports_synth import cli, result, write
 
 from conftest import run_cli
-from jitwarm._history import History
-from jitwarm._result import ProfileResult
 from jitwarm._units import fmt_ns
+from jitwarm.results.profile import ProfileResult
+from jitwarm.store.history import History
 
 CASE = """
 import jitwarm

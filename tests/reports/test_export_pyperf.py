@@ -14,7 +14,7 @@ import pytest
 from _reports_synth import BATCH, EXACT, cli, result
 
 from conftest import run_cli
-from jitwarm._history import History, export_csv, export_pyperf
+from jitwarm.store.history import History, export_csv, export_pyperf
 
 
 def _pyperf(*args: str) -> subprocess.CompletedProcess[str]:

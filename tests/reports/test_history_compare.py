@@ -7,7 +7,7 @@ from pathlib import Path
 
 from _reports_synth import cli, result
 
-from jitwarm._history import (
+from jitwarm.store.history import (
     History,
     compare_runs,
     compare_values,

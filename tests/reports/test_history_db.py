@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from _reports_synth import result
 
-from jitwarm._history import (
+from jitwarm.report import emit_outputs
+from jitwarm.results.profile import ProfileResult
+from jitwarm.store.history import (
     MIGRATIONS,
     SCHEMA_VERSION,
     History,
@@ -22,8 +24,6 @@ from jitwarm._history import (
     migrate,
     store_result,
 )
-from jitwarm._result import ProfileResult
-from jitwarm.report import emit_outputs
 
 
 class _Quiet:

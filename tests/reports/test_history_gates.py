@@ -12,8 +12,8 @@ import pytest
 from _reports_synth import cli, result, write
 
 from jitwarm._errors import UsageError
-from jitwarm._history import History, check_gates, compare_runs, parse_gate, parse_gates
-from jitwarm._stats import PRACTICAL_MARGIN, compare_values, ratio_interval
+from jitwarm.results.stats import PRACTICAL_MARGIN, compare_values, ratio_interval
+from jitwarm.store.history import History, check_gates, compare_runs, parse_gate, parse_gates
 
 # --------------------------------------------------------------------------- intervals
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from _reports_synth import result
 
-from jitwarm._result import ProfileResult
 from jitwarm._units import fmt_ns
-from jitwarm.report.advice import findings
 from jitwarm.report.html import render, write_html
+from jitwarm.results.findings import findings
+from jitwarm.results.profile import ProfileResult
 
 
 class _Collect(HTMLParser):
@@ -53,7 +53,7 @@ def test_self_contained_and_complete(tmp_path: Path) -> None:
     assert fmt_ns(s["first_call_ns"]) in words
     assert fmt_ns(s["warm_median_ns"]) in words
     # the verdict in words, with Barrett's per-process classes as the detail
-    from jitwarm.report.advice import state_verdict
+    from jitwarm.results.findings import state_verdict
 
     verdict = state_verdict(data["states"]["cold"])
     assert f"cold: {verdict.label}" in words and verdict.text in words

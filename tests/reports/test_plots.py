@@ -9,8 +9,8 @@ from _reports_synth import BATCH, EXACT, result
 from matplotlib.figure import Figure
 
 from jitwarm._errors import UsageError
-from jitwarm._result import ProfileResult
 from jitwarm.report import plots
+from jitwarm.results.profile import ProfileResult
 
 
 def test_call_numbers_place_batches() -> None:

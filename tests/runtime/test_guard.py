@@ -10,7 +10,7 @@ import pytest
 
 import jitwarm
 from jitwarm import RecompileError, RecompileWarning, no_recompile
-from jitwarm._hooks import HubRecorder
+from jitwarm.adapters.hub import HubRecorder
 
 numba = pytest.importorskip("numba")
 

@@ -11,7 +11,7 @@ import pytest
 
 import jitwarm
 from jitwarm import ShapePinningError, pin_shapes, suggest_buckets
-from jitwarm._hooks import HubRecorder, count_compiles
+from jitwarm.adapters.hub import HubRecorder, count_compiles
 
 SIZES = list(range(1, 21))  # a sweep of 20 batch sizes
 

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .base import Adapter, Recorder
-from .jax import JaxAdapter
-from .numba import NumbaAdapter
-from .numba_cuda import NumbaCudaAdapter
-from .onnxruntime import OnnxRuntimeAdapter
-from .python import PythonAdapter
-from .tensorrt import TensorRTAdapter
-from .torch import TorchAdapter
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.jax import JaxAdapter
+from jitwarm.adapters.numba import NumbaAdapter
+from jitwarm.adapters.numba_cuda import NumbaCudaAdapter
+from jitwarm.adapters.onnxruntime import OnnxRuntimeAdapter
+from jitwarm.adapters.python import PythonAdapter
+from jitwarm.adapters.tensorrt import TensorRTAdapter
+from jitwarm.adapters.torch import TorchAdapter
 
 # most specific first: a CUDA dispatcher is also a Numba Dispatcher
 ADAPTERS: list[Adapter] = [

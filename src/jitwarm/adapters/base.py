@@ -11,10 +11,22 @@ import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._events import CompileEvent
+from jitwarm.adapters.events import CompileEvent
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a case built: the callable and the arguments it is called with."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    #: several input sets (``jitwarm.inputs``): ``(label, args)`` each; ``args`` is the first
+    inputs: tuple[tuple[str, tuple[Any, ...]], ...] | None = None
 
 
 class Recorder:
@@ -108,7 +120,7 @@ class Adapter:
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
         """Turn a non-callable case target of this framework into a ``Built``, or ``None``.
 
-        Consulted by :func:`jitwarm._case.validate_built` before it rejects a case whose
+        Consulted by :func:`jitwarm.cases.targets.validate_built` before it rejects a case whose
         first item is not callable (e.g. an ONNX model path and its input feed).
         """
         return None

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._events import CompileEvent, union_ns
-from .base import Adapter, Recorder
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.events import CompileEvent, union_ns
 
 
 class NumbaRecorder(Recorder):

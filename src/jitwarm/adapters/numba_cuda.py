@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._events import CompileEvent
-from .base import Adapter, Recorder
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.events import CompileEvent
 
 SIM_NOTE = (
     "Numba CUDA simulator (NUMBA_ENABLE_CUDASIM=1): kernels ran as Python threads on the "

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._errors import FrameworkMissing, UsageError
-from .._events import CompileEvent
-from .base import Adapter, Recorder
+from jitwarm._errors import FrameworkMissing, UsageError
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.events import CompileEvent
 
 CACHE_ENV = "JITWARM_ORT_CACHE_DIR"
 
@@ -178,7 +178,7 @@ class OnnxRuntimeAdapter(Adapter):
         return {CACHE_ENV: str(cache_dir / "onnxruntime")}
 
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
-        from .._case import Built
+        from jitwarm.adapters.base import Built
 
         if not isinstance(obj, (str, Path)) or not str(obj).endswith(".onnx"):
             return None

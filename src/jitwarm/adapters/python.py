@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Adapter
+from jitwarm.adapters.base import Adapter
 
 
 class PythonAdapter(Adapter):

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._errors import UsageError
-from .._events import CompileEvent
-from .base import Adapter, Recorder
+from jitwarm._errors import UsageError
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.events import CompileEvent
 
 CACHE_ENV = "JITWARM_TRT_CACHE_DIR"
 _LOG: list[CompileEvent] = []
@@ -215,7 +215,7 @@ class TensorRTAdapter(Adapter):
         if not isinstance(obj, TensorRTModel):
             return None
         check_available()
-        from .._case import Built
+        from jitwarm.adapters.base import Built
 
         if not obj.onnx_path.is_file():
             raise UsageError(f"ONNX model not found: {obj.onnx_path}")

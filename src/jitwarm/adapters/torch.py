@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._events import CompileEvent, union_ns
-from .base import Adapter, Recorder
+from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.events import CompileEvent, union_ns
 
 #: (phase kind, own-duration function of the metrics) in the order the phases run
 _PHASES = ("dynamo_trace", "aot_autograd", "inductor_lowering", "inductor_codegen")

@@ -4,7 +4,7 @@ Change-point analysis after Barrett et al., "Virtual Machine Warmup Blows Hot an
 (OOPSLA 2017) and Traini et al. (EMSE 2023). Depends on numpy and scipy only.
 """
 
-from ._classify import (
+from jitwarm.analysis._classify import (
     CLASSES,
     ProcessesAnalysis,
     Segment,
@@ -14,9 +14,9 @@ from ._classify import (
     consistency,
     median_ci,
 )
-from ._pelt import change_points, pelt
-from ._stopping import StopDecision, StoppingRule
-from ._verdict import Verdict, judge
+from jitwarm.analysis._pelt import change_points, pelt
+from jitwarm.analysis._stopping import StopDecision, StoppingRule
+from jitwarm.analysis._verdict import Verdict, judge
 
 __all__ = [
     "CLASSES",

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 from scipy import special  # not scipy.stats: that import alone costs ~1.2 s per worker
 
-from ._outliers import find_outliers
-from ._pelt import DEFAULT_VAR_FLOOR, change_points
+from jitwarm.analysis._outliers import find_outliers
+from jitwarm.analysis._pelt import DEFAULT_VAR_FLOOR, change_points
 
 CLASSES = ("flat", "warmup", "slowdown", "no-steady-state")
 MIN_CI_SIZE = 10
@@ -396,7 +396,7 @@ def analyze_processes(list_of_series, **kwargs) -> ProcessesAnalysis:
         }
     else:
         spread = {"count": 0, "min": None, "median": None, "max": None, "iqr": None}
-    from ._verdict import judge
+    from jitwarm.analysis._verdict import judge
 
     return ProcessesAnalysis(
         processes=procs,

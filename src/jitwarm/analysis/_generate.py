@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._outliers import window_size
+from jitwarm.analysis._outliers import window_size
 
 KINDS = (
     "flat",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ._classify import SeriesAnalysis, analyze
+from jitwarm.analysis._classify import SeriesAnalysis, analyze
 
 NO_STEADY_STATE_WITHIN_BUDGET = "no steady state within budget"
 

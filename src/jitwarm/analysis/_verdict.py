@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._classify import SeriesAnalysis
+from jitwarm.analysis._classify import SeriesAnalysis
 
 LABELS = (
     "warm from the start",

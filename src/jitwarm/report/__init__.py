@@ -15,8 +15,14 @@ from typing import Any
 
 from rich.markup import escape
 
-from .._errors import UsageError, shown
-from .._result import ProfileResult, check_output_path, read_json, unsaved_path, write_atomic
+from jitwarm._errors import UsageError, shown
+from jitwarm.results.profile import (
+    ProfileResult,
+    check_output_path,
+    read_json,
+    unsaved_path,
+    write_atomic,
+)
 
 __all__ = ["check_output_paths", "emit_outputs", "load_results"]
 
@@ -72,8 +78,8 @@ def emit_outputs(
     warning names the problem, and unless the JSON already went to a file (``json_path``)
     it is written to ``./jitwarm-unsaved-<time>.json``. Returns the stored run ids.
     """
-    from .._history import HistoryError, store_result
-    from .._present import console as make_console
+    from jitwarm.report.terminal import console as make_console
+    from jitwarm.store.history import HistoryError, store_result
 
     results = [result] if isinstance(result, ProfileResult) else list(result)
     err = make_console(stderr=True)
@@ -98,7 +104,7 @@ def emit_outputs(
                     write_atomic(dest, json.dumps([r.to_dict() for r in results], indent=1))
                 err.print(f"the result is kept in {dest.resolve()}")
     if plot:
-        from .plots import save_plot
+        from jitwarm.report.plots import save_plot
 
         for r in results:
             dest = _suffixed(plot, str(r.case.get("name")), len(results) > 1)
@@ -107,7 +113,7 @@ def emit_outputs(
             if not quiet:
                 console.print(f"plot written to {escape(shown(path))}")
     if html:
-        from .html import write_html
+        from jitwarm.report.html import write_html
 
         with _busy(err, f"rendering the HTML report {html}", quiet):
             path = _writing(Path(html), lambda: write_html(results, html))

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._result import ProfileResult
-from .._units import NO_INTERVAL, fmt_ns, fmt_ratio, fmt_warm_ci, warm_ci_half
-from .advice import findings, meaning
+from jitwarm._units import NO_INTERVAL, fmt_ns, fmt_ratio, fmt_warm_ci, warm_ci_half
+from jitwarm.results.findings import findings, meaning
+from jitwarm.results.profile import ProfileResult
 
 CSS = """
 :root { --fg:#111827; --muted:#6b7280; --line:#e5e7eb; --bg:#f8fafc; --card:#ffffff;
@@ -161,7 +161,7 @@ def _verdicts(r: ProfileResult) -> str:
     """One box per state: the verdict in words (what differed, by how much, whether it
     matters, and the fix when it rests on one process's noise); Barrett's per-process
     classes stay as the detail."""
-    from .advice import state_verdict
+    from jitwarm.results.findings import state_verdict
 
     out = []
     for name, st in r.states.items():
@@ -275,7 +275,7 @@ def _error(r: ProfileResult) -> str:
 
 
 def _figure(kind: str, r: ProfileResult, caption: str) -> str:
-    from .plots import figure, svg_text
+    from jitwarm.report.plots import figure, svg_text
 
     svg = svg_text(figure(kind, r))
     return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>"
@@ -389,6 +389,6 @@ def render(results: ProfileResult | Sequence[ProfileResult], *, plots: bool = Tr
 def write_html(results: ProfileResult | Sequence[ProfileResult], path: str | Path,
                **kwargs: Any) -> Path:
     """Write :func:`render` atomically; returns the path."""
-    from .._result import write_atomic
+    from jitwarm.results.profile import write_atomic
 
     return write_atomic(path, render(results, **kwargs))

@@ -25,9 +25,9 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
-from .._errors import UsageError
-from .._result import ProfileResult, write_atomic
-from .._units import fmt_ns
+from jitwarm._errors import UsageError
+from jitwarm._units import fmt_ns
+from jitwarm.results.profile import ProfileResult, write_atomic
 
 STATE_COLOURS = {"cold": "#2563eb", "cached": "#0d9488", "in-process": "#7c3aed"}
 PART_COLOURS = {

@@ -1,0 +1,1 @@
+"""Caches: locations, bundles, prewarm, explanations, strategies, AOT."""

@@ -1,0 +1,202 @@
+"""A fresh process that compiles one case: ``python -m jitwarm.caches.prewarm_worker SPEC T_SPAWN``.
+
+Modes (``spec["mode"]``):
+
+* ``prewarm``: build the case, call it with its own arguments and then with each extra
+  input of the plan (:mod:`jitwarm.caches.prewarm`), recording each call's duration, the
+  framework's compile events and disk-cache hits/misses;
+* ``aot-prepare``: build the case and write its ahead-of-time artifact
+  (:func:`jitwarm.caches.aot.prepare`) into ``options["artifact_dir"]``;
+* ``mega-prepare``: the same for torch's Mega-Cache blob (:func:`jitwarm.caches.megacache.prepare`);
+* ``explain``: the first call with the framework's cache-miss explanations collected
+  (:mod:`jitwarm.caches.explain`).
+
+The record goes to ``spec["result_path"]`` (stdout belongs to the user's code).
+"""
+
+from __future__ import annotations
+
+from jitwarm.measure.spawn import die_with_parent, end_worker
+
+if __name__ == "__main__":
+    die_with_parent()  # a parent killed by any means ends this process too
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _write(path: str, record: dict[str, Any]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(record, f, default=str)
+    os.replace(tmp, path)
+
+
+def _array_kind(a: Any) -> str | None:
+    mod = type(a).__module__.split(".")[0]
+    if mod == "numpy" and hasattr(a, "shape"):
+        return "numpy"
+    if mod == "torch" and hasattr(a, "shape"):
+        return "torch"
+    if mod in ("jax", "jaxlib") and hasattr(a, "shape"):
+        return "jax"
+    return None
+
+
+def _reshape(a: Any, table: dict[str, Any]) -> Any:
+    """A new array like ``a`` with the table's shape/dtype/batch (values via numpy.resize)."""
+    import numpy as np
+
+    kind = _array_kind(a)
+    if kind is None:
+        return a
+    shape = list(table.get("shape") or a.shape)
+    if "batch" in table and shape:
+        shape[0] = int(table["batch"])
+    dtype = table.get("dtype") or str(a.dtype).replace("torch.", "")
+    if kind == "torch":
+        import torch
+
+        base = a.detach().cpu().numpy()
+        new = np.resize(base, shape).astype(getattr(np, dtype, dtype))
+        return torch.from_numpy(np.ascontiguousarray(new)).to(a.device)
+    base = np.asarray(a)
+    new = np.resize(base, shape).astype(dtype)
+    if kind == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(new)
+    return np.ascontiguousarray(new)
+
+
+def apply_input(args: tuple[Any, ...], entry: Any) -> tuple[tuple[Any, ...], str]:
+    """Arguments for one plan input entry, and a label for it."""
+    out = list(args)
+    if isinstance(entry, list):
+        for i, table in enumerate(entry[: len(out)]):
+            if table:
+                out[i] = _apply_table(out[i], table, i)
+        return tuple(out), json.dumps(entry, sort_keys=True)
+    for i, a in enumerate(out):
+        out[i] = _apply_table(a, entry, i, arrays_only=True)
+    for k, v in (entry.get("args") or {}).items():
+        idx = int(k)
+        if idx >= len(out):
+            raise IndexError(f"args: the case has {len(out)} positional arguments, not {idx + 1}")
+        out[idx] = v
+    return tuple(out), json.dumps(entry, sort_keys=True)
+
+
+def _apply_table(a: Any, table: dict[str, Any], index: int, arrays_only: bool = False) -> Any:
+    if any(k in table for k in ("shape", "dtype", "batch")) and _array_kind(a) is not None:
+        return _reshape(a, table)
+    if not arrays_only and "args" in table:
+        return table["args"].get(str(index), a)
+    return a
+
+
+def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    from jitwarm.adapters.events import union_ns
+    from jitwarm.caches.explain import capture_logs, jax_key_components
+
+    before = adapter.cache_stats(fn)
+    loggers = ("jax._src.cache_key",) if adapter.name == "jax" else ()
+    with capture_logs(loggers) as messages, adapter.recorder() as rec:
+        t0 = time.perf_counter_ns()
+        out = fn(*args, **kwargs)
+        if adapter.needs_sync:
+            adapter.sync(out)
+        t1 = time.perf_counter_ns()
+    after = adapter.cache_stats(fn)
+    cache = None
+    if after is not None:
+        b = before or {}
+        cache = {k: int(v) - int(b.get(k, 0)) for k, v in after.items()}
+    events = [e.to_dict() for e in sorted(rec.events, key=lambda e: e.start_ns)]
+    top = [e for e in rec.events if e.depth == 0]
+    record = {"duration_ns": t1 - t0, "compile_ns": union_ns(top, t0, t1) if top else 0,
+              "compile_events": events, "cache": cache}
+    if loggers:
+        record["jax_key_components"] = jax_key_components(messages)
+    return record
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    from jitwarm._errors import UsageError
+    from jitwarm.adapters import adapter_for
+    from jitwarm.cases.targets import Target, build, load_case
+
+    target = Target(**spec["target"])
+    record: dict[str, Any] = {"status": "ok", "pid": os.getpid()}
+    phase = "import"
+    try:
+        case_fn = load_case(target)
+        t_imported = time.perf_counter_ns()
+        record["import_ns"] = t_imported - spec["t_spawn_ns"]
+        phase = "setup"
+        built = build(case_fn, target.name)
+        record["setup_ns"] = time.perf_counter_ns() - t_imported
+        adapter = adapter_for(built.fn)
+        record["framework"] = adapter.name
+        record["framework_version"] = adapter.version()
+        record["disk_cache"] = bool(adapter.supports_disk_cache(built.fn))
+        if spec.get("mode") in ("aot-prepare", "mega-prepare"):
+            if spec["mode"] == "aot-prepare":
+                from jitwarm.caches.aot import prepare
+            else:
+                from jitwarm.caches.megacache import prepare
+            phase = spec["mode"].split("-")[0]
+            record[phase] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
+            return record
+        if spec.get("mode") == "explain":
+            from jitwarm.caches.explain import cache_root_from_env, explain_call
+
+            phase = "first_call"
+            fn, args, kwargs = built.fn, built.args, built.kwargs
+            root = cache_root_from_env()
+            holder: dict[str, Any] = {}
+
+            def first() -> Any:
+                holder.update(_call(adapter, fn, args, kwargs))
+                return None
+
+            _, notes = explain_call(adapter.name, fn, args, kwargs, root, first)
+            record["calls"] = [{"label": "case arguments", **holder}]
+            record["explanations"] = notes
+            return record
+        phase = "call"
+        calls = [{"label": "case arguments", **_call(adapter, built.fn, built.args, built.kwargs)}]
+        for entry in spec.get("inputs") or []:
+            args, label = apply_input(built.args, entry)
+            calls.append({"label": label, **_call(adapter, built.fn, args, built.kwargs)})
+        record["calls"] = calls
+        record["specializations"] = adapter.specializations(built.fn)
+        record["notes"] = adapter.cache_notes()
+        if not record["disk_cache"] and adapter.name != "python":
+            record["notes"].append(
+                f"{target.name} does not use {adapter.name}'s disk cache: nothing it compiled "
+                "was written to the cache directory")
+    except UsageError as exc:
+        return {"status": "usage_error", "message": str(exc)}
+    except BaseException as exc:  # the user's code: record, never crash the worker
+        return {"status": "case_error", "phase": phase,
+                "message": f"{phase} raised {type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()}
+    return record
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    spec["t_spawn_ns"] = int(argv[2])
+    _write(spec["result_path"], run(spec))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main(sys.argv)
+    end_worker(code)  # never wait for threads the case left running

@@ -1,0 +1,631 @@
+"""A/B of warmup-elimination strategies, measured in fresh processes.
+
+:func:`run_strategies` measures a case's first call in fresh processes under each
+strategy, with the same measurement as ``jitwarm profile`` (:class:`jitwarm.measure.runner.Runner`:
+first call, compile events, warm series):
+
+* ``none`` — every framework cache empty (the ``cold`` state);
+* ``disk-cache`` — the framework's own disk cache, populated by a previous process in
+  the same place (the ``cached`` state);
+* ``bundle`` — the cache made by a prewarm process, packed into a bundle, installed
+  into a *new* directory, with the case file copied to *another* directory: what a
+  deployment to another host or container gets;
+* ``aot`` — the framework's ahead-of-time path (:mod:`jitwarm.caches.aot`): its artifact is
+  made by a separate process; loading it counts as setup;
+* ``mega-cache`` — torch.compile only: the Mega-Cache blob saved by a separate process,
+  hot-loaded in setup into an empty cache directory (:mod:`jitwarm.caches.megacache`).
+
+Each strategy reports the median first call, what it saves against ``none`` (and the
+ratio, with the interval of its per-process values), the time to first result (import +
+setup + first call), whether the warm median changed (a cache or AOT artifact that makes
+the code slower is flagged, only when the whole interval of the ratio to ``none`` lies
+above 1 + :data:`jitwarm.results.stats.PRACTICAL_MARGIN`; with one process there is no interval
+and nothing is flagged), and where the remaining cold start goes (compile still happening
+and why, one-time initialisation, imports).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jitwarm._errors import UsageError
+from jitwarm.cases.targets import Target, resolve_target
+from jitwarm.measure.process import Settings
+from jitwarm.results.profile import first_call_anatomy
+
+STRATEGIES = ("none", "disk-cache", "bundle", "aot", "mega-cache")
+ProgressFn = Callable[[str, str], None]
+_FIELDS = ("first_call_ns", "import_ns", "setup_ns", "compile_ns", "function_compile_ns",
+           "runtime_init_ns", "warm_median_ns")
+
+
+def parse_strategies(text: str | list[str]) -> list[str]:
+    names = text if isinstance(text, list) else [s.strip() for s in text.split(",") if s.strip()]
+    bad = [n for n in names if n not in STRATEGIES]
+    if bad or not names:
+        raise UsageError(f"unknown strategy {', '.join(bad) or text!r}: choose from "
+                         f"{', '.join(STRATEGIES)}")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class StrategyResult:
+    """One strategy's processes and summary."""
+
+    strategy: str
+    status: str = "ok"  # ok, skipped, failed
+    reason: str | None = None
+    processes: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    saves_ns: int | None = None
+    speedup: float | None = None
+    #: the interval of ``speedup`` from every process (None: no interval, see the verdict)
+    speedup_ci: list[float] | None = None
+    first_call_verdict: str | None = None  # faster | slower | no significant change | ...
+    warm_ratio: float | None = None
+    warm_ratio_ci: list[float] | None = None
+    warm_verdict: str | None = None
+    warm_note: str = ""
+    warm_slower: bool = False
+    explanation: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class StrategiesResult:
+    """Every strategy's result for one target (``to_dict`` is JSON-ready)."""
+
+    target: str
+    framework: str | None
+    strategies: list[StrategyResult]
+    settings: dict[str, Any]
+    environment: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    status: str = "complete"  # or "interrupted": what finished before Ctrl-C/SIGTERM
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status != "failed" for s in self.strategies)
+
+    def get(self, name: str) -> StrategyResult | None:
+        return next((s for s in self.strategies if s.strategy == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "jitwarm.strategies/1",
+            "status": self.status,
+            "target": self.target,
+            "framework": self.framework,
+            "settings": self.settings,
+            "environment": self.environment,
+            "strategies": {s.strategy: s.to_dict() for s in self.strategies},
+            "notes": self.notes,
+        }
+
+
+def _median(values: list[Any]) -> Any:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return int(statistics.median(vals))
+
+
+_KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
+         "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail")
+
+
+def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in records if r.get("status") == "ok"]
+    s: dict[str, Any] = {k: _median([r.get(k) for r in ok]) for k in _FIELDS}
+    s["processes_ok"] = len(ok)
+    s["processes_failed"] = len(records) - len(ok)
+    # the warm range: every process's steady-state CI (its median where there is none)
+    lows, highs = [], []
+    for r in ok:
+        w = r.get("warm_median_ns")
+        if w is None:
+            continue
+        ci = r.get("steady_ci_ns") or [w, w]
+        lows.append(min(ci[0], w))
+        highs.append(max(ci[1], w))
+    s["warm_range_ns"] = [min(lows), max(highs)] if lows else None
+    s["first_call_range_ns"] = ([min(r["first_call_ns"] for r in ok),
+                                 max(r["first_call_ns"] for r in ok)] if ok else None)
+    hits = [((r.get("cache") or {}).get("hits") or 0) for r in ok]
+    misses = [((r.get("cache") or {}).get("misses") or 0) for r in ok]
+    s["cache_hits"] = _median(hits)
+    s["cache_misses"] = _median(misses)
+    s["compile_events"] = _median([sum(1 for e in r.get("compile_events") or []
+                                       if e.get("depth") == 0) for r in ok])
+    s.update(first_call_anatomy(ok))
+    if ok and s["first_call_ns"] is not None:
+        s["time_to_first_result_ns"] = _median(
+            [r.get("import_ns", 0) + r.get("setup_ns", 0) + r["first_call_ns"] for r in ok])
+    return s
+
+
+def _records(result: Any, state: str) -> list[dict[str, Any]]:
+    st = result.states.get(state)
+    if not st:
+        return []
+    return [{k: p.get(k) for k in _KEEP if k in p} for p in st["processes"]]
+
+
+class _Session:
+    def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
+                 progress: ProgressFn | None, work: Path) -> None:
+        self.target = target
+        self.processes = processes
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.progress = progress
+        self.work = work
+        #: records of the strategy being measured, kept if the run is interrupted
+        self.partial: dict[str, list[dict[str, Any]]] = {}
+
+    def say(self, strategy: str, message: str) -> None:
+        if self.progress:
+            self.progress(strategy, message)
+
+    def runner(self, target: Target, states: tuple[str, ...], processes: int,
+               extra_env: dict[str, str]) -> Any:
+        from jitwarm.measure.runner import Runner
+
+        return Runner(target, processes=processes, states=states, settings=self.settings,
+                      timeout_s=self.timeout_s, extra_env=extra_env).run()
+
+    def fresh_copies(self, strategy: str, target: Target, populated: Path) -> list[dict[str, Any]]:
+        """One process per fresh copy of a populated cache directory."""
+        from jitwarm.caches.prewarm import prewarm_env
+        from jitwarm.measure.runner import RunInterrupted
+
+        records = self.partial.setdefault(strategy, [])
+        for i in range(self.processes):
+            self.say(strategy, f"process {i + 1}/{self.processes}")
+            copy = self.work / f"{strategy}-run-{i}"
+            shutil.copytree(populated, copy)
+            try:
+                res = self.runner(target, ("cold",), 1, prewarm_env(copy))
+            except RunInterrupted as exc:
+                records.extend(_records(exc.result, "cold"))
+                raise
+            if res.status == "error" and res.error:
+                return [{"status": "case_error", "error": res.error.get("message")}]
+            for rec in _records(res, "cold"):
+                rec["index"] = i
+                records.append(rec)
+        del self.partial[strategy]
+        return records
+
+
+def _moved_target(target: Target, dest: Path) -> tuple[Target, Path | None]:
+    """The case file and its sibling .py files copied into ``dest`` (another directory)."""
+    if target.file is None:
+        return target, None
+    src_dir = Path(target.file).parent
+    moved = dest / src_dir.name
+    moved.mkdir(parents=True)
+    for p in src_dir.glob("*.py"):
+        if p.is_file():
+            shutil.copy2(p, moved / p.name)
+    return resolve_target(f"{moved / Path(target.file).name}::{target.name}"), moved
+
+
+def _bundle(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from jitwarm.caches.bundle import create, install
+    from jitwarm.caches.prewarm import run_case_process, write_prewarm_manifest
+
+    prep = sess.work / "bundle-prewarm"
+    sess.say("bundle", "prewarming in a fresh process")
+    rec = run_case_process(sess.target, prep, timeout_s=sess.timeout_s)
+    if rec.get("status") != "ok":
+        raise _StrategyFailed(f"prewarm failed: {rec.get('message') or rec.get('error')}")
+    try:
+        import zstandard  # noqa: F401
+
+        name = "warm.tar.zst"
+    except ImportError:
+        name = "warm.tar.gz"
+    sources = Path(sess.target.file).parent if sess.target.file else None
+    write_prewarm_manifest(prep, None, sources, [{"target": sess.target.spec, **rec}])
+    bundle_path = sess.work / name
+    try:
+        manifest = create(prep, bundle_path, sources=sources)
+    except UsageError as exc:
+        raise _StrategySkipped(f"nothing to bundle: {exc}") from None
+    moved_target, moved = _moved_target(sess.target, sess.work / "moved-sources")
+    installed = sess.work / "bundle-installed"
+    res = install(bundle_path, target=installed, sources=moved)
+    details = {"bundle_bytes": bundle_path.stat().st_size, "files": len(manifest["files"]),
+               "contents": manifest["contents"], "moved_to": str(moved) if moved else None,
+               "install_notes": res.notes, "install_warnings": res.warnings}
+    records = sess.fresh_copies("bundle", moved_target, installed)
+    if any(_missed(r) for r in records):
+        sess.say("bundle", "a bundled run still compiled: asking the framework why")
+        copy = sess.work / "bundle-explain"
+        shutil.copytree(installed, copy)
+        exp = run_case_process(moved_target, copy, mode="explain", timeout_s=sess.timeout_s)
+        details["explain"] = exp.get("explanations") or [
+            f"explain process failed: {exp.get('message') or exp.get('error')}"]
+    return records, details
+
+
+def _missed(rec: dict[str, Any]) -> bool:
+    cache = rec.get("cache") or {}
+    return bool(cache.get("misses")) or any(
+        e.get("depth") == 0 and e.get("cache") != "hit" for e in rec.get("compile_events") or [])
+
+
+def _prepared(sess: _Session, strategy: str, mode: str, loader: str, what: str
+              ) -> tuple[dict[str, Any], Target, Path]:
+    """A separate fresh process writes the strategy's artifact (``mode``), and a generated
+    case loads it in setup. Returns the preparing record, that case, and the cache
+    directory the preparing process filled."""
+    from jitwarm.caches.aot import wrapper_case_source
+    from jitwarm.caches.prewarm import run_case_process
+
+    artifacts = sess.work / f"{strategy}-artifacts"
+    cache = sess.work / f"{strategy}-prepare-cache"
+    rec = run_case_process(sess.target, cache, mode=mode, timeout_s=sess.timeout_s,
+                           options={"artifact_dir": str(artifacts)})
+    if rec.get("status") == "usage_error":
+        raise _StrategySkipped(rec["message"])
+    if rec.get("status") != "ok":
+        raise _StrategyFailed(f"{what} failed: {rec.get('message') or rec.get('error')}")
+    t = sess.target
+    name = strategy.replace("-", "_")
+    case_file = sess.work / f"{name}_case.py"
+    case_file.write_text(wrapper_case_source(
+        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts),
+        loader=loader, name=name), encoding="utf-8")
+    cache.mkdir(parents=True, exist_ok=True)
+    return rec, resolve_target(f"{case_file}::{name}"), cache
+
+
+def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    sess.say("aot", "compiling ahead of time in a fresh process")
+    rec, target, cache = _prepared(sess, "aot", "aot-prepare", "jitwarm.caches.aot",
+                                   "AOT compilation")
+    # the measured processes get the cache the preparing process filled (Numba's eager
+    # signatures load from it, JAX's compile in setup hits it)
+    records = sess.fresh_copies("aot", target, cache)
+    return records, {"artifact": rec.get("aot")}
+
+
+def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from jitwarm.caches.megacache import native_builds
+
+    sess.say("mega-cache", "compiling and saving the Mega-Cache blob in a fresh process")
+    rec, target, _ = _prepared(sess, "mega-cache", "mega-prepare", "jitwarm.caches.megacache",
+                               "saving the Mega-Cache")
+    empty = sess.work / "mega-cache-empty"
+    empty.mkdir(parents=True, exist_ok=True)
+    records = sess.fresh_copies("mega-cache", target, empty)  # the blob is all they get
+    builds = [native_builds(sess.work / f"mega-cache-run-{i}") for i in range(len(records))]
+    details = {"blob": rec.get("mega"), "native_builds": builds}
+    if any(builds):
+        details["explain"] = [
+            f"torch: each process built {max(builds)} native librar"
+            f"{'y' if max(builds) == 1 else 'ies'} with the C++ compiler (Inductor's CPU kernels "
+            "and its vector-ISA probe): the Mega-Cache blob holds the FX-graph and AOTAutograd "
+            "entries, not the compiled .so files they load; a bundle of the whole cache "
+            "directory carries them"]
+    return records, details
+
+
+class StrategiesInterrupted(Exception):
+    """Ctrl-C (or SIGTERM/SIGHUP) during the A/B: the worker processes are ended;
+    ``result`` holds what finished (``status`` "interrupted")."""
+
+    def __init__(self, result: StrategiesResult, cause: BaseException | None) -> None:
+        from jitwarm.measure.spawn import exit_code, signal_name
+
+        super().__init__("interrupted")
+        self.result = result
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
+
+
+class _StrategySkipped(Exception):
+    pass
+
+
+class _StrategyFailed(Exception):
+    pass
+
+
+def _add(results: dict[str, StrategyResult], new: StrategyResult) -> None:
+    """Pool one round's result of a strategy into ``results`` (a skip or failure sticks)."""
+    old = results.get(new.strategy)
+    if old is None:
+        results[new.strategy] = new
+    elif old.status == "ok" and new.status != "ok":
+        results[new.strategy] = new
+    elif old.status == "ok":
+        old.processes.extend(new.processes)
+        old.details = new.details or old.details
+
+
+def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResult]) -> str | None:
+    """One pass over the strategies; their records are pooled into ``results``."""
+    from jitwarm.caches.prewarm import prewarm_env
+    from jitwarm.measure.runner import RunInterrupted, Runner
+
+    framework: str | None = None
+    processes, work = sess.processes, sess.work
+    if "none" in names or "disk-cache" in names:
+        states = ("cold", "cached") if "disk-cache" in names else ("cold",)
+        sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
+        extra = {k: v for k, v in prewarm_env(work / "x").items()
+                 if not v.startswith(str(work))}
+        try:
+            res = Runner(sess.target, processes=processes, states=states,
+                         settings=sess.settings, timeout_s=sess.timeout_s,
+                         extra_env=extra).run()
+        except RunInterrupted as exc:
+            sess.partial["none"] = _records(exc.result, "cold")
+            sess.partial["disk-cache"] = _records(exc.result, "cached")
+            raise
+        if res.status == "error" and res.error:
+            raise UsageError(f"the case failed: {res.error.get('message')}")
+        framework = res.framework
+        _add(results, StrategyResult("none", processes=_records(res, "cold")))
+        if "disk-cache" in names:
+            skipped = res.skipped_states.get("cached")
+            _add(results, StrategyResult("disk-cache", status="skipped", reason=skipped)
+                 if skipped else StrategyResult("disk-cache", processes=_records(res, "cached")))
+    for name, fn in (("bundle", _bundle), ("aot", _aot), ("mega-cache", _mega)):
+        if name not in names:
+            continue
+        dc = results.get("disk-cache")
+        if name == "bundle" and dc is not None and dc.status == "skipped":
+            _add(results, StrategyResult(name, status="skipped", reason=dc.reason))
+            continue
+        try:
+            records, details = fn(sess)
+            _add(results, StrategyResult(name, processes=records, details=details))
+        except _StrategySkipped as exc:
+            _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
+        except _StrategyFailed as exc:
+            _add(results, StrategyResult(name, status="failed", reason=str(exc)))
+    return framework
+
+
+def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
+                   settings: Settings | None = None, timeout_s: float = 600.0,
+                   progress: ProgressFn | None = None, rounds: int = 1) -> StrategiesResult:
+    """Measure the first call in fresh processes under each strategy (see module doc).
+
+    With ``rounds`` > 1 the whole A/B (caches, bundle and AOT artifacts included) is
+    repeated and the processes pooled, so the strategies interleave in time and a drift
+    in the machine's load cannot favour the one measured last.
+    """
+    from jitwarm.results.environment import environment
+
+    names = parse_strategies(strategies)
+    if processes < 1:
+        raise UsageError("--processes must be at least 1")
+    if rounds < 1:
+        raise UsageError("--rounds must be at least 1")
+    settings = settings or Settings(max_calls=300, max_time_s=2.0)
+    from jitwarm.measure.runner import RunInterrupted
+    from jitwarm.measure.spawn import check_seconds
+
+    check_seconds(timeout_s, "--timeout")
+    tgt = resolve_target(target)
+    work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
+    results: dict[str, StrategyResult] = {}
+    framework: str | None = None
+    notes: list[str] = []
+    stopped: BaseException | None = None
+    try:
+        for k in range(rounds):
+            if rounds > 1 and progress:
+                progress("all", f"round {k + 1}/{rounds}")
+            sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}")
+            sess.work.mkdir()
+            try:
+                fw = _one_round(sess, names, results)
+            except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
+                stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
+                for name, records in sess.partial.items():
+                    if records:
+                        _add(results, StrategyResult(name, processes=records))
+                notes.append(f"interrupted in round {k + 1} of {rounds}: the strategies "
+                             "below hold the processes that finished")
+                break
+            framework = framework or fw
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ordered = [results[n] for n in names if n in results]
+    for r in ordered:
+        if r.status == "ok":
+            r.summary = _summarise(r.processes)
+            if r.summary["processes_ok"] == 0:
+                r.status = "failed"
+                errs = [p.get("error") for p in r.processes if p.get("error")]
+                r.reason = str(errs[0]) if errs else "no process succeeded"
+            framework = framework or next(
+                (p.get("framework") for p in r.processes if p.get("framework")), None)
+    _compare(ordered)
+    for r in ordered:
+        if r.status == "ok":
+            r.explanation = explain(r, framework)
+            r.misses = _misses(r) + list(r.details.get("explain") or [])
+    if "none" not in names:
+        notes.append("`none` was not measured: savings are not computed")
+    result = StrategiesResult(target=target, framework=framework, strategies=ordered,
+                              settings={**settings.to_dict(), "processes": processes,
+                                        "rounds": rounds, "timeout_s": timeout_s,
+                                        "strategies": names},
+                              environment=environment(), notes=notes,
+                              status="complete" if stopped is None else "interrupted")
+    if stopped is not None:
+        raise StrategiesInterrupted(result, stopped)
+    return result
+
+
+def _ok_values(r: StrategyResult, key: str) -> list[float]:
+    """Every successful process's value of ``key`` (processes are the independent unit)."""
+    return [float(p[key]) for p in r.processes
+            if p.get("status") == "ok" and p.get(key) is not None]
+
+
+def _compare(results: list[StrategyResult]) -> None:
+    """Each strategy against ``none``, from every process: the ratios of the medians and
+    their intervals; the warm median is flagged slower only when the interval clears the
+    practical margin (:func:`jitwarm.results.stats.compare_values`)."""
+    from jitwarm.results.stats import compare_values
+
+    base = next((r for r in results if r.strategy == "none" and r.status == "ok"), None)
+    if base is None:
+        return
+    b_first = base.summary.get("first_call_ns")
+    b_warm = base.summary.get("warm_median_ns")
+    for r in results:
+        if r.status != "ok" or r is base:
+            continue
+        first = r.summary.get("first_call_ns")
+        if b_first and first:
+            r.saves_ns = int(b_first - first)
+            r.speedup = b_first / first
+            cmp = compare_values(_ok_values(base, "first_call_ns"),
+                                 _ok_values(r, "first_call_ns"))
+            r.first_call_verdict = cmp.verdict
+            ci = cmp.ratio_ci  # this / none; the speedup is none / this
+            r.speedup_ci = [1 / ci[1], 1 / ci[0]] if ci and ci[0] > 0 else None
+        warm = r.summary.get("warm_median_ns")
+        if b_warm and warm:
+            r.warm_ratio = warm / b_warm
+            cmp = compare_values(_ok_values(base, "warm_median_ns"),
+                                 _ok_values(r, "warm_median_ns"))
+            r.warm_verdict, r.warm_note = cmp.verdict, cmp.note
+            r.warm_ratio_ci = list(cmp.ratio_ci) if cmp.ratio_ci else None
+            r.warm_slower = cmp.verdict == "slower"
+
+
+def _ratio_cell(ratio: float | None, ci: list[float] | None, verdict: str | None,
+                n: tuple[int, int]) -> str:
+    """``1.50× (1.41–1.60×)``, or the ratio with why there is no interval."""
+    from jitwarm._units import NO_INTERVAL, fmt_ratio, fmt_ratio_range
+
+    if ratio is None:
+        return "–"
+    text = fmt_ratio(ratio)
+    if ci:
+        return f"{text} ({fmt_ratio_range(*ci)})"
+    if min(n) == 1:
+        return f"{text} ({NO_INTERVAL})"
+    if verdict in ("too few processes", "no significant change"):
+        return f"{text} (no interval: {n[0]} vs {n[1]} processes)"
+    return text
+
+
+def explain(r: StrategyResult, framework: str | None) -> list[str]:
+    """Where the remaining cold start of a strategy goes, in sentences."""
+    from jitwarm._units import fmt_ns
+    from jitwarm.results.findings import gc_sentences
+
+    s = r.summary
+    out: list[str] = []
+    first = s.get("first_call_ns")
+    if first is None:
+        return out
+    compile_ns = s.get("compile_ns") or 0
+    warm = s.get("warm_median_ns") or 0
+    rest = max(0, first - compile_ns - warm)
+    out.append(
+        f"first call {fmt_ns(first)} = compiling {fmt_ns(compile_ns)} "
+        f"({s.get('compile_events') or 0} compile event(s), cache {s.get('cache_hits')} hit / "
+        f"{s.get('cache_misses')} miss) + outside compile events {fmt_ns(rest)} + one warm "
+        f"call {fmt_ns(warm)}")
+    own, init = s.get("function_compile_ns"), s.get("runtime_init_ns")
+    if own and compile_ns and init is not None and not s.get("cache_hits"):
+        # (after a cache hit the first call loaded rather than compiled: no comparison)
+        out.append(f"the function's own compile, timed on a fresh uncached copy in the same "
+                   f"process, is {fmt_ns(own)}: {fmt_ns(init)} of the first call is one-time "
+                   "initialisation (and cache loading) that a second function would not pay")
+    phases = {k: v for k, v in (s.get("compile_phases_ns") or {}).items() if v}
+    if phases:
+        out.append("compiling by phase: " + ", ".join(
+            f"{k.replace('_', ' ')} {fmt_ns(v)}" for k, v in phases.items())
+            + (" (a cache hit's backend compile is loading the cached executable)"
+               if framework == "jax" and (s.get("cache_hits") or 0) else ""))
+    out.extend(gc_sentences(s))
+    out.append(f"before it: interpreter and imports {fmt_ns(s.get('import_ns'))}, case setup "
+               f"{fmt_ns(s.get('setup_ns'))} (time to first result "
+               f"{fmt_ns(s.get('time_to_first_result_ns'))})")
+    if r.strategy == "aot":
+        out.append("aot: loading the artifact (and, for Numba's eager signatures, the "
+                   "compile or cache load) happens in setup, before the first call")
+    if r.warm_slower:
+        from jitwarm._units import fmt_ratio, fmt_ratio_range
+
+        ci = f" (95% CI {fmt_ratio_range(*r.warm_ratio_ci)})" if r.warm_ratio_ci else ""
+        out.append(f"warning: the warm median is {fmt_ratio(r.warm_ratio)} that of `none`{ci}: "
+                   "this strategy makes the code slower")
+    return out
+
+
+def _misses(r: StrategyResult) -> list[str]:
+    """Why a cached strategy still compiled, from the compile events' reasons."""
+    if r.strategy == "none":
+        return []
+    reasons: dict[str, int] = {}
+    for p in r.processes:
+        for e in p.get("compile_events") or []:
+            if e.get("depth") == 0 and e.get("cache") != "hit":
+                text = f"{e.get('name')}: {e.get('reason') or 'compiled (no reason given)'}"
+                reasons[text] = reasons.get(text, 0) + 1
+    return [f"{k} (in {v} process(es))" for k, v in reasons.items()]
+
+
+def strategies_table(result: StrategiesResult) -> Any:
+    """A rich table: per strategy, first call, saving, ratio, time to first result, warm."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from jitwarm._units import fmt_ns
+    from jitwarm.results.stats import PRACTICAL_MARGIN
+
+    table = Table(title=f"warmup strategies: {result.target} ({result.framework or '?'}), "
+                        "fresh processes", title_justify="left",
+                  caption=f"ratios of medians across processes (95% interval from every "
+                          f"process); warm medians are flagged only when the interval "
+                          f"clears ±{PRACTICAL_MARGIN:.0%}", caption_justify="left")
+    for col in ("strategy", "first call", "saves", "vs none", "compile", "init+load",
+                "import+setup", "to first result", "warm median", "warm vs none"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    base = result.get("none")
+    n_none = base.summary.get("processes_ok", 0) if base and base.status == "ok" else 0
+    for r in result.strategies:
+        if r.status != "ok":
+            table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {r.reason}", *[""] * 8)
+            continue
+        s = r.summary
+        init = s.get("runtime_init_ns")
+        warm = fmt_ns(s.get("warm_median_ns"))
+        n = (n_none, s.get("processes_ok", 0))
+        wr = escape(_ratio_cell(r.warm_ratio, r.warm_ratio_ci, r.warm_verdict, n))
+        if r.warm_slower:
+            wr = f"[red]{wr} slower[/red]"
+        elif r.warm_verdict == "faster":
+            wr = f"[green]{wr} faster[/green]"
+        table.add_row(
+            r.strategy, fmt_ns(s.get("first_call_ns")),
+            "–" if r.saves_ns is None else fmt_ns(r.saves_ns),
+            escape(_ratio_cell(r.speedup, r.speedup_ci, r.first_call_verdict, n)),
+            fmt_ns(s.get("compile_ns")), fmt_ns(init),
+            fmt_ns((s.get("import_ns") or 0) + (s.get("setup_ns") or 0)),
+            fmt_ns(s.get("time_to_first_result_ns")), warm, wr)
+    return table

@@ -1,0 +1,1 @@
+"""Cases: what is measured (targets and their inputs)."""

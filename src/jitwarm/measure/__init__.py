@@ -1,0 +1,1 @@
+"""Measurement: worker processes, the spawner, timers, sweeps."""

@@ -1,0 +1,229 @@
+"""The parent side: fresh worker processes per cache state, faults contained.
+
+For each cache state the runner starts N worker processes one after another (never in
+parallel: they would compete for cores). ``cold`` gives every process a new empty cache
+directory; ``cached`` gives each a copy of the directory the first good cold process
+populated. The user's own cache directories are never touched. Workers report through a
+result file; a missing file means the worker crashed (its signal is recorded) or hung
+(killed after the per-process timeout). The runner never imports a framework.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jitwarm._errors import UsageError
+from jitwarm._version import __version__
+from jitwarm.adapters import cache_env
+from jitwarm.cases.targets import Target
+from jitwarm.measure.process import Settings
+from jitwarm.measure.spawn import (
+    WorkerRun,
+    check_seconds,
+    exit_code,
+    run_worker,
+    signal_name,
+    worker_env,
+)
+from jitwarm.results.environment import environment
+from jitwarm.results.profile import ProfileResult
+
+STATES = ("cold", "cached")
+ProgressFn = Callable[[str, int, int, dict[str, Any] | None], None]
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C (or SIGTERM/SIGHUP) during a run; carries the partial result. The worker
+    processes are already ended; ``exit_code`` is 130 or 128 + the signal."""
+
+    def __init__(self, result: ProfileResult, cause: BaseException | None = None) -> None:
+        super().__init__("interrupted")
+        self.result = result
+        self.cause = cause
+        self.exit_code = exit_code(cause)
+        self.signal = signal_name(cause)
+
+
+def parse_states(text: str) -> tuple[str, ...]:
+    """Parse ``cold,cached`` into a validated tuple of cache states."""
+    states = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in states if s not in STATES]
+    if bad or not states:
+        raise UsageError(
+            f"unknown cache state {', '.join(bad) or text!r}: choose from {', '.join(STATES)}"
+        )
+    return states
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """Environment that caps a worker's framework threads (set before any import)."""
+    if not threads:
+        return {}
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+            "NUMBA_NUM_THREADS": n, "JITWARM_THREADS": n}
+
+
+def worker_record(run: WorkerRun, base: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """One process's record from how its worker ended. Error texts do not name the process
+    (``state``/``index`` do; whoever prints them adds "cold process 2: ")."""
+    base = {**base, "process_wall_ns": run.wall_ns}
+    if run.record is not None:
+        record = {**base, **run.record}
+        if run.timed_out:  # the measurement finished; the process did not exit after it
+            record["lingered"] = (f"the process did not exit after writing its result (a "
+                                  f"thread it left running?) and was killed after "
+                                  f"{timeout_s:g} s; its measurement is kept")
+        return record
+    if run.unreadable:
+        return {**base, "status": "crashed", "error": run.unreadable,
+                "output_tail": run.tail}
+    if run.timed_out:
+        return {**base, "status": "timeout",
+                "error": f"timed out after {timeout_s:g} s and was killed",
+                "output_tail": run.tail}
+    rc = run.returncode
+    if run.signal:
+        return {**base, "status": "crashed", "signal": run.signal, "returncode": rc,
+                "error": f"crashed with {run.signal}", "output_tail": run.tail}
+    return {**base, "status": "crashed", "returncode": rc,
+            "error": f"exited with code {rc} without a result", "output_tail": run.tail}
+
+
+class Runner:
+    """Runs one target's cache states in fresh processes (see module docstring)."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        processes: int = 5,
+        states: tuple[str, ...] = STATES,
+        settings: Settings | None = None,
+        timeout_s: float = 300.0,
+        progress: ProgressFn | None = None,
+        python: str = sys.executable,
+        extra_env: dict[str, str] | None = None,
+        extra_spec: dict[str, Any] | None = None,
+    ) -> None:
+        if processes < 1:
+            raise UsageError("--processes must be at least 1")
+        check_seconds(timeout_s, "--timeout")
+        self.target = target
+        self.processes = processes
+        self.states = states
+        self.settings = settings or Settings()
+        self.timeout_s = timeout_s
+        self.progress = progress
+        self.python = python
+        self.extra_env = dict(extra_env or {})
+        self.extra_spec = dict(extra_spec or {})
+        if self.settings.threads is not None and self.settings.threads < 1:
+            raise UsageError("--threads must be at least 1")
+
+    def run(self) -> ProfileResult:
+        """Measure every requested state; case errors end the run with ``status=error``."""
+        result = ProfileResult(
+            case={"target": self.target.spec, "name": self.target.name,
+                  "file": self.target.file, "module": self.target.module},
+            framework=None,
+            environment=environment(),
+            settings={**self.settings.to_dict(), "processes": self.processes,
+                      "timeout_s": self.timeout_s, "states": list(self.states)},
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            jitwarm_version=__version__,
+        )
+        run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-run-"))
+        current: list[dict[str, Any]] = []
+        try:
+            populated: Path | None = None
+            for state in self.states:
+                if state == "cached":
+                    reason = self._cached_skip_reason(result, populated)
+                    if reason:
+                        result.skipped_states["cached"] = reason
+                        continue
+                current = []
+                for i in range(self.processes):
+                    cache_dir = run_dir / "caches" / f"{state}-{i}"
+                    if state == "cached":
+                        assert populated is not None
+                        shutil.copytree(populated, cache_dir)
+                    else:
+                        cache_dir.mkdir(parents=True)
+                    if self.progress:
+                        self.progress(state, i, self.processes, None)
+                    rec = self._one(run_dir, state, i, cache_dir)
+                    current.append(rec)
+                    if rec.get("lingered"):
+                        result.notes.append(f"{state} process {i + 1}: {rec['lingered']}")
+                    if self.progress:
+                        self.progress(state, i, self.processes, rec)
+                    if rec["status"] == "usage_error":
+                        raise UsageError(rec["message"])
+                    if rec["status"] == "case_error":
+                        result.status = "error"
+                        result.error = {k: rec.get(k) for k in
+                                        ("state", "index", "phase", "message", "traceback")}
+                        return result
+                    if rec["status"] == "ok":
+                        result.framework = result.framework or rec.get("framework")
+                        if state == "cold" and populated is None:
+                            populated = cache_dir
+                result.add_state(state, current)
+                current = []
+            return result
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (_spawn.Terminated)
+            if current:
+                result.add_state(self._current_state(current), current)
+            result.status = "interrupted"
+            raise RunInterrupted(result, exc) from None
+        finally:
+            if not os.environ.get("JITWARM_KEEP_TMP"):
+                shutil.rmtree(run_dir, ignore_errors=True)
+
+    @staticmethod
+    def _current_state(records: list[dict[str, Any]]) -> str:
+        return records[0].get("state", "cold")
+
+    def _cached_skip_reason(self, result: ProfileResult, populated: Path | None) -> str | None:
+        cold = result.states.get("cold")
+        if cold is None:
+            return "the cached state reuses the cold state's cache: run cold,cached"
+        ok = [p for p in cold["processes"] if p.get("status") == "ok"]
+        if not ok or populated is None:
+            return "no cold process succeeded, so there is no cache to reuse"
+        if not any(p.get("disk_cache") for p in ok):
+            fw = result.framework or "this framework"
+            hint = " (e.g. @njit(cache=True))" if fw == "numba" else ""
+            return f"the callable does not use {fw}'s disk cache{hint}"
+        return None
+
+    def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
+        """Run one worker process and return its record (never raises for worker faults)."""
+        stem = run_dir / f"{state}-{index}"
+        result_path = Path(f"{stem}.result.json")
+        spec = {
+            "target": {"spec": self.target.spec, "name": self.target.name,
+                       "file": self.target.file, "module": self.target.module},
+            "settings": self.settings.to_dict(),
+            "result_path": str(result_path),
+            "state": state,
+            "index": index,
+            **self.extra_spec,
+        }
+        spec_path = Path(f"{stem}.spec.json")
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        env = worker_env({**cache_env(cache_dir), **thread_env(self.settings.threads),
+                          **self.extra_env})
+        run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
+                         env=env, python=self.python)
+        return worker_record(run, {"state": state, "index": index}, self.timeout_s)

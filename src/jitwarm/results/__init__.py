@@ -1,0 +1,1 @@
+"""Results: the profile result, its statistics, findings and environment."""

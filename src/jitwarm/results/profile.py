@@ -1,0 +1,522 @@
+"""Result objects and the versioned JSON contract ``jitwarm.profile/1``.
+
+``ProfileResult`` holds what a run measured; :func:`summarize_state` condenses one cache
+state's per-process records. All durations are integer nanoseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import os
+import stat
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from jitwarm._errors import UsageError, shown
+from jitwarm.analysis import consistency
+from jitwarm.results.stats import median, median_ci
+
+SCHEMA = "jitwarm.profile/1"
+SCHEMA_PREFIX = "jitwarm.profile/"
+SCHEMA_VERSION = 1
+
+
+def _med_int(values: list[Any]) -> int | None:
+    vals = [v for v in values if v is not None]
+    return int(round(median(vals))) if vals else None
+
+
+#: what :func:`write_atomic` writes: text (UTF-8), bytes, or a function that writes into
+#: the binary file object it is given (a CSV writer, ``savefig``, pyperf's ``dump``)
+Payload = str | bytes | Callable[[BinaryIO], object]
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _as_named(exc: OSError, path: Path) -> OSError:
+    """The same error naming ``path``, never the temporary file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def _emit(f: BinaryIO, data: Payload) -> None:
+    if isinstance(data, str):
+        f.write(data.encode("utf-8"))
+    elif isinstance(data, bytes):
+        f.write(data)
+    else:
+        data(f)
+
+
+def write_atomic(path: str | Path, data: Payload) -> Path:
+    """Write ``data`` to ``path`` so that ``path`` holds either its old content or the whole
+    new one, never a part: the one writer of every file jitwarm produces.
+
+    The data goes to a temporary file in the same folder (so the final rename cannot cross
+    file systems), is flushed and fsynced, then ``os.replace``s the target. On any failure
+    (a full disk, a writer that raises, Ctrl-C) the temporary file is removed and the old
+    file is untouched; an ``OSError`` names ``path``, never the temporary file. A missing
+    folder is not created (an output option never makes folders silently). A symlink is
+    kept (what it points to is replaced); a device or FIFO (``/dev/stdout``) is written
+    straight through, as there is nothing to replace.
+    """
+    path = Path(path)
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _as_named(exc, path) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(path, "wb") as f:
+                _emit(f, data)
+        except OSError as exc:
+            raise _as_named(exc, path) from None
+        return path
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:60]}.", suffix=".tmp",
+                                   dir=target.parent)
+    except OSError as exc:
+        raise _as_named(exc, path) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _emit(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+            os.fchmod(f.fileno(), (st.st_mode & 0o7777) if st is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _as_named(exc, path) from None
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    return path
+
+
+def check_output_path(dest: str | Path | None, option: str) -> None:
+    """Refuse an output path that cannot be written, before any work is done: a folder,
+    a missing or unwritable parent folder (never created silently). ``-`` (stdout) passes."""
+    if dest is None or str(dest) in ("", "-"):
+        return
+    p = Path(dest)
+    if p.is_dir():
+        raise UsageError(f"{option}: {shown(dest)} is a folder; give a file name")
+    parent = p.parent
+    if not parent.exists():
+        raise UsageError(f"{option}: the folder {shown(parent)} does not exist "
+                         "(outputs never create folders)")
+    if not parent.is_dir():
+        raise UsageError(f"{option}: {shown(parent)} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: cannot write in the folder {shown(parent)} "
+                         "(read-only or no permission)")
+
+
+def unsaved_path(directory: str | Path = ".") -> Path:
+    """A new ``jitwarm-unsaved-<time>[-k].json`` in ``directory`` (never an existing file)."""
+    import datetime as _dt
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(directory) / f"jitwarm-unsaved-{stamp}.json"
+    k, path = 1, base
+    while path.exists():
+        k += 1
+        path = base.with_name(f"jitwarm-unsaved-{stamp}-{k}.json")
+    return path
+
+
+def save_or_rescue(path: str | Path, text: str) -> Path:
+    """:func:`write_atomic`, or, when ``path`` cannot be written, a rescue file in the temp
+    directory and a :class:`UsageError` that names it: a measured result is never lost."""
+    try:
+        return write_atomic(path, text)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        try:
+            rescue = write_atomic(unsaved_path(tempfile.gettempdir()), text)
+        except OSError as again:
+            raise UsageError(f"cannot write {shown(path)} ({why}), nor a rescue copy in "
+                             f"{tempfile.gettempdir()} ({again.strerror or again}): the "
+                             "result is lost") from None
+        raise UsageError(f"cannot write {shown(path)} ({why}); the result was saved to "
+                         f"{rescue}") from None
+
+
+def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians across processes of what a first call spent outside the user's code.
+
+    ``compile_phases_ns``: per phase kind the adapters report (JAX trace / lower /
+    backend_compile, Dynamo and Inductor phases...), the time inside that kind's events
+    during the first call. ``first_call_gc_ns``: time inside Python's garbage collector.
+    """
+    per: list[Counter[str]] = []
+    for p in ok:
+        c: Counter[str] = Counter()
+        for e in p.get("compile_events") or []:
+            if e.get("depth") == 1 and e.get("call_index") == 0 and e.get("kind"):
+                c[e["kind"]] += int(e.get("duration_ns") or 0)
+        per.append(c)
+    kinds = list(dict.fromkeys(k for c in per for k in c))  # in order of appearance
+    gcs = [p.get("first_call_gc") for p in ok if p.get("first_call_gc")]
+    return {
+        # a process without a phase spent 0 in it (Counter gives 0)
+        "compile_phases_ns": {k: _med_int([c[k] for c in per]) for k in kinds},
+        "first_call_gc_ns": _med_int([g["ns"] for g in gcs]),
+        "first_call_gc_full": _med_int([g["collections"][2] for g in gcs]),
+    }
+
+
+def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summary of one cache state: medians across processes, warm median with its CI."""
+    ok = [p for p in processes if p.get("status") == "ok"]
+    failed = [p for p in processes if p.get("status") != "ok"]
+    summary: dict[str, Any] = {
+        "processes_ok": len(ok),
+        "processes_failed": len(failed),
+    }
+    if not ok:
+        summary.update(
+            first_call_ns=None, compile_ns=None, warm_median_ns=None, warm_ci_ns=None,
+            classification="no-data", steady_state_start=None,
+        )
+        return summary
+    for key in (
+        "import_ns",
+        "setup_ns",
+        "first_call_ns",
+        "compile_ns",
+        "function_compile_ns",
+        "runtime_init_ns",
+        "warm_median_ns",
+        "steady_state_start",
+        "steady_state_call",
+        "warmup_cost_ns",
+    ):
+        summary[key] = _med_int([p.get(key) for p in ok])
+    warms = [p["warm_median_ns"] for p in ok]
+    if len(ok) >= 2:
+        lo, hi = median_ci(warms)
+        summary["warm_ci_basis"] = "order-statistic CI of the median across processes"
+    else:
+        ci = ok[0].get("steady_ci_ns") or [warms[0], warms[0]]
+        lo, hi = ci
+        summary["warm_ci_basis"] = "within the single process's steady run"
+    summary["warm_ci_ns"] = [int(lo), int(hi)]
+    classes = [p.get("classification") or "no-steady-state" for p in ok]
+    summary["classification"] = consistency(classes)
+    summary["classifications"] = dict(Counter(classes))
+    starts = [p["steady_state_start"] for p in ok if p.get("steady_state_start") is not None]
+    summary["steady_state_start_range"] = [min(starts), max(starts)] if starts else None
+    fc, wm = summary["first_call_ns"], summary["warm_median_ns"]
+    summary["first_over_warm"] = (fc / wm) if fc and wm else None
+    hits = [p["cache"]["hits"] for p in ok if p.get("cache")]
+    misses = [p["cache"]["misses"] for p in ok if p.get("cache")]
+    summary["cache_hits"] = sum(hits) if hits else None
+    summary["cache_misses"] = sum(misses) if misses else None
+    summary["compile_events"] = _med_int([len(p.get("compile_events", [])) for p in ok])
+    summary["recompiles"] = sum(len(p.get("recompiles", [])) for p in ok)
+    summary.update(first_call_anatomy(ok))
+    return summary
+
+
+@dataclass
+class ProfileResult:
+    """Everything one ``jitwarm profile`` run measured (see ``docs/json-schema.md``)."""
+
+    case: dict[str, Any]
+    framework: str | None
+    environment: dict[str, Any]
+    settings: dict[str, Any]
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped_states: dict[str, str] = field(default_factory=dict)
+    status: str = "complete"  # complete | interrupted | error
+    error: dict[str, Any] | None = None
+    created: str = ""
+    jitwarm_version: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def add_state(self, name: str, processes: list[dict[str, Any]]) -> None:
+        self.states[name] = {"processes": processes, "summary": summarize_state(processes)}
+
+    def summary(self, state: str) -> dict[str, Any] | None:
+        st = self.states.get(state)
+        return None if st is None else st["summary"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "jitwarm_version": self.jitwarm_version,
+            "created": self.created,
+            "status": self.status,
+            "case": self.case,
+            "framework": self.framework,
+            "environment": self.environment,
+            "settings": self.settings,
+            "states": self.states,
+            "skipped_states": self.skipped_states,
+            "error": self.error,
+            "notes": self.notes,
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the JSON atomically (a partial file never replaces a good one)."""
+        return write_atomic(path, self.to_json())
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ProfileResult:
+        check_schema(d)
+        return cls(
+            case=d.get("case", {}),
+            framework=d.get("framework"),
+            environment=d.get("environment", {}),
+            settings=d.get("settings", {}),
+            states=d.get("states", {}),
+            skipped_states=d.get("skipped_states", {}),
+            status=d.get("status", "complete"),
+            error=d.get("error"),
+            created=d.get("created", ""),
+            jitwarm_version=d.get("jitwarm_version", ""),
+            notes=d.get("notes", []),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> ProfileResult:
+        return cls.from_dict(read_json(path))
+
+    # convenience accessors for notebooks
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: summary table, verdicts, caveats and the series plot."""
+        from jitwarm.report.notebook import result_html
+
+        return result_html(self)
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, st in self.states.items():
+            s = st["summary"]
+            parts.append(
+                f"{name}: first={_fmt(s.get('first_call_ns'))} compile={_fmt(s.get('compile_ns'))}"
+                f" warm={_fmt(s.get('warm_median_ns'))} [{s.get('classification')}]"
+            )
+        return f"<ProfileResult {self.case.get('name')!r} ({self.framework}) " + "; ".join(parts) + ">"
+
+
+def read_input_text(path: str | Path, what: str = "file") -> str:
+    """The text of an input file, as UTF-8 (a leading byte-order mark is accepted).
+
+    Only regular files are read: a FIFO, socket or device is refused without opening it
+    for a blocking read (it would wait forever). Every failure is one :class:`UsageError`.
+    """
+    name = shown(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {what} {name}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{what} {name} is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{what} {name} is not a regular file (a FIFO, socket or "
+                             "device); give a file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} {name} is not UTF-8 text (byte {exc.start} is "
+                         f"0x{raw[exc.start]:02x})") from None
+
+
+def parse_json(text: str, name: str) -> Any:
+    """``json.loads`` whose every failure (bad syntax, absurd nesting, huge numbers) is
+    one :class:`UsageError` naming ``name``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{shown(name)} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise UsageError(f"{shown(name)} is nested too deeply to be read") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise UsageError(f"{shown(name)} is not usable JSON: {shown(exc)}") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a result file; unreadable or non-JSON files are a UsageError (exit 2)."""
+    return parse_json(read_input_text(path, "result file"), str(path))
+
+
+def check_schema(d: Any) -> None:
+    """Refuse anything that is not a jitwarm profile result we can read."""
+    if not isinstance(d, dict) or not isinstance(d.get("schema"), str):
+        raise UsageError("not a jitwarm result: no \"schema\" field")
+    schema = d["schema"]
+    if not schema.startswith(SCHEMA_PREFIX):
+        raise UsageError(f"not a jitwarm profile result (schema {shown(repr(schema))})")
+    try:
+        version = int(schema[len(SCHEMA_PREFIX):])
+    except ValueError:
+        raise UsageError(f"unrecognised schema {shown(repr(schema))}") from None
+    if version > SCHEMA_VERSION:
+        raise UsageError(
+            f"result schema {shown(repr(schema))} is newer than this jitwarm reads ({SCHEMA}): "
+            "upgrade jitwarm"
+        )
+    check_types(d)
+
+
+# --------------------------------------------------------------------------- field types
+# A small type grammar for the fields the presenters read: "num" (a finite number or
+# null), "int", "str", "bool" (each also null), ("list", item), ("map", value) for dicts
+# with free keys, and a dict {key: spec} for known keys (others are not checked).
+
+_N = "num"
+_EVENT = {k: _N for k in ("start_ns", "end_ns", "duration_ns", "depth", "call_index")} | {
+    k: "str" for k in ("name", "kind", "signature", "cache", "reason")}
+_PROCESS: dict[str, Any] = {
+    **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
+                       "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
+                       "timer_overhead_ns", "specializations", "steady_state_start",
+                       "steady_state_call", "warm_median_ns", "warmup_cost_ns", "returncode",
+                       "signal")},
+    **{k: "str" for k in ("state", "status", "classification", "stop_reason",
+                          "framework_version")},
+    "timings_ns": ("list", _N), "batch_sizes": ("list", ("list", _N)),
+    "compile_events": ("list", _EVENT),
+    "recompiles": ("list", {"call_index": _N, "duration_ns": _N, "name": "str",
+                            "signature": "str", "reason": "str"}),
+    "cache": {"hits": _N, "misses": _N}, "disk_cache": "bool",
+    "first_call_gc": {"ns": _N, "collections": ("list", _N)},
+    "steady_ci_ns": ("list", _N), "change_points": ("list", _N), "outliers": ("list", _N),
+    "notes": ("list", "str"), "runtime": ("map", "any"),
+}
+_SUMMARY: dict[str, Any] = {
+    **{k: _N for k in ("processes_ok", "processes_failed", "import_ns", "setup_ns",
+                       "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
+                       "warm_median_ns", "steady_state_start", "steady_state_call",
+                       "warmup_cost_ns", "first_over_warm", "cache_hits", "cache_misses",
+                       "compile_events", "recompiles", "first_call_gc_ns",
+                       "first_call_gc_full")},
+    "classification": "str", "warm_ci_basis": "str", "warm_ci_ns": ("list", _N),
+    "classifications": ("map", _N), "steady_state_start_range": ("list", _N),
+    "compile_phases_ns": ("map", _N),
+}
+_RESULT: dict[str, Any] = {
+    "jitwarm_version": "str", "created": "str", "status": "str", "framework": "str",
+    "case": {"target": "str", "name": "str", "file": "str", "module": "str"},
+    "environment": {**{k: "str" for k in ("python", "implementation", "platform",
+                                          "machine", "cpu_model")},
+                    "cpu_count": _N, "cpu_affinity": _N, "versions": ("map", "str"),
+                    "threads": ("map", "any")},
+    "settings": {**{k: _N for k in ("max_calls", "max_time_s", "exact_calls", "min_calls",
+                                    "threads", "processes", "timeout_s")},
+                 "states": ("list", "str")},
+    "states": ("map", ("req", {"processes": ("req", ("list", ("req", _PROCESS))),
+                               "summary": ("req", _SUMMARY)})),
+    "skipped_states": ("map", "str"), "error": ("map", "any"), "notes": ("list", "str"),
+}
+_NAMES = {"num": "a number", "str": "a string", "bool": "true or false"}
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, (int, float)):
+        return "a number" if math.isfinite(v) else "a non-finite number"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(v), type(v).__name__)
+
+
+def _check(v: Any, spec: Any, where: str) -> None:
+    if spec == "any":
+        return
+    if isinstance(spec, tuple) and spec[0] == "req":
+        if v is None:
+            raise UsageError(f"{where}: expected {_wanted(spec[1])}, not null")
+        spec = spec[1]
+    if v is None:  # an optional field left empty
+        return
+    if isinstance(spec, str):
+        ok = {"num": isinstance(v, (int, float)) and not isinstance(v, bool)
+              and math.isfinite(v),
+              "str": isinstance(v, str), "bool": isinstance(v, bool)}[spec]
+        if not ok:
+            raise UsageError(f"{where}: expected {_NAMES[spec]}, not {_kind(v)}")
+        return
+    if isinstance(spec, dict) or spec[0] == "map":
+        if not isinstance(v, dict):
+            raise UsageError(f"{where}: expected an object, not {_kind(v)}")
+        if isinstance(spec, dict):
+            for key, sub in spec.items():
+                if key in v:
+                    _check(v[key], sub, f"{where}.{key}")
+                elif isinstance(sub, tuple) and sub[0] == "req":
+                    raise UsageError(f"{where}.{key}: missing")
+        else:
+            for key, item in v.items():
+                _check(item, spec[1], f"{where}.{shown(key, 40)}")
+        return
+    if not isinstance(v, list):
+        raise UsageError(f"{where}: expected a list, not {_kind(v)}")
+    for i, item in enumerate(v):
+        _check(item, spec[1], f"{where}[{i}]")
+
+
+def _wanted(spec: Any) -> str:
+    if isinstance(spec, str):
+        return _NAMES.get(spec, "a value")
+    return "an object" if isinstance(spec, dict) or spec[0] == "map" else "a list"
+
+
+def check_types(d: dict[str, Any]) -> None:
+    """Refuse a result whose fields have the wrong types (a string where numbers belong,
+    an object where a list does, a null summary): one :class:`UsageError` naming the field,
+    instead of a crash deep inside a table or a plot."""
+    for key, spec in _RESULT.items():
+        if key in d:
+            _check(d[key], spec, key)
+
+
+def _fmt(ns: Any) -> str:
+    from jitwarm._units import fmt_ns
+
+    return fmt_ns(ns)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, float) and math.isnan(o):
+        return None
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,0 +1,1 @@
+"""Serving: warming at start, recompile guards, shape pinning, metrics, ASGI."""

@@ -1,0 +1,218 @@
+"""Recompile guard: fail (or warn) the moment a framework compiles inside a block.
+
+``with jitwarm.no_recompile(): ...`` or ``@jitwarm.no_recompile()`` — after warmup, a
+compile on the serving path is a latency spike; the guard turns it into an error that
+names the function and, where the framework tells, why it compiled.
+
+How each framework is watched (its own mechanism, see :mod:`jitwarm.adapters.hub`):
+
+- **Numba**: the ``numba:compile`` start event. Raising inside the listener's ``on_start``
+  propagates cleanly out of the call (Numba still sends the end event, the dispatcher keeps
+  its earlier signatures and compiles normally later), so the error is raised *before* any
+  compile work. Reason: the new argument types and the signatures compiled before.
+- **JAX**: the ``jax.monitoring`` scalar event JAX records when tracing or XLA compilation
+  starts; raising there aborts the trace. Reason: the abstract input types being traced.
+  Note that JAX's eager ops (``jnp.ones(n)``, ``x[:n]``) compile too, once per shape.
+- **torch.compile**: torch's own stance, ``torch.compiler.set_stance("fail_on_recompile")``;
+  its error (with dynamo's guard-failure reasons) is re-raised as :class:`RecompileError`.
+  torch's stance is **process-wide**: while a raising guard is active, a compile in any
+  thread fails. In ``action="warn"`` torch is watched through dynamo's compile callbacks
+  and the stance is left alone.
+
+``scope="thread"`` (default) only watches compiles in the thread that entered the block
+(frameworks compile in the calling thread), so a background warmer compiling in another
+thread does not trip it; ``scope="process"`` watches every thread. A framework imported
+*inside* the block is not watched (hooks are installed on entry).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from jitwarm._errors import JitwarmError
+from jitwarm.adapters import hub as _hooks
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FRAMEWORKS = ("numba", "jax", "torch")
+
+
+class RecompileError(JitwarmError):
+    """A supported framework compiled inside a ``no_recompile`` block."""
+
+    def __init__(self, message: str, *, framework: str | None = None,
+                 function: str | None = None, reason: str | None = None,
+                 signature: str | None = None) -> None:
+        super().__init__(message)
+        self.framework = framework
+        self.function = function
+        self.reason = reason
+        self.signature = signature
+
+
+class RecompileWarning(UserWarning):
+    """Issued instead of :class:`RecompileError` with ``action="warn"``."""
+
+
+def _message(n: _hooks.Notice) -> str:
+    what = "recompiled" if n.recompile else "compiled"
+    msg = f"{n.framework} {what} {n.function!r} inside a no_recompile block"
+    if n.reason:
+        msg += f": {n.reason}"
+    return msg
+
+
+# torch's stance is one global: reference-count the raising guards that set it
+_torch_lock = threading.Lock()
+_torch_users = 0
+_torch_stance: Any = None
+
+
+def _torch_acquire() -> bool:
+    global _torch_users, _torch_stance
+    if "torch._dynamo" not in sys.modules:  # torch.compile never used in this process
+        return False
+    import torch
+
+    with _torch_lock:
+        if _torch_users == 0:
+            _torch_stance = torch.compiler.set_stance("fail_on_recompile")
+        _torch_users += 1
+    return True
+
+
+def _torch_release() -> None:
+    global _torch_users, _torch_stance
+    with _torch_lock:
+        _torch_users -= 1
+        if _torch_users == 0 and _torch_stance is not None:
+            _torch_stance.__exit__(None, None, None)
+            _torch_stance = None
+
+
+_TORCH_MSG = "stance is 'fail_on_recompile'"
+
+
+def _from_torch(exc: BaseException) -> RecompileError | None:
+    text = str(exc)
+    if _TORCH_MSG not in text:
+        return None
+    m = re.search(r"function name: '([^']*)'", text)
+    fn = m.group(1) if m else None
+    reasons = [ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("- ")]
+    reason = "; ".join(reasons) if reasons else "first compile of this frame"
+    return RecompileError(f"torch compiled {fn!r} inside a no_recompile block: {reason}",
+                          framework="torch", function=fn, reason=reason)
+
+
+class RecompileGuard(contextlib.ContextDecorator):
+    """Raise :class:`RecompileError` (or warn) when a framework compiles inside the block.
+
+    ``action``: ``"raise"`` (default) or ``"warn"`` (:class:`RecompileWarning`, once per
+    compile). ``frameworks``: the subset to watch (default numba, jax, torch — those that
+    are imported). ``scope``: ``"thread"`` or ``"process"``. ``events`` lists the compile
+    notices seen (also in warn mode). If a raised error is swallowed inside the block (e.g.
+    by a broad ``except``), the block still raises on exit.
+    """
+
+    def __init__(self, action: str = "raise", *, frameworks: Iterable[str] | None = None,
+                 scope: str = "thread") -> None:
+        if action not in ("raise", "warn"):
+            raise ValueError(f"action must be 'raise' or 'warn', not {action!r}")
+        if scope not in ("thread", "process"):
+            raise ValueError(f"scope must be 'thread' or 'process', not {scope!r}")
+        fws = tuple(frameworks) if frameworks is not None else FRAMEWORKS
+        unknown = [f for f in fws if f not in FRAMEWORKS]
+        if unknown:
+            raise ValueError(f"unknown framework(s) {unknown}; supported: {FRAMEWORKS}")
+        self.action = action
+        self.frameworks = fws
+        self.scope = scope
+        self.events: list[_hooks.Notice] = []
+        self._cb: Any = None
+        self._thread: int | None = None
+        self._torch = False
+        self._first_error: RecompileError | None = None
+        self._last_trace: str | None = None
+
+    def _recreate_cm(self) -> RecompileGuard:
+        # as a decorator, every call gets fresh state (thread, events)
+        return RecompileGuard(self.action, frameworks=self.frameworks, scope=self.scope)
+
+    def __call__(self, func: F) -> F:  # type: ignore[override]
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with self._recreate_cm():
+                return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    def _on_notice(self, n: _hooks.Notice) -> None:
+        if n.phase != "start" or n.depth > 0 or n.framework not in self.frameworks:
+            return
+        if self._thread is not None and n.thread != self._thread:
+            return
+        if n.framework == "torch" and self._torch:
+            return  # the stance raises; the callback would only duplicate it
+        if n.framework == "jax":
+            # one JAX compile is a trace followed by a backend compile: report it once
+            if n.kind == "trace":
+                self._last_trace = n.function
+            elif self._last_trace is not None:
+                self._last_trace = None
+                self.events.append(n)
+                return
+        self.events.append(n)
+        msg = _message(n)
+        if self.action == "warn":
+            warnings.warn(msg, RecompileWarning, stacklevel=2)
+            return
+        err = RecompileError(msg, framework=n.framework, function=n.function,
+                             reason=n.reason, signature=n.signature)
+        if self._first_error is None:
+            self._first_error = err
+        if n.framework in ("numba", "jax"):
+            raise err  # propagates out of the framework's call, aborting the compile
+        # other frameworks: raised on exit
+
+    def __enter__(self) -> RecompileGuard:
+        self._thread = threading.get_ident() if self.scope == "thread" else None
+        self.events = []
+        self._first_error = None
+        self._torch = (self.action == "raise" and "torch" in self.frameworks
+                       and _torch_acquire())
+        self._cb = _hooks.subscribe(self._on_notice)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        _hooks.unsubscribe(self._cb)
+        self._cb = None
+        if self._torch:
+            self._torch = False
+            _torch_release()
+        if exc is not None:
+            if isinstance(exc, RecompileError):
+                return False
+            converted = _from_torch(exc)
+            if converted is not None:
+                raise converted from exc
+            return False
+        if self._first_error is not None:
+            raise self._first_error
+        return False
+
+
+def no_recompile(action: Any = "raise", *, frameworks: Iterable[str] | None = None,
+                 scope: str = "thread") -> Any:
+    """A :class:`RecompileGuard`: ``with no_recompile(): ...``, ``@no_recompile()`` or
+    ``@no_recompile`` (bare decorator)."""
+    if callable(action):
+        return RecompileGuard()(action)
+    return RecompileGuard(action, frameworks=frameworks, scope=scope)

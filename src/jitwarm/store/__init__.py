@@ -1,0 +1,1 @@
+"""Storage: the SQLite run history and its exports."""
