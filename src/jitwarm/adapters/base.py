@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jitwarm.adapters.events import CompileEvent
+from jitwarm.adapters.events import CompileEvent, Notice
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,19 @@ class Adapter:
         through the framework's compile events. ``None`` when not supported.
         """
         return None
+
+    #: the module whose presence in ``sys.modules`` lets the hub install this framework's
+    #: compile hooks (``None``: this framework has no process-wide compile hook)
+    hook_module: str | None = None
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        """Register this framework's own compile hooks, once per process, reporting to ``emit``.
+
+        Called only by :func:`jitwarm.adapters.hub.install` when ``hook_module`` is imported;
+        every other part of jitwarm subscribes to the hub instead of hooking the framework.
+        Example: Numba's adapter registers a ``numba.core.event`` listener on
+        ``"numba:compile"`` that emits a start and an end :class:`Notice` per compile.
+        """
 
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
         """Turn a non-callable case target of this framework into a ``Built``, or ``None``.

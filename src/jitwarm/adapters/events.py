@@ -69,3 +69,22 @@ def union_ns(events: Iterable[CompileEvent], lo: int | None = None, hi: int | No
     if cur_e is not None:
         total += cur_e - cur_s
     return total
+
+
+@dataclass
+class Notice:
+    """A compile starting or ending, as a framework's hook reported it."""
+
+    framework: str  # the adapter's name: "numba", "jax", "torch" ...
+    phase: str  # "start" or "end" of a compile; "span" (a finished phase with its own
+    #: start and end, e.g. JAX lowering) and "event" (a framework counter, kind = its name)
+    function: str  # what is compiled (qualname, jit(name), frame name)
+    thread: int  # threading.get_ident() of the compiling thread
+    time_ns: int  # time.perf_counter_ns() at the notice
+    kind: str = "compile"  # "compile", or JAX's "trace" / "backend"
+    signature: str | None = None  # argument types / abstract values, when known
+    reason: str | None = None  # why, when the framework tells
+    recompile: bool = False  # the function already had compiled code before
+    depth: int = 0  # nesting (Numba compiles callees inside a caller's compile)
+    duration_ns: int | None = None  # on "end" notices
+    extra: dict[str, Any] = field(default_factory=dict)

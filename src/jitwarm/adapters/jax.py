@@ -14,14 +14,17 @@ The cache is redirected with ``JAX_COMPILATION_CACHE_DIR``.
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm.adapters import hub
 from jitwarm.adapters.base import Adapter, Recorder
-from jitwarm.adapters.events import CompileEvent, union_ns
+from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 TRACE = "/jax/core/compile/jaxpr_trace_duration"
 LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
@@ -32,24 +35,84 @@ CACHE_HITS = "/jax/compilation_cache/cache_hits"
 #: loggers that carry ``jax_explain_cache_misses`` explanations
 _EXPLAIN_LOGGERS = ("jax._src.interpreters.partial_eval", "jax._src.pjit")
 
-# process-wide persistent-cache counters (listeners cannot be unregistered in every
-# version, so one pair is installed once per process)
+# process-wide persistent-cache counters, fed by the hub's JAX hook (installed once)
 _CACHE_COUNTS: Counter[str] = Counter()
-_COUNTING = False
+_jax_seen: set[str] = set()
 
 
-def _install_cache_counter() -> None:
-    global _COUNTING
-    if _COUNTING:
-        return
-    from jax import monitoring
+def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
+    """The hub's JAX hooks: ``jax.monitoring`` scalars (a compile phase starts), durations
+    (it ends), time spans (a finished phase with its start and end) and events (cache
+    counters, also counted here for :meth:`JaxAdapter.cache_stats`)."""
+    import jax.monitoring as mon
 
-    def on_event(event: str, **kwargs: Any) -> None:
-        if event.startswith("/jax/compilation_cache/"):
-            _CACHE_COUNTS[event] += 1
+    def on_scalar(event: str, value: float, **kw: Any) -> None:
+        if event not in (TRACE, BACKEND) or not hub.has_subscribers():
+            return
+        name = str(kw.get("fun_name", "?"))
+        kind = "trace" if event == TRACE else "backend"
+        sig = _jax_in_type() if kind == "trace" else None
+        key = f"{kind}:{name}"
+        recompile = key in _jax_seen
+        _jax_seen.add(key)
+        if kind == "trace":
+            reason = f"new input types {sig}" if sig else "tracing cache miss"
+        else:
+            reason = "XLA backend compile (new traced program)"
+        emit(Notice("jax", "start", name, threading.get_ident(), time.perf_counter_ns(),
+                    kind=kind, signature=sig, reason=reason, recompile=recompile))
 
-    monitoring.register_event_listener(on_event)
-    _COUNTING = True
+    def on_duration(event: str, duration: float, **kw: Any) -> None:
+        if event not in (TRACE, BACKEND) or not hub.has_subscribers():
+            return
+        kind = "trace" if event == TRACE else "backend"
+        emit(Notice("jax", "end", str(kw.get("fun_name", "?")), threading.get_ident(),
+                    time.perf_counter_ns(), kind=kind, duration_ns=int(duration * 1e9)))
+
+    def on_span(event: str, start: float, end: float, **kw: Any) -> None:
+        if event not in _KINDS or not hub.has_subscribers():
+            return
+        offset = _clock_offset_ns()  # spans are wall-clock seconds; notices use perf_counter
+        s_ns, e_ns = int(start * 1e9) - offset, int(end * 1e9) - offset
+        emit(Notice("jax", "span", str(kw.get("fun_name", "")), threading.get_ident(), e_ns,
+                    kind=_KINDS[event], duration_ns=e_ns - s_ns, extra={"event": event}))
+
+    def on_event(event: str, **kw: Any) -> None:
+        if not event.startswith("/jax/compilation_cache/"):
+            return
+        _CACHE_COUNTS[event] += 1
+        if hub.has_subscribers():
+            emit(Notice("jax", "event", "", threading.get_ident(), time.perf_counter_ns(),
+                        kind=event))
+
+    mon.register_scalar_listener(on_scalar)
+    mon.register_event_duration_secs_listener(on_duration)
+    mon.register_event_time_span_listener(on_span)
+    mon.register_event_listener(on_event)
+
+
+def _clock_offset_ns() -> int:
+    """``time.time_ns() - time.perf_counter_ns()``, read between two perf_counter readings."""
+    a = time.perf_counter_ns()
+    w = time.time_ns()
+    b = time.perf_counter_ns()
+    return w - (a + b) // 2
+
+
+def _jax_in_type() -> str | None:
+    """The abstract input types being traced, read from JAX's tracing frame (best effort)."""
+    try:
+        f = sys._getframe(3)
+        for _ in range(6):
+            if f is None:
+                return None
+            if "in_type" in f.f_locals:
+                text = str(f.f_locals["in_type"])
+                return text.removeprefix("FlatTree(").removesuffix(")")
+            f = f.f_back
+    except Exception:
+        return None
+    return None
 
 
 def _explanation(message: str) -> str:
@@ -84,36 +147,26 @@ class JaxRecorder(Recorder):
         self._spans: list[tuple[str, int, int, str]] = []
         self._explained: list[tuple[int, str]] = []
         self._hits: list[int] = []
-        self._listener: Any = None
-        self._event_listener: Any = None
+        self._cb: Any = None
         self._handler: _ExplainHandler | None = None
         self._saved: list[tuple[logging.Logger, int, bool]] = []
         self._explain_before: bool | None = None
-        self._offset = 0
 
     def start(self) -> None:
         import jax
-        from jax import monitoring
 
-        a = time.perf_counter_ns()
-        w = time.time_ns()
-        b = time.perf_counter_ns()
-        self._offset = w - (a + b) // 2
-        spans = self._spans
+        spans, hits = self._spans, self._hits
 
-        def on_span(event: str, start: float, end: float, **kwargs: Any) -> None:
-            if event in _KINDS:
-                spans.append((event, int(start * 1e9), int(end * 1e9), str(kwargs.get("fun_name", ""))))
+        def on_notice(n: Notice) -> None:
+            if n.framework != "jax":
+                return
+            if n.phase == "span":
+                spans.append((n.extra["event"], n.time_ns - (n.duration_ns or 0), n.time_ns,
+                              n.function))
+            elif n.phase == "event" and n.kind == CACHE_HITS:
+                hits.append(n.time_ns)
 
-        hits = self._hits
-
-        def on_event(event: str, **kwargs: Any) -> None:
-            if event == CACHE_HITS:
-                hits.append(time.perf_counter_ns())
-
-        monitoring.register_event_time_span_listener(on_span)
-        monitoring.register_event_listener(on_event)
-        self._listener, self._event_listener = on_span, on_event
+        self._cb = hub.subscribe(on_notice)
         self._handler = _ExplainHandler(self._explained)
         for name in _EXPLAIN_LOGGERS:
             lg = logging.getLogger(name)
@@ -126,19 +179,10 @@ class JaxRecorder(Recorder):
 
     def stop(self) -> None:
         import jax
-        from jax import monitoring
 
-        if self._listener is not None:
-            for unreg, cb in (
-                (getattr(monitoring, "unregister_event_time_span_listener", None), self._listener),
-                (getattr(monitoring, "unregister_event_listener", None), self._event_listener),
-            ):
-                if unreg is not None:
-                    try:
-                        unreg(cb)
-                    except Exception:  # pragma: no cover - already gone
-                        pass
-            self._listener = None
+        if self._cb is not None:
+            hub.unsubscribe(self._cb)
+            self._cb = None
         if self._handler is not None:
             for lg, level, prop in self._saved:
                 lg.removeHandler(self._handler)
@@ -154,7 +198,7 @@ class JaxRecorder(Recorder):
     def _group(self) -> list[CompileEvent]:
         """Chains of trace → lower → backend compile become one top-level event each."""
         spans = sorted(
-            ((ev, s - self._offset, e - self._offset, fun) for ev, s, e, fun in self._spans),
+            self._spans,
             key=lambda x: x[1],
         )
         groups: list[list[tuple[str, int, int, str]]] = []
@@ -216,8 +260,12 @@ class JaxAdapter(Adapter):
     name = "jax"
     extra = "jax"
     module = "jax"
+    hook_module = "jax"
     needs_sync = True  # JAX dispatches asynchronously
     trigger = "first call; every new shape/dtype retraces and recompiles"
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        install_jax_hooks(emit)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {
@@ -246,7 +294,7 @@ class JaxAdapter(Adapter):
         return JaxRecorder()
 
     def cache_stats(self, fn: Callable[..., Any]) -> dict[str, int] | None:
-        _install_cache_counter()
+        hub.install()  # the JAX hook counts the persistent cache's requests and hits
         requests = _CACHE_COUNTS[CACHE_REQUESTS]
         hits = _CACHE_COUNTS[CACHE_HITS]
         return {"hits": hits, "misses": max(0, requests - hits), "requests": requests}

@@ -7,72 +7,99 @@ is redirected with ``NUMBA_CACHE_DIR``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm.adapters import hub
 from jitwarm.adapters.base import Adapter, Recorder
-from jitwarm.adapters.events import CompileEvent, union_ns
+from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 
 class NumbaRecorder(Recorder):
-    """Listens to ``numba:compile`` events; nested compiles get ``depth`` > 0."""
+    """Collects Numba compiles from the hub (``numba:compile``); nested ones get ``depth`` > 0."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._listener: Any = None
-        self._open: list[tuple[int, Any]] = []
+        self._cb: Any = None
 
     def start(self) -> None:
-        from numba.core import event as ev
+        import numba  # noqa: F401  (the hub hooks only an imported framework)
 
-        rec = self
+        def on_notice(n: Notice) -> None:
+            if n.framework == "numba" and n.phase == "end":
+                self.events.append(_to_event(n))
 
-        class _Listener(ev.Listener):
-            def on_start(self, event: Any) -> None:
-                rec._open.append((time.perf_counter_ns(), event))
-
-            def on_end(self, event: Any) -> None:
-                t_end = time.perf_counter_ns()
-                # match the innermost open event of the same dispatcher
-                for i in range(len(rec._open) - 1, -1, -1):
-                    t_start, opened = rec._open[i]
-                    if opened.data is event.data or opened.data == event.data:
-                        del rec._open[i]
-                        break
-                else:
-                    t_start = t_end
-                    i = len(rec._open)
-                rec.events.append(_to_event(event, t_start, t_end, depth=i))
-
-        self._listener = _Listener()
-        ev.register("numba:compile", self._listener)
+        self._cb = hub.subscribe(on_notice)
 
     def stop(self) -> None:
-        if self._listener is not None:
-            from numba.core import event as ev
-
-            ev.unregister("numba:compile", self._listener)
-            self._listener = None
+        if self._cb is not None:
+            hub.unsubscribe(self._cb)
+            self._cb = None
 
 
-def _to_event(event: Any, t_start: int, t_end: int, depth: int) -> CompileEvent:
-    data = event.data or {}
-    disp = data.get("dispatcher")
-    py_func = getattr(disp, "py_func", None)
-    name = getattr(py_func, "__qualname__", None) or str(disp)
-    args = data.get("args")
+def _to_event(n: Notice) -> CompileEvent:
+    """A hub end notice as the measurement's record of one Numba compile."""
+    args = n.signature
     return CompileEvent(
-        start_ns=t_start,
-        end_ns=t_end,
-        name=name,
+        start_ns=n.time_ns - (n.duration_ns or 0),
+        end_ns=n.time_ns,
+        name=n.function,
         kind="compile",
-        signature=str(args) if args is not None else None,
+        signature=args,
         cache="miss",  # numba:compile only fires after the disk cache (if any) missed
         reason=f"new signature {args}" if args is not None else None,
-        depth=depth,
+        depth=n.depth,
     )
+
+
+def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
+    """The hub's Numba hook: a ``numba:compile`` listener emitting start/end notices."""
+    from numba.core import event as ev
+
+    class _HubListener(ev.Listener):
+        def on_start(self, event: Any) -> None:
+            data = event.data or {}
+            disp = data.get("dispatcher")
+            args = data.get("args")
+            name = _numba_name(disp)
+            stack = hub.stack()
+            had = len(getattr(disp, "overloads", {}) or {})
+            sig = str(args) if args is not None else None
+            reason = (f"new argument types {sig}" if sig else "new argument types")
+            if had:
+                known = ", ".join(str(s) for s in list(getattr(disp, "signatures", []))[:4])
+                reason += f"; compiled before for {known}"
+            notice = Notice("numba", "start", name, threading.get_ident(),
+                            time.perf_counter_ns(), signature=sig, reason=reason,
+                            recompile=bool(had), depth=sum(1 for s in stack if s[0] == "numba"))
+            stack.append(("numba", notice))  # popped in on_end, which numba always sends
+            emit(notice)
+
+        def on_end(self, event: Any) -> None:
+            stack = hub.stack()
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][0] == "numba":
+                    start = stack.pop(i)[1]
+                    break
+            else:
+                return
+            exc = getattr(event, "exc_details", None)
+            failed = bool(exc and exc[0] is not None)
+            now = time.perf_counter_ns()
+            emit(Notice("numba", "end", start.function, start.thread, now,
+                         signature=start.signature, reason=start.reason,
+                         recompile=start.recompile, depth=start.depth,
+                         duration_ns=now - start.time_ns, extra={"failed": failed}))
+
+    ev.register("numba:compile", _HubListener())
+
+
+def _numba_name(disp: Any) -> str:
+    py_func = getattr(disp, "py_func", None)
+    return getattr(py_func, "__qualname__", None) or str(disp)
 
 
 class NumbaAdapter(Adapter):
@@ -81,7 +108,11 @@ class NumbaAdapter(Adapter):
     name = "numba"
     extra = "numba"
     module = "numba"
+    hook_module = "numba"
     trigger = "first call with new argument types"
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        install_numba_hooks(emit)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import ast
 import sys
+import threading
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm.adapters import hub
 from jitwarm.adapters.base import Adapter, Recorder
-from jitwarm.adapters.events import CompileEvent, union_ns
+from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 #: (phase kind, own-duration function of the metrics) in the order the phases run
 _PHASES = ("dynamo_trace", "aot_autograd", "inductor_lowering", "inductor_codegen")
@@ -160,13 +163,63 @@ def _is_compiled(fn: Any) -> bool:
     )
 
 
+def install_torch_hooks(emit: Callable[[Notice], None]) -> None:
+    """The hub's torch hook: Dynamo's compile start/end callbacks as notices."""
+    from torch._dynamo.callback import callback_handler
+
+    open_: dict[str, Notice] = {}
+
+    def on_start(args: Any) -> None:
+        if not hub.has_subscribers():
+            return
+        cid = str(getattr(args, "compile_id", "?"))
+        name = _torch_frame_name()
+        # compile ids are "frame/attempt": attempt > 0 is a recompile of the same frame
+        attempt = cid.rsplit("/", 1)[-1]
+        recompile = attempt.isdigit() and int(attempt) > 0
+        reason = "recompile (a guard of the compiled code failed)" if recompile else "first compile"
+        notice = Notice("torch", "start", name, threading.get_ident(), time.perf_counter_ns(),
+                        reason=reason, recompile=recompile,
+                        extra={"compile_id": cid,
+                               "trigger": str(getattr(args, "callback_trigger", ""))})
+        open_[cid] = notice
+        emit(notice)
+
+    def on_end(args: Any) -> None:
+        cid = str(getattr(args, "compile_id", "?"))
+        start = open_.pop(cid, None)
+        if start is None or not hub.has_subscribers():
+            return
+        now = time.perf_counter_ns()
+        emit(Notice("torch", "end", start.function, start.thread, now, reason=start.reason,
+                     recompile=start.recompile, duration_ns=now - start.time_ns,
+                     extra=start.extra))
+
+    callback_handler.register_start_callback(on_start)
+    callback_handler.register_end_callback(on_end)
+
+
+def _torch_frame_name() -> str:
+    f = sys._getframe(2)
+    while f is not None:
+        code = f.f_locals.get("code")
+        if isinstance(code, types.CodeType):
+            return code.co_qualname if hasattr(code, "co_qualname") else code.co_name
+        f = f.f_back
+    return "?"
+
+
 class TorchAdapter(Adapter):
     """Callables returned by ``torch.compile`` (``OptimizedModule`` or wrapped functions)."""
 
     name = "torch"
     extra = "torch"
     module = "torch"
+    hook_module = "torch._dynamo"  # only once torch.compile is in use (importing Dynamo costs seconds)
     trigger = "first call; new shapes/dtypes (guard failures) recompile"
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        install_torch_hooks(emit)
 
     @property  # type: ignore[override]
     def needs_sync(self) -> bool:
