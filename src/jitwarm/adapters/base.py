@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
+import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,85 @@ class Built:
     kwargs: dict[str, Any]
     #: several input sets (``jitwarm.inputs``): ``(label, args)`` each; ``args`` is the first
     inputs: tuple[tuple[str, tuple[Any, ...]], ...] | None = None
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass
+class CacheLocation:
+    """One cache directory of one framework, as resolved now."""
+
+    framework: str
+    name: str  # "numba", "inductor", "triton", "jax", "onnxruntime"
+    path: Path | None  # None: no single directory (Numba in-tree) or the cache is off
+    source: str  # how it was resolved ("NUMBA_CACHE_DIR", "default", ...)
+    env_var: str | None = None  # the variable that redirects it
+    exists: bool = False
+    size_bytes: int = 0
+    entries: int = 0
+    entry_kind: str = "files"
+    files: int = 0
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: directories holding this cache's files when there is no single directory
+    scanned: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["path"] = None if self.path is None else str(self.path)
+        return d
+
+
+def env_value(name: str) -> str | None:
+    """An environment variable's value, ``None`` when unset or empty."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def env_flag(name: str) -> bool | None:
+    """A boolean environment variable (1/true/yes/on, 0/false/no/off), else ``None``."""
+    value = env_value(name)
+    if value is None:
+        return None
+    low = value.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    return None
+
+
+def scan_dir(path: Path, pattern: str | None = None) -> tuple[int, int, int]:
+    """(total bytes, files, entries matching ``pattern``) under ``path``; no symlinks followed."""
+    size = files = entries = 0
+    if not path.is_dir():
+        return 0, 0, 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            files += 1
+            size += st.st_size
+            if pattern is None or re.fullmatch(pattern, name):
+                entries += 1
+    return size, files, entries
+
+
+#: a hash as the frameworks spell file and folder names (base32/hex digests: >= 32
+#: letters and digits, at least one digit)
+_HASH = re.compile(r"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}")
+
+
+def hashlike(name: str) -> bool:
+    """Whether a file or folder name (before its first dot) is a digest."""
+    return _HASH.fullmatch(name.split(".", 1)[0]) is not None
 
 
 class Recorder:
@@ -66,6 +147,38 @@ class Adapter:
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         """Environment variables that redirect this framework's disk cache into cache_dir."""
         return {}
+
+    #: other names users give this framework's caches (``jitwarm cache status ALIAS``)
+    cache_aliases: tuple[str, ...] = ()
+
+    def cache_locations(self, sources: Path | None = None,
+                        with_config: bool = False) -> list[CacheLocation]:
+        """Where this framework's compile caches live right now, what is in them, what
+        turns them off (``jitwarm cache status``). Read from the environment without
+        importing the framework; ``with_config`` may import its config module. ``sources``:
+        the tree to scan for caches kept beside the sources (Numba's ``__pycache__``)."""
+        return []
+
+    #: the cache location names this adapter's entries live in, and how each looks, for
+    #: refusals (``{"numba": "a Numba cache (no *.nbi / *.nbc files)"}``)
+    cache_entry_kinds: dict[str, str] = {}
+
+    def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
+        """Whether the file at ``parts`` (relative to a ``kind`` cache directory) is one the
+        framework writes there: ``cache clear`` deletes those and nothing else."""
+        return False
+
+    def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
+        """Where a bundle's caches go without ``--target``: ``{env var: (folder, how)}``,
+        the variable's value when set, else a folder under ``home`` (to be exported)."""
+        out: dict[str, tuple[Path | None, str]] = {}
+        probe = Path("/cache-root")
+        for var, value in self.cache_env(probe).items():
+            sub = Path(value).name
+            set_to = env_value(var)
+            out[var] = ((Path(os.path.abspath(set_to)), var) if set_to
+                        else (home / sub, f"~/.cache/jitwarm/{sub} (export {var})"))
+        return out
 
     def installed(self) -> bool:
         """Whether the framework can be imported here (without importing it)."""

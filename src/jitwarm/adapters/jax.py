@@ -14,6 +14,7 @@ The cache is redirected with ``JAX_COMPILATION_CACHE_DIR``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -23,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm.adapters import hub
-from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.base import (
+    Adapter,
+    CacheLocation,
+    Recorder,
+    env_flag,
+    env_value,
+    scan_dir,
+)
 from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 TRACE = "/jax/core/compile/jaxpr_trace_duration"
@@ -254,6 +262,66 @@ def _is_jitted(fn: Any) -> bool:
     )
 
 
+# -- cache locations (jitwarm cache status / clear) ----------------------------------------
+def jax_locations(with_config: bool = False) -> CacheLocation:
+    warnings: list[str] = []
+    notes: list[str] = []
+    settings: dict[str, Any] = {}
+    env = env_value("JAX_COMPILATION_CACHE_DIR")
+    min_time = env_value("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")
+    min_size = env_value("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES")
+    xla_caches = env_value("JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES")
+    enabled = env_flag("JAX_ENABLE_COMPILATION_CACHE")
+    source = "JAX_COMPILATION_CACHE_DIR" if env else "not set"
+    if with_config:
+        try:
+            import jax  # lazy, on request only
+
+            cfg = jax.config
+            settings["config.jax_compilation_cache_dir"] = cfg.jax_compilation_cache_dir
+            env = cfg.jax_compilation_cache_dir or env
+            min_time = str(cfg.jax_persistent_cache_min_compile_time_secs)
+            min_size = str(cfg.jax_persistent_cache_min_entry_size_bytes)
+            xla_caches = getattr(cfg, "jax_persistent_cache_enable_xla_caches", xla_caches)
+            enabled = bool(getattr(cfg, "jax_enable_compilation_cache", True))
+            source = "jax.config (jax was imported)" if env else "not set"
+            notes.append("settings read from jax.config (jax was imported); settings made "
+                         "in your program's code are not visible here")
+        except ImportError:
+            notes.append("jax is not installed: settings from the environment only")
+    settings.update({
+        "min_compile_time_secs": float(min_time) if min_time else 1.0,
+        "min_entry_size_bytes": int(float(min_size)) if min_size else 0,
+        "enable_xla_caches": xla_caches if xla_caches is not None
+        else "xla_gpu_per_fusion_autotune_cache_dir (default)",
+    })
+    if enabled is False:
+        warnings.append("JAX_ENABLE_COMPILATION_CACHE=0: the persistent cache is off")
+    if not env:
+        warnings.append("no JAX_COMPILATION_CACHE_DIR: JAX's persistent cache is off "
+                        "(set it, or jax.config.update('jax_compilation_cache_dir', ...) "
+                        "before the first jit call — set later it stays off, jax#25768)")
+    if settings["min_compile_time_secs"] > 0:
+        warnings.append(f"compiles shorter than {settings['min_compile_time_secs']:g} s are "
+                        "silently not written (JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS; "
+                        "jax#21908): set it to 0 to cache everything")
+    if settings["min_entry_size_bytes"] == 0:
+        notes.append("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0 lets JAX apply a "
+                     "per-filesystem minimum entry size; -1 caches entries of any size")
+    if xla_caches is None or (xla_caches not in ("none", "") and "autotune" in xla_caches):
+        notes.append("JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES is not 'none': the cache "
+                     "directory's absolute path is part of every cache key, so a copy in "
+                     "another directory misses; jitwarm bundles set it to 'none'")
+    if not env:
+        return CacheLocation("jax", "jax", None, source, "JAX_COMPILATION_CACHE_DIR", False,
+                             warnings=warnings, notes=notes, settings=settings)
+    path = Path(os.path.abspath(env))
+    size, files, entries = scan_dir(path, r".*-cache")
+    return CacheLocation("jax", "jax", path, source, "JAX_COMPILATION_CACHE_DIR",
+                         path.is_dir(), size, entries, "XLA executables (*-cache)", files,
+                         warnings, notes, settings)
+
+
 class JaxAdapter(Adapter):
     """Functions wrapped by ``jax.jit``."""
 
@@ -266,6 +334,20 @@ class JaxAdapter(Adapter):
 
     def install_hooks(self, emit: Callable[[Notice], None]) -> None:
         install_jax_hooks(emit)
+
+    def cache_locations(self, sources: Path | None = None,
+                        with_config: bool = False) -> list[CacheLocation]:
+        return [jax_locations(with_config)]
+
+    cache_entry_kinds = {"jax": "a JAX persistent cache (no *-cache / *-atime files)"}
+
+    def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
+        # jax/_src/lru_cache.py: <key>-cache, <key>-atime; XLA's own caches
+        name = parts[-1]
+        if len(parts) == 1:
+            return (name.endswith(("-cache", "-atime")) and name[:-6] != ""
+                    or name == "xla_gpu_kernel_cache_file")
+        return parts[0] == "xla_gpu_per_fusion_autotune_cache_dir"
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

@@ -7,6 +7,7 @@ is redirected with ``NUMBA_CACHE_DIR``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm.adapters import hub
-from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.base import (
+    Adapter,
+    CacheLocation,
+    Recorder,
+    env_flag,
+    env_value,
+    scan_dir,
+)
 from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 
@@ -102,6 +110,59 @@ def _numba_name(disp: Any) -> str:
     return getattr(py_func, "__qualname__", None) or str(disp)
 
 
+# -- cache locations (jitwarm cache status / clear) ----------------------------------------
+def numba_locations(sources: Path | None = None) -> CacheLocation:
+    """Numba's cache: ``NUMBA_CACHE_DIR`` or ``__pycache__`` dirs under ``sources`` (cwd)."""
+    warnings: list[str] = []
+    notes: list[str] = []
+    settings: dict[str, Any] = {}
+    if env_flag("NUMBA_DISABLE_JIT"):
+        warnings.append("NUMBA_DISABLE_JIT=1: functions run as plain Python, nothing is "
+                        "compiled or cached")
+        settings["NUMBA_DISABLE_JIT"] = os.environ["NUMBA_DISABLE_JIT"]
+    if Path(".numba_config.yaml").exists():
+        notes.append(".numba_config.yaml in the working directory may set cache_dir or "
+                     "disable_jit (read by Numba when PyYAML is installed)")
+    for var in ("NUMBA_CACHE_LOCATOR_CLASSES", "NUMBA_DEBUG_CACHE"):
+        if env_value(var):
+            settings[var] = os.environ[var]
+    env = env_value("NUMBA_CACHE_DIR")
+    notes.append("only functions decorated with cache=True are cached; index keys: "
+                 "signature, CPU name and features, source hash (mtime+size in older "
+                 "Numba) and the source's absolute directory")
+    if env is not None:
+        path = Path(os.path.abspath(env))
+        size, files, entries = scan_dir(path, r".*\.nbc")
+        return CacheLocation("numba", "numba", path, "NUMBA_CACHE_DIR", "NUMBA_CACHE_DIR",
+                             path.is_dir(), size, entries, "compiled specialisations (.nbc)",
+                             files, warnings, notes, settings)
+    root = (sources or Path.cwd()).resolve()
+    size = files = entries = 0
+    scanned: list[str] = []
+    count = 0
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in
+                       ("node_modules", "venv", ".venv")]
+        count += 1
+        if count > 20000:
+            notes.append(f"stopped scanning {root} after 20000 directories")
+            break
+        if os.path.basename(dirpath) == "__pycache__":
+            s, f, e = scan_dir(Path(dirpath), r".*\.nbc")
+            nbi = any(n.endswith(".nbi") for n in os.listdir(dirpath))
+            if e or nbi:
+                scanned.append(dirpath)
+                size += s
+                entries += e
+                files += sum(1 for n in os.listdir(dirpath) if n.endswith((".nbi", ".nbc")))
+    notes.append(f"NUMBA_CACHE_DIR is not set: each source's __pycache__ is used (scanned "
+                 f"{root}); unwritable source dirs fall back to a user-wide cache dir")
+    return CacheLocation("numba", "numba", None, "__pycache__ next to each source file",
+                         "NUMBA_CACHE_DIR", bool(scanned), size, entries,
+                         "compiled specialisations (.nbc)", files, warnings, notes, settings,
+                         scanned)
+
+
 class NumbaAdapter(Adapter):
     """Numba ``@jit``/``@njit`` CPU dispatchers."""
 
@@ -113,6 +174,21 @@ class NumbaAdapter(Adapter):
 
     def install_hooks(self, emit: Callable[[Notice], None]) -> None:
         install_numba_hooks(emit)
+
+    def cache_locations(self, sources: Path | None = None,
+                        with_config: bool = False) -> list[CacheLocation]:
+        return [numba_locations(sources)]
+
+    cache_entry_kinds = {"numba": "a Numba cache (no *.nbi / *.nbc files)"}
+
+    def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
+        # <cache>/<source dir>/<qualname>-<line>.pyXY[.N].nbi|.nbc
+        return parts[-1].endswith((".nbi", ".nbc"))
+
+    def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
+        numba = env_value("NUMBA_CACHE_DIR")
+        return {"NUMBA_CACHE_DIR": (Path(os.path.abspath(numba)), "NUMBA_CACHE_DIR") if numba
+                else (None, "__pycache__ next to each source")}
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}

@@ -21,13 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import FrameworkMissing, UsageError
-from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.base import (
+    Adapter,
+    CacheLocation,
+    Recorder,
+    env_value,
+    scan_dir,
+)
 from jitwarm.adapters.events import CompileEvent
 
 CACHE_ENV = "JITWARM_ORT_CACHE_DIR"
@@ -166,6 +173,25 @@ def _is_session_run(fn: Any) -> bool:
     return getattr(fn, "__name__", None) == "run" and type(owner).__name__ == "InferenceSession"
 
 
+# -- cache locations (jitwarm cache status / clear) ----------------------------------------
+def ort_locations() -> CacheLocation:
+    env = env_value("JITWARM_ORT_CACHE_DIR")
+    notes = ["ONNX Runtime has no implicit compile cache; jitwarm keeps offline-optimised "
+             "models (SessionOptions.optimized_model_filepath) in JITWARM_ORT_CACHE_DIR"]
+    if not env:
+        return CacheLocation("onnxruntime", "onnxruntime", None, "not set",
+                             "JITWARM_ORT_CACHE_DIR", False, notes=notes)
+    path = Path(os.path.abspath(env))
+    size, files, entries = scan_dir(path, r".*\.(onnx|ort)")
+    return CacheLocation("onnxruntime", "onnxruntime", path, "JITWARM_ORT_CACHE_DIR",
+                         "JITWARM_ORT_CACHE_DIR", path.is_dir(), size, entries,
+                         "optimised models", files, notes=notes)
+
+
+#: jitwarm's ONNX Runtime cache entries: ``<model stem>-<24 hex>.onnx`` (see OrtModel)
+_ORT_ENTRY = re.compile(r".+-[0-9a-f]{24}\.onnx(\.data)?|ort_profile_\d+_.*\.json")
+
+
 class OnnxRuntimeAdapter(Adapter):
     """ONNX models (wrapped into :class:`OrtModel`) and ``InferenceSession.run``."""
 
@@ -173,6 +199,18 @@ class OnnxRuntimeAdapter(Adapter):
     extra = "onnx"
     module = "onnxruntime"
     trigger = "session creation (model load + graph optimisation) and first run"
+
+    cache_aliases = ("ort", "onnx")
+
+    def cache_locations(self, sources: Path | None = None,
+                        with_config: bool = False) -> list[CacheLocation]:
+        return [ort_locations()]
+
+    cache_entry_kinds = {
+        "onnxruntime": "a jitwarm ONNX Runtime cache (no <model>-<hash>.onnx files)"}
+
+    def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
+        return len(parts) == 1 and _ORT_ENTRY.fullmatch(parts[0]) is not None
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {CACHE_ENV: str(cache_dir / "onnxruntime")}

@@ -13,7 +13,11 @@ Inductor's on-disk cache is redirected with ``TORCHINDUCTOR_CACHE_DIR`` (and Tri
 from __future__ import annotations
 
 import ast
+import getpass
+import os
+import re
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -22,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm.adapters import hub
-from jitwarm.adapters.base import Adapter, Recorder
+from jitwarm.adapters.base import (
+    Adapter,
+    CacheLocation,
+    Recorder,
+    env_flag,
+    env_value,
+    hashlike,
+    scan_dir,
+)
 from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
 #: (phase kind, own-duration function of the metrics) in the order the phases run
@@ -209,6 +221,88 @@ def _torch_frame_name() -> str:
     return "?"
 
 
+# -- cache locations (jitwarm cache status / clear) ----------------------------------------
+def inductor_dir() -> tuple[Path, str]:
+    """Inductor's cache directory and how it was resolved (as ``cache_dir_utils.cache_dir``)."""
+    env = env_value("TORCHINDUCTOR_CACHE_DIR")
+    if env is not None:
+        return Path(os.path.abspath(env)), "TORCHINDUCTOR_CACHE_DIR"
+    try:
+        user = getpass.getuser()
+    except (KeyError, ModuleNotFoundError, OSError):
+        user = f"uid_{os.getuid()}" if hasattr(os, "getuid") else "unknown_user"
+    user = re.sub(r'[\\/:*?"<>|]', "_", user)
+    return Path(tempfile.gettempdir()) / f"torchinductor_{user}", "default (<tempdir>/torchinductor_<user>)"
+
+
+def triton_dir() -> tuple[Path, str]:
+    env = env_value("TRITON_CACHE_DIR")
+    if env is not None:
+        return Path(os.path.abspath(env)), "TRITON_CACHE_DIR"
+    return inductor_dir()[0] / "triton", "default under Inductor (<inductor dir>/triton/<device>)"
+
+
+def torch_locations(with_config: bool = False) -> list[CacheLocation]:
+    path, source = inductor_dir()
+    warnings: list[str] = []
+    notes: list[str] = []
+    settings: dict[str, Any] = {}
+    for var in ("TORCHINDUCTOR_FX_GRAPH_CACHE", "TORCHINDUCTOR_AUTOGRAD_CACHE",
+                "TORCHINDUCTOR_FORCE_DISABLE_CACHES", "TORCHINDUCTOR_FX_GRAPH_CACHE_DEFAULT",
+                "TORCH_COMPILE_DISABLE", "TORCHDYNAMO_DISABLE"):
+        if env_value(var) is not None:
+            settings[var] = os.environ[var]
+    if env_flag("TORCHINDUCTOR_FX_GRAPH_CACHE") is False:
+        warnings.append("TORCHINDUCTOR_FX_GRAPH_CACHE=0: Inductor's FX-graph cache is off")
+    if env_flag("TORCHINDUCTOR_AUTOGRAD_CACHE") is False:
+        warnings.append("TORCHINDUCTOR_AUTOGRAD_CACHE=0: the AOTAutograd cache is off")
+    if env_flag("TORCHINDUCTOR_FORCE_DISABLE_CACHES"):
+        warnings.append("TORCHINDUCTOR_FORCE_DISABLE_CACHES=1: every Inductor cache is off")
+    if env_flag("TORCH_COMPILE_DISABLE") or env_flag("TORCHDYNAMO_DISABLE"):
+        warnings.append("torch.compile is disabled by the environment: nothing compiles")
+    if with_config:
+        try:
+            import torch._functorch.config as fconfig  # noqa: I001 - lazy, on request only
+            import torch._inductor.config as iconfig
+
+            settings["config.fx_graph_cache"] = bool(iconfig.fx_graph_cache)
+            settings["config.force_disable_caches"] = bool(iconfig.force_disable_caches)
+            settings["config.enable_autograd_cache"] = bool(fconfig.enable_autograd_cache)
+            if not iconfig.fx_graph_cache and not any("FX_GRAPH" in w for w in warnings):
+                warnings.append("torch._inductor.config.fx_graph_cache is False")
+            if iconfig.force_disable_caches and not any("FORCE" in w for w in warnings):
+                warnings.append("torch._inductor.config.force_disable_caches is True")
+            notes.append("settings read from torch's config (torch was imported)")
+        except ImportError:
+            notes.append("torch is not installed: settings from the environment only")
+    size, files, _ = scan_dir(path)
+    fx = scan_dir(path / "fxgraph")[1]
+    aot = scan_dir(path / "aotautograd")[1]
+    inductor = CacheLocation(
+        "torch", "inductor", path, source, "TORCHINDUCTOR_CACHE_DIR", path.is_dir(), size,
+        fx + aot, "FX-graph + AOTAutograd entries", files, warnings,
+        notes + [f"fxgraph entries: {fx}, aotautograd entries: {aot}; generated C++/Triton "
+                 "sources and their compiled .so files sit beside them — Mega-Cache "
+                 "(torch.compiler.save_cache_artifacts) leaves the .so files out, so move the "
+                 "whole directory (`jitwarm bundle`); compare both with `jitwarm profile "
+                 "--strategies bundle,mega-cache`"], settings)
+    tpath, tsource = triton_dir()
+    tsize, tfiles, tentries = scan_dir(tpath, r".*\.json")
+    triton = CacheLocation("torch", "triton", tpath, tsource, "TRITON_CACHE_DIR",
+                           tpath.is_dir(), tsize, tentries, "kernel metadata (.json)", tfiles,
+                           [], ["GPU kernels only (Triton); empty on CPU"])
+    return [inductor, triton]
+
+
+#: Inductor's own folders in its cache directory (torch/_inductor: codecache.py,
+#: cache_dir_utils.py, cpp_builder.py, runtime/, _functorch/_aot_autograd, _dynamo)
+_INDUCTOR_DIRS = frozenset({
+    "fxgraph", "aotautograd", "triton", "locks", "cache", "dynamo", "gcc",
+    "unhashed_kernel_inputs", "precompiled_headers", "aoti_eager", "torch_cutlass",
+})
+_INDUCTOR_FILES = frozenset({"memoizer_cache.json", "memoizer_cache.lock"})
+
+
 class TorchAdapter(Adapter):
     """Callables returned by ``torch.compile`` (``OptimizedModule`` or wrapped functions)."""
 
@@ -226,6 +320,33 @@ class TorchAdapter(Adapter):
         """Synchronise only when CUDA is in use in this process (inputs on a GPU)."""
         torch = sys.modules.get("torch")
         return bool(torch is not None and torch.cuda.is_initialized())
+
+    cache_aliases = ("inductor", "torch.compile", "triton")
+
+    def cache_locations(self, sources: Path | None = None,
+                        with_config: bool = False) -> list[CacheLocation]:
+        return torch_locations(with_config)
+
+    cache_entry_kinds = {
+        "inductor": "an Inductor cache (no fxgraph/aotautograd/locks/<hash> entries)",
+        "triton": "a Triton cache (no <hash> kernel folders)",
+    }
+
+    def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
+        name = parts[-1]
+        if kind == "triton":  # [<device>/]<hash>/<kernel files>
+            return any(hashlike(p) for p in parts)
+        if len(parts) == 1:
+            return name in _INDUCTOR_FILES or hashlike(name)
+        top = parts[0]
+        if top in _INDUCTOR_DIRS:  # fxgraph/<xx>/<key>/<hash>, locks/<hash>.lock, ...
+            return any(hashlike(p) for p in parts[1:])
+        # generated code: <xx>/<prefix><hash>.<ext>, xx being the hash's 2nd and 3rd letters
+        return (re.fullmatch(r"[a-z0-9]{2}", top) is not None and hashlike(parts[1])
+                and parts[1][1:3] == top)
+
+    def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
+        return {"TORCHINDUCTOR_CACHE_DIR": inductor_dir(), "TRITON_CACHE_DIR": triton_dir()}
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {
