@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -108,6 +109,50 @@ _HASH = re.compile(r"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}")
 def hashlike(name: str) -> bool:
     """Whether a file or folder name (before its first dot) is a digest."""
     return _HASH.fullmatch(name.split(".", 1)[0]) is not None
+# -- helpers for the adapters' cache-miss explanations ------------------------------------
+#: files whose presence marks a directory as created or verified by jitwarm
+MARKERS = ("jitwarm-prewarm.json", "jitwarm-installed.json")
+
+
+def trusted(cache_root: Path) -> bool:
+    """Whether ``cache_root`` was created by ``jitwarm prewarm`` or a verified install."""
+    return any((cache_root / m).is_file() for m in MARKERS)
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(record.getMessage())
+        except Exception:  # pragma: no cover - a bad log call in the framework
+            pass
+
+
+class capture_logs:  # noqa: N801 - used as a context manager
+    """Collect the messages of some loggers at DEBUG, without printing them."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.handler = _Capture()
+        self.saved: list[tuple[logging.Logger, int, bool]] = []
+
+    def __enter__(self) -> list[str]:
+        for n in self.names:
+            lg = logging.getLogger(n)
+            self.saved.append((lg, lg.level, lg.propagate))
+            lg.addHandler(self.handler)
+            lg.setLevel(logging.DEBUG)
+            lg.propagate = False
+        return self.handler.messages
+
+    def __exit__(self, *exc: object) -> None:
+        for lg, level, prop in self.saved:
+            lg.removeHandler(self.handler)
+            lg.setLevel(level)
+            lg.propagate = prop
 
 
 class Recorder:
@@ -242,6 +287,23 @@ class Adapter:
         Example: Numba's adapter registers a ``numba.core.event`` listener on
         ``"numba:compile"`` that emits a start and an end :class:`Notice` per compile.
         """
+
+    def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any], cache_root: Path | None,
+                           call: Callable[[], Any]) -> tuple[Any, list[str]]:
+        """Run ``call()`` (the first call, against a cache jitwarm filled) and say why the
+        framework's cache missed, in its own words: ``(result, notes)``. Runs in a fresh
+        process (``jitwarm cache explain``); index files are only unpickled under
+        ``cache_root`` when :func:`trusted` says jitwarm made it."""
+        return call(), [f"{self.name}: no cache-miss explanations available"]
+
+    #: loggers through which the framework states its cache keys while compiling; what they
+    #: log during a prewarm is kept (``key_components``) so a later miss can name what changed
+    key_loggers: tuple[str, ...] = ()
+
+    def key_components(self, messages: list[str]) -> dict[str, Any]:
+        """Record fields made of the key messages logged during a prewarm's call."""
+        return {}
 
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
         """Turn a non-callable case target of this framework into a ``Built``, or ``None``.

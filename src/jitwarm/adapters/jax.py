@@ -25,9 +25,11 @@ from typing import Any
 
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
+    MARKERS,
     Adapter,
     CacheLocation,
     Recorder,
+    capture_logs,
     env_flag,
     env_value,
     scan_dir,
@@ -322,6 +324,83 @@ def jax_locations(with_config: bool = False) -> CacheLocation:
                          warnings, notes, settings)
 
 
+# -- why a cached run still compiled (jitwarm cache explain) ----------------------------
+JAX_LOGGERS = ("jax._src.compiler", "jax._src.compilation_cache", "jax._src.cache_key")
+
+
+def jax_key_components(messages: list[str]) -> list[dict[str, str]]:
+    """Per compile, ``{component: hash}`` of JAX's persistent-cache key (from its DEBUG log)."""
+    keys: list[dict[str, str]] = []
+    prefix = "get_cache_key hash of serialized "
+    for m in messages:
+        if not m.startswith(prefix) or ": " not in m:
+            continue
+        name, digest = m[len(prefix):].rsplit(": ", 1)
+        if name == "computation" or not keys:
+            keys.append({})
+        keys[-1][name] = digest.strip()
+    return keys
+
+
+def _recorded_jax_keys(cache_root: Path) -> list[dict[str, str]]:
+    """Key components recorded when jitwarm filled ``cache_root`` (prewarm/installed JSON)."""
+    import json
+
+    found: list[dict[str, str]] = []
+    for marker in MARKERS:
+        path = cache_root / marker
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        record = data.get("prewarm") if marker == "jitwarm-installed.json" else data
+        for case in (record or {}).get("cases") or []:
+            for call in case.get("calls") or []:
+                found.extend(call.get("jax_key_components") or [])
+    return found
+
+
+def jax_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
+    out: list[str] = []
+    now = jax_key_components(messages)
+    recorded = _recorded_jax_keys(cache_root) if cache_root is not None else []
+    for msg in messages:
+        if "PERSISTENT COMPILATION CACHE MISS" in msg or "Not writing persistent cache" in msg:
+            out.append(f"jax: {msg.splitlines()[0]}")
+            if "with key '" in msg and cache_root is not None:
+                key = msg.split("with key '", 1)[1].split("'", 1)[0]
+                module = key.split("-", 1)[0]
+                jdir = cache_root / "jax"
+                others = sorted(p.name for p in jdir.glob(f"{module}-*")
+                                if not p.name.startswith(key)) if jdir.is_dir() else []
+                if others:
+                    out.append(f"jax: the cache holds {len(others)} other entr"
+                               f"{'y' if len(others) == 1 else 'ies'} for {module}: part of the "
+                               "key changed (jaxlib version, XLA flags, compile options — the "
+                               "cache directory's path is one unless "
+                               "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none)")
+    if recorded and any("MISS" in o for o in out):
+        for comp in now:
+            same = [r for r in recorded if r.get("computation") == comp.get("computation")]
+            if not same:
+                continue
+            diff = sorted(k for k in comp if same[0].get(k) != comp[k])
+            if diff:
+                hint = (" (the compile options hold the cache directory's path unless "
+                        "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none)"
+                        if "compile_options" in diff else "")
+                out.append("jax: the same program was cached when jitwarm filled this "
+                           f"directory, but these key parts differ now: {', '.join(diff)}"
+                           + hint)
+        if not any("key parts differ" in o for o in out):
+            out.append("jax: no entry recorded for this program's computation hash: the "
+                       "traced program itself differs (shapes, dtypes, code or static "
+                       "arguments)")
+    return out
+
+
 class JaxAdapter(Adapter):
     """Functions wrapped by ``jax.jit``."""
 
@@ -348,6 +427,24 @@ class JaxAdapter(Adapter):
             return (name.endswith(("-cache", "-atime")) and name[:-6] != ""
                     or name == "xla_gpu_kernel_cache_file")
         return parts[0] == "xla_gpu_per_fusion_autotune_cache_dir"
+    def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any], cache_root: Path | None,
+                           call: Callable[[], Any]) -> tuple[Any, list[str]]:
+        import jax
+
+        prev = jax.config.jax_explain_cache_misses
+        jax.config.update("jax_explain_cache_misses", True)
+        try:
+            with capture_logs(JAX_LOGGERS) as msgs:
+                result = call()
+        finally:
+            jax.config.update("jax_explain_cache_misses", prev)
+        return result, jax_after_call(msgs, cache_root)
+
+    key_loggers = ("jax._src.cache_key",)
+
+    def key_components(self, messages: list[str]) -> dict[str, Any]:
+        return {"jax_key_components": jax_key_components(messages)}
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

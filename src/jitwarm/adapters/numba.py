@@ -22,6 +22,7 @@ from jitwarm.adapters.base import (
     env_flag,
     env_value,
     scan_dir,
+    trusted,
 )
 from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
@@ -163,6 +164,83 @@ def numba_locations(sources: Path | None = None) -> CacheLocation:
                          scanned)
 
 
+# -- why a cached run still compiled (jitwarm cache explain) ----------------------------
+def numba_before_call(fn: Any, args: tuple[Any, ...], cache_root: Path | None) -> list[str]:
+    """Compare this process's cache lookup for ``fn(*args)`` with the index on disk."""
+    import numba
+
+    from jitwarm.adapters.numba_index import read_index
+
+    cache = getattr(fn, "_cache", None)
+    if cache is None or type(cache).__name__ == "NullCache":
+        return ["numba: the function is not decorated with cache=True: nothing is read "
+                "from or written to the disk cache"]
+    impl = cache._impl
+    index_path = Path(cache._cache_file._index_path)
+    out: list[str] = []
+    if cache_root is not None and not trusted(cache_root):
+        return [f"numba: {cache_root} was not created by jitwarm: its index pickles are not "
+                "loaded (run `jitwarm prewarm` or `jitwarm bundle install --target`)"]
+    sig = tuple(numba.typeof(a) for a in args)
+    codegen = fn.targetctx.codegen()
+    magic = codegen.magic_tuple()
+    if not index_path.exists():
+        out.append(f"numba: no index at {index_path}")
+        name = index_path.name
+        base = index_path.parent.parent
+        others = [p for p in base.glob(f"*/{name}") if p != index_path] if base.is_dir() else []
+        if others:
+            out.append(f"numba: an index for this function exists in {others[0].parent.name}, "
+                       f"not in {index_path.parent.name}: Numba names the directory after the "
+                       "source file's absolute directory, so the sources moved since the cache "
+                       "was written (install bundles with `--sources DIR` to re-key)")
+        return out
+    try:
+        version, stamp, overloads = read_index(index_path)
+    except Exception as exc:
+        return [f"numba: the index {index_path.name} is unreadable ({type(exc).__name__}): "
+                "Numba ignores it and recompiles"]
+    if version != numba.__version__:
+        out.append(f"numba: the index was written by Numba {version}, this is "
+                   f"{numba.__version__}: Numba ignores indexes of other versions")
+        return out
+    now = impl.locator.get_source_stamp()
+    if stamp != now:
+        kind = "content hash" if isinstance(stamp, (bytes, str)) else "(mtime, size)"
+        out.append(f"numba: the source stamp ({kind}) differs from the source file now: the "
+                   "source changed (or, for an (mtime, size) stamp, was copied with a new "
+                   "mtime — numba#10776) since the entry was written")
+    keys = list(overloads)
+    same_sig = [k for k in keys if k[0] == sig]
+    if not same_sig:
+        have = ", ".join(str(k[0]) for k in keys) or "none"
+        out.append(f"numba: no entry for signature {sig}; the index holds: {have}")
+        return out
+    for key in same_sig:
+        k_magic = key[1]
+        if k_magic != magic:
+            if k_magic[0] != magic[0]:
+                out.append(f"numba: entry compiled for target {k_magic[0]}, this is {magic[0]}")
+            if k_magic[1] != magic[1]:
+                out.append(f"numba: entry compiled for CPU {k_magic[1]!r}, this CPU is "
+                           f"{magic[1]!r} (NUMBA_CPU_NAME=generic makes entries portable)")
+            if k_magic[2] != magic[2]:
+                a, b = set(k_magic[2].split(",")), set(magic[2].split(","))
+                diff = sorted((a - b) | (b - a))[:10]
+                out.append(f"numba: entry compiled with other CPU features ({', '.join(diff)})")
+        try:
+            current = cache._index_key(sig, codegen)
+        except Exception:  # pragma: no cover - Numba internals differ
+            current = None
+        if current is not None and len(key) > 2 and key[2] != current[2]:
+            out.append("numba: the function's bytecode or closure variables changed since "
+                       "the entry was written")
+    if not out:
+        out.append("numba: the index has a matching entry (signature, CPU, source): the miss "
+                   "comes from elsewhere (e.g. a missing .nbc data file)")
+    return out
+
+
 class NumbaAdapter(Adapter):
     """Numba ``@jit``/``@njit`` CPU dispatchers."""
 
@@ -189,6 +267,16 @@ class NumbaAdapter(Adapter):
         numba = env_value("NUMBA_CACHE_DIR")
         return {"NUMBA_CACHE_DIR": (Path(os.path.abspath(numba)), "NUMBA_CACHE_DIR") if numba
                 else (None, "__pycache__ next to each source")}
+    def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any], cache_root: Path | None,
+                           call: Callable[[], Any]) -> tuple[Any, list[str]]:
+        notes = numba_before_call(fn, args, cache_root)
+        stats = getattr(fn, "stats", None)
+        result = call()
+        if stats is not None and sum(stats.cache_hits.values()) and not sum(
+                stats.cache_misses.values()):
+            notes = ["numba: the disk cache hit: nothing was compiled"]
+        return result, notes
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}

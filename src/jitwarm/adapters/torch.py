@@ -30,6 +30,7 @@ from jitwarm.adapters.base import (
     Adapter,
     CacheLocation,
     Recorder,
+    capture_logs,
     env_flag,
     env_value,
     hashlike,
@@ -301,6 +302,52 @@ _INDUCTOR_DIRS = frozenset({
     "unhashed_kernel_inputs", "precompiled_headers", "aoti_eager", "torch_cutlass",
 })
 _INDUCTOR_FILES = frozenset({"memoizer_cache.json", "memoizer_cache.lock"})
+# -- why a cached run still compiled (jitwarm cache explain) ----------------------------
+TORCH_LOGGERS = ("torch._inductor.codecache", "torch._functorch._aot_autograd.autograd_cache")
+
+
+def torch_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
+    from torch._dynamo.utils import counters
+
+    out: list[str] = []
+    ind = counters["inductor"]
+    aot = counters["aot_autograd"]
+    for msg in messages:
+        if msg.startswith(("Bypassing FX Graph Cache", "Bypassing autograd cache")):
+            out.append(f"torch: {msg}")
+    misses = [m for m in messages if m.startswith("fx graph cache miss")]
+    hits = [m for m in messages if m.startswith("fx graph cache hit")]
+    out.append(f"torch: FX-graph cache {ind['fxgraph_cache_hit']} hit / "
+               f"{ind['fxgraph_cache_miss']} miss / {ind['fxgraph_cache_bypass']} bypass; "
+               f"AOTAutograd cache {aot['autograd_cache_hit']} hit / "
+               f"{aot['autograd_cache_miss']} miss / {aot['autograd_cache_bypass']} bypass")
+    for m in misses[:5]:
+        key = m.rsplit(" ", 1)[-1]
+        line = f"torch: {m}"
+        if cache_root is not None:
+            fx = cache_root / "torchinductor" / "fxgraph"
+            # the miss has just written its own entry under its key: not an "other" one
+            n = sum(1 for p in fx.glob("*/*") if p.name != key) if fx.is_dir() else 0
+            line += (f"; the cache holds {n} other FX-graph entr{'y' if n == 1 else 'ies'} — "
+                     "something in the key changed (torch version, config, graph, input "
+                     "shapes/strides, device)" if n else "; the cache holds no other FX-graph "
+                     "entry: this graph was never compiled into this cache")
+        out.append(line)
+    details = [m for m in messages if m.startswith("FX graph cache hash details")]
+    if misses and details:
+        body = details[0].splitlines()[1:8]
+        out.append("torch: key components of the missed graph: " + "; ".join(s.strip() for s in body))
+    if aot["autograd_cache_miss"] and not aot["autograd_cache_hit"] and not misses:
+        # every FX graph hit, yet AOTAutograd missed: the forward-only-with-grad case
+        out.append("torch: the AOTAutograd cache missed. It writes an entry for a graph whose "
+                   "inputs require grad only once the backward is compiled, so forward-only "
+                   "(inference) processes never write one and re-run Dynamo's joint-graph "
+                   "passes every time: run inference under torch.inference_mode()/no_grad() "
+                   "or call model.requires_grad_(False)")
+    if hits and not misses:
+        out.append("torch: every FX graph hit; what is left is Dynamo tracing, AOTAutograd and "
+                   "loading the compiled modules")
+    return out
 
 
 class TorchAdapter(Adapter):
@@ -347,6 +394,12 @@ class TorchAdapter(Adapter):
 
     def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
         return {"TORCHINDUCTOR_CACHE_DIR": inductor_dir(), "TRITON_CACHE_DIR": triton_dir()}
+    def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any], cache_root: Path | None,
+                           call: Callable[[], Any]) -> tuple[Any, list[str]]:
+        with capture_logs(TORCH_LOGGERS) as msgs:
+            result = call()
+        return result, torch_after_call(msgs, cache_root)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

@@ -100,11 +100,11 @@ def _apply_table(a: Any, table: dict[str, Any], index: int, arrays_only: bool = 
 
 
 def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    from jitwarm.adapters.base import capture_logs
     from jitwarm.adapters.events import union_ns
-    from jitwarm.caches.explain import capture_logs, jax_key_components
 
     before = adapter.cache_stats(fn)
-    loggers = ("jax._src.cache_key",) if adapter.name == "jax" else ()
+    loggers = adapter.key_loggers
     with capture_logs(loggers) as messages, adapter.recorder() as rec:
         t0 = time.perf_counter_ns()
         out = fn(*args, **kwargs)
@@ -121,7 +121,7 @@ def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     record = {"duration_ns": t1 - t0, "compile_ns": union_ns(top, t0, t1) if top else 0,
               "compile_events": events, "cache": cache}
     if loggers:
-        record["jax_key_components"] = jax_key_components(messages)
+        record.update(adapter.key_components(messages))
     return record
 
 
