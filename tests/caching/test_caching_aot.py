@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from _craft import NUMBA_CASE, write
 
-from jitwarm.caches.aot import _OrtOptimised, load, prepare
+from jitwarm.adapters.onnxruntime import _OrtOptimised
+from jitwarm.caches.aot import load, prepare
 from jitwarm.cases.targets import build, load_case, resolve_target, validate_built
 
 

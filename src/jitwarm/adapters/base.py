@@ -109,6 +109,8 @@ _HASH = re.compile(r"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}")
 def hashlike(name: str) -> bool:
     """Whether a file or folder name (before its first dot) is a digest."""
     return _HASH.fullmatch(name.split(".", 1)[0]) is not None
+
+
 # -- helpers for the adapters' cache-miss explanations ------------------------------------
 #: files whose presence marks a directory as created or verified by jitwarm
 MARKERS = ("jitwarm-prewarm.json", "jitwarm-installed.json")
@@ -304,6 +306,22 @@ class Adapter:
     def key_components(self, messages: list[str]) -> dict[str, Any]:
         """Record fields made of the key messages logged during a prewarm's call."""
         return {}
+
+    #: whether :meth:`aot_prepare` / :meth:`aot_load` exist (the ``aot`` strategy)
+    supports_aot: bool = False
+
+    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+        """Write this framework's ahead-of-time artifact of a built case into ``out``.
+
+        Runs in a fresh process; returns a JSON-able description that :meth:`aot_load` gets
+        back. Raise :class:`jitwarm.UsageError` with one line when the case cannot be
+        compiled ahead of time.
+        """
+        raise NotImplementedError(f"no ahead-of-time compilation for {self.name}")
+
+    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
+        """In the measured process (setup): the callable that runs the artifact."""
+        raise NotImplementedError(f"no ahead-of-time compilation for {self.name}")
 
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
         """Turn a non-callable case target of this framework into a ``Built``, or ``None``.

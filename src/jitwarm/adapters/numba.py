@@ -14,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm._errors import UsageError
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
+    Built,
     CacheLocation,
     Recorder,
     env_flag,
@@ -241,6 +243,38 @@ def numba_before_call(fn: Any, args: tuple[Any, ...], cache_root: Path | None) -
     return out
 
 
+# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
+def _numba_sigs(built: Built) -> list[Any]:
+    import numba
+
+    if built.kwargs:
+        raise UsageError("Numba eager compilation needs positional arguments only")
+    return [tuple(numba.typeof(a) for a in built.args)]
+
+
+def _numba_prepare(built: Built) -> dict[str, Any]:
+    import numba
+
+    fn = built.fn
+    py = getattr(fn, "py_func", None)
+    if py is None:
+        raise UsageError("not a Numba dispatcher")
+    opts = dict(fn.targetoptions)
+    opts["cache"] = True
+    sigs = _numba_sigs(built)
+    eager = numba.jit(sigs, **opts)(py)  # compiles now, writes the disk cache
+    return {"signatures": [str(s) for s in sigs], "cache": eager._cache.cache_path}
+
+
+def _numba_load(built: Built, info: dict[str, Any]) -> Any:
+    import numba
+
+    fn = built.fn
+    opts = dict(fn.targetoptions)
+    opts["cache"] = True
+    return numba.jit(_numba_sigs(built), **opts)(fn.py_func)  # eager: load (or compile) now
+
+
 class NumbaAdapter(Adapter):
     """Numba ``@jit``/``@njit`` CPU dispatchers."""
 
@@ -267,6 +301,7 @@ class NumbaAdapter(Adapter):
         numba = env_value("NUMBA_CACHE_DIR")
         return {"NUMBA_CACHE_DIR": (Path(os.path.abspath(numba)), "NUMBA_CACHE_DIR") if numba
                 else (None, "__pycache__ next to each source")}
+
     def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
                            kwargs: dict[str, Any], cache_root: Path | None,
                            call: Callable[[], Any]) -> tuple[Any, list[str]]:
@@ -277,6 +312,14 @@ class NumbaAdapter(Adapter):
                 stats.cache_misses.values()):
             notes = ["numba: the disk cache hit: nothing was compiled"]
         return result, notes
+
+    supports_aot = True
+
+    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+        return _numba_prepare(built)
+
+    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
+        return _numba_load(built, info)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}

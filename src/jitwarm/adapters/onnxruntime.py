@@ -30,6 +30,7 @@ from typing import Any
 from jitwarm._errors import FrameworkMissing, UsageError
 from jitwarm.adapters.base import (
     Adapter,
+    Built,
     CacheLocation,
     Recorder,
     env_value,
@@ -192,6 +193,44 @@ def ort_locations() -> CacheLocation:
 _ORT_ENTRY = re.compile(r".+-[0-9a-f]{24}\.onnx(\.data)?|ort_profile_\d+_.*\.json")
 
 
+# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
+def _ort_prepare(built: Built, out: Path) -> dict[str, Any]:
+    import onnxruntime as ort
+
+    model = built.fn
+    path = getattr(model, "path", None)
+    if path is None:
+        raise UsageError("not an ONNX Runtime model case")
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    dest = out / f"{Path(path).stem}.optimized.onnx"
+    so.optimized_model_filepath = str(dest)
+    ort.InferenceSession(str(path), so, providers=list(model.providers))
+    return {"model": str(dest), "providers": list(model.providers)}
+
+
+class _OrtOptimised:
+    """An offline-optimised model: the first call creates the session (optimisation off)."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.path = info["model"]
+        self.providers = info["providers"]
+        self.session: Any = None
+        self.__name__ = Path(self.path).stem
+
+    def __call__(self, feed: dict[str, Any]) -> Any:
+        if self.session is None:
+            import onnxruntime as ort
+
+            so = ort.SessionOptions()
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            threads = os.environ.get("JITWARM_THREADS")
+            if threads:
+                so.intra_op_num_threads = int(threads)
+            self.session = ort.InferenceSession(self.path, so, providers=self.providers)
+        return self.session.run(None, feed)
+
+
 class OnnxRuntimeAdapter(Adapter):
     """ONNX models (wrapped into :class:`OrtModel`) and ``InferenceSession.run``."""
 
@@ -212,12 +251,18 @@ class OnnxRuntimeAdapter(Adapter):
     def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
         return len(parts) == 1 and _ORT_ENTRY.fullmatch(parts[0]) is not None
 
+    supports_aot = True
+
+    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+        return _ort_prepare(built, out)
+
+    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
+        return _OrtOptimised(info)
+
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {CACHE_ENV: str(cache_dir / "onnxruntime")}
 
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
-        from jitwarm.adapters.base import Built
-
         if not isinstance(obj, (str, Path)) or not str(obj).endswith(".onnx"):
             return None
         path = Path(obj)

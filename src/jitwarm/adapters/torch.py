@@ -28,6 +28,7 @@ from typing import Any
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
+    Built,
     CacheLocation,
     Recorder,
     capture_logs,
@@ -350,6 +351,31 @@ def torch_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
     return out
 
 
+# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
+def _torch_prepare(built: Built, out: Path) -> dict[str, Any]:
+    import torch
+
+    fn = built.fn
+    orig = getattr(fn, "_orig_mod", None) or getattr(fn, "_torchdynamo_orig_callable", None) or fn
+    if not isinstance(orig, torch.nn.Module):
+        func = orig
+
+        class _Wrap(torch.nn.Module):
+            def forward(self, *a: Any, **k: Any) -> Any:
+                return func(*a, **k)
+
+        orig = _Wrap()
+    ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
+    path = torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
+    return {"package": str(path)}
+
+
+def _torch_load(info: dict[str, Any]) -> Any:
+    import torch
+
+    return torch._inductor.aoti_load_package(info["package"])
+
+
 class TorchAdapter(Adapter):
     """Callables returned by ``torch.compile`` (``OptimizedModule`` or wrapped functions)."""
 
@@ -394,12 +420,21 @@ class TorchAdapter(Adapter):
 
     def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
         return {"TORCHINDUCTOR_CACHE_DIR": inductor_dir(), "TRITON_CACHE_DIR": triton_dir()}
+
     def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
                            kwargs: dict[str, Any], cache_root: Path | None,
                            call: Callable[[], Any]) -> tuple[Any, list[str]]:
         with capture_logs(TORCH_LOGGERS) as msgs:
             result = call()
         return result, torch_after_call(msgs, cache_root)
+
+    supports_aot = True
+
+    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+        return _torch_prepare(built, out)
+
+    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
+        return _torch_load(info)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

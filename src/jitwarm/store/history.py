@@ -566,7 +566,6 @@ class Gate:
         return fmt_ns(v) if self.duration else f"{v:,.0f}"
 
 
-
 def parse_gate(text: str) -> Gate:
     """Parse one ``--fail-on`` expression (see docs/reports.md); UsageError if bad."""
     from jitwarm._units import parse_duration
