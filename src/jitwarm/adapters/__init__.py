@@ -50,6 +50,19 @@ def adapter_for(fn: Callable[..., Any]) -> Adapter:
     return FALLBACK
 
 
+def array_adapter(x: Any) -> Adapter | None:
+    """The adapter whose framework's array ``x`` is (NumPy: the plain-Python one), or None."""
+    for adapter in [*ADAPTERS, FALLBACK]:
+        if adapter.array_kind is not None and adapter.is_array(x):
+            return adapter
+    return None
+
+
+def array_kinds() -> dict[str, Adapter]:
+    """``{kind: adapter}`` for every array kind users may name (``"numpy"``, ``"torch"`` ...)."""
+    return {a.array_kind: a for a in [FALLBACK, *ADAPTERS] if a.array_kind is not None}
+
+
 def wrap_target(obj: Any, args: Any, kwargs: Any) -> Any:
     """A ``Built`` for a non-callable case target an adapter knows (ONNX model ...), or None."""
     for adapter in ADAPTERS:

@@ -323,6 +323,40 @@ class Adapter:
         """In the measured process (setup): the callable that runs the artifact."""
         raise NotImplementedError(f"no ahead-of-time compilation for {self.name}")
 
+    # -- arrays of this framework (warmup specs, shape pinning, plan inputs) -------------
+    #: the ``kind`` users name this framework's arrays by (``spec(..., kind="torch")``)
+    array_kind: str | None = None
+
+    def is_array(self, x: Any) -> bool:
+        """Whether ``x`` is an array of this framework. Never imports the framework."""
+        return False
+
+    def from_numpy(self, arr: Any, device: str | None = None, like: Any = None) -> Any:
+        """This framework's array holding NumPy ``arr`` (on ``device``, or where ``like`` is)."""
+        raise NotImplementedError(self.name)
+
+    def to_numpy(self, x: Any) -> Any:
+        """A NumPy copy (or view) of this framework's array ``x``."""
+        import numpy as np
+
+        return np.asarray(x)
+
+    def pad_array(self, x: Any, dim: int, to: int, value: Any) -> Any:
+        """``x`` padded with ``value`` along ``dim`` to size ``to``, kept where it lives."""
+        import numpy as np
+
+        host = self.to_numpy(x)
+        widths = [(0, 0)] * host.ndim
+        widths[dim] = (0, to - x.shape[dim])
+        return self.from_numpy(np.pad(host, widths, mode="constant", constant_values=value),
+                               like=x)
+
+    def slice_array(self, x: Any, dim: int, n: int) -> Any:
+        """The first ``n`` elements of ``x`` along ``dim``."""
+        index = [slice(None)] * len(x.shape)
+        index[dim] = slice(0, n)
+        return x[tuple(index)]
+
     def wrap(self, obj: Any, args: Any, kwargs: Any) -> Any:
         """Turn a non-callable case target of this framework into a ``Built``, or ``None``.
 

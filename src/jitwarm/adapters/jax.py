@@ -430,6 +430,18 @@ def _jax_load(info: dict[str, Any], built: Built) -> Any:
     return jax.jit(exp.call).lower(*built.args, **built.kwargs).compile()
 
 
+def _jax_device(x: Any) -> Any:
+    # only a committed array names its device: an uncommitted one must stay uncommitted,
+    # or jax.jit would see a different input (and compile again)
+    if not getattr(x, "_committed", getattr(x, "committed", False)):
+        return None
+    try:
+        devs = x.devices()
+        return next(iter(devs)) if len(devs) == 1 else None
+    except Exception:
+        return None
+
+
 class JaxAdapter(Adapter):
     """Functions wrapped by ``jax.jit``."""
 
@@ -483,6 +495,27 @@ class JaxAdapter(Adapter):
 
     def aot_load(self, info: dict[str, Any], built: Built) -> Any:
         return _jax_load(info, built)
+
+    array_kind = "jax"
+
+    def is_array(self, x: Any) -> bool:
+        mod = type(x).__module__ or ""
+        return mod.startswith(("jaxlib", "jax")) and hasattr(x, "shape") and hasattr(x, "dtype")
+
+    def from_numpy(self, arr: Any, device: str | None = None, like: Any = None) -> Any:
+        import jax
+
+        if device is not None:
+            return jax.device_put(arr, jax.devices(device)[0])
+        # put back on ``like``'s device (no per-shape compile on the way)
+        return jax.device_put(arr, _jax_device(like) if like is not None else None)
+
+    def slice_array(self, x: Any, dim: int, n: int) -> Any:
+        import numpy as np
+
+        index = [slice(None)] * len(x.shape)
+        index[dim] = slice(0, n)
+        return self.from_numpy(np.asarray(x)[tuple(index)], like=x)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

@@ -436,6 +436,30 @@ class TorchAdapter(Adapter):
     def aot_load(self, info: dict[str, Any], built: Built) -> Any:
         return _torch_load(info)
 
+    array_kind = "torch"
+
+    def is_array(self, x: Any) -> bool:
+        mod = type(x).__module__ or ""
+        return mod.startswith("torch") and hasattr(x, "shape") and hasattr(x, "new_full")
+
+    def from_numpy(self, arr: Any, device: str | None = None, like: Any = None) -> Any:
+        import numpy as np
+        import torch
+
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+        where = device if device is not None else getattr(like, "device", None)
+        return t.to(where) if where is not None else t
+
+    def to_numpy(self, x: Any) -> Any:
+        return x.detach().cpu().numpy()
+
+    def pad_array(self, x: Any, dim: int, to: int, value: Any) -> Any:
+        import torch
+
+        shape = list(x.shape)
+        shape[dim] = to - x.shape[dim]
+        return torch.cat([x, x.new_full(shape, value)], dim=dim)
+
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {
             "TORCHINDUCTOR_CACHE_DIR": str(cache_dir / "torchinductor"),

@@ -36,41 +36,25 @@ def _write(path: str, record: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _array_kind(a: Any) -> str | None:
-    mod = type(a).__module__.split(".")[0]
-    if mod == "numpy" and hasattr(a, "shape"):
-        return "numpy"
-    if mod == "torch" and hasattr(a, "shape"):
-        return "torch"
-    if mod in ("jax", "jaxlib") and hasattr(a, "shape"):
-        return "jax"
-    return None
+def _array_kind(a: Any) -> Any:
+    from jitwarm.adapters import array_adapter
+
+    return array_adapter(a)
 
 
 def _reshape(a: Any, table: dict[str, Any]) -> Any:
     """A new array like ``a`` with the table's shape/dtype/batch (values via numpy.resize)."""
     import numpy as np
 
-    kind = _array_kind(a)
-    if kind is None:
+    adapter = _array_kind(a)
+    if adapter is None:
         return a
     shape = list(table.get("shape") or a.shape)
     if "batch" in table and shape:
         shape[0] = int(table["batch"])
     dtype = table.get("dtype") or str(a.dtype).replace("torch.", "")
-    if kind == "torch":
-        import torch
-
-        base = a.detach().cpu().numpy()
-        new = np.resize(base, shape).astype(getattr(np, dtype, dtype))
-        return torch.from_numpy(np.ascontiguousarray(new)).to(a.device)
-    base = np.asarray(a)
-    new = np.resize(base, shape).astype(dtype)
-    if kind == "jax":
-        import jax.numpy as jnp
-
-        return jnp.asarray(new)
-    return np.ascontiguousarray(new)
+    new = np.resize(adapter.to_numpy(a), shape).astype(getattr(np, dtype, dtype))
+    return adapter.from_numpy(np.ascontiguousarray(new), like=a)
 
 
 def apply_input(args: tuple[Any, ...], entry: Any) -> tuple[tuple[Any, ...], str]:

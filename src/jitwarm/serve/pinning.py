@@ -40,72 +40,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from jitwarm._errors import UsageError
+from jitwarm.adapters import Adapter, array_adapter
 
 
 class ShapePinningError(UsageError, ValueError):
     """Bad pinning configuration, a non-array pinned argument, or an input too large."""
 
 
-def _kind(x: Any) -> str | None:
-    """'numpy', 'torch', 'jax' or None — without importing any framework."""
-    mod = type(x).__module__ or ""
-    if mod == "numpy" and type(x).__name__ == "ndarray":
-        return "numpy"
-    if mod.startswith("torch") and hasattr(x, "shape") and hasattr(x, "new_full"):
-        return "torch"
-    if mod.startswith(("jaxlib", "jax")) and hasattr(x, "shape") and hasattr(x, "dtype"):
-        return "jax"
-    return None
-
-
-def _pad(x: Any, kind: str, dim: int, to: int, value: Any) -> Any:
-    size = x.shape[dim]
-    if size == to:
-        return x
-    if kind == "numpy":
-        import numpy as np
-
-        widths = [(0, 0)] * x.ndim
-        widths[dim] = (0, to - size)
-        return np.pad(x, widths, mode="constant", constant_values=value)
-    if kind == "torch":
-        import torch
-
-        shape = list(x.shape)
-        shape[dim] = to - size
-        return torch.cat([x, x.new_full(shape, value)], dim=dim)
-    # jax: pad on the host, put back on the array's device (no per-shape compile)
-    import jax
-    import numpy as np
-
-    host = np.asarray(x)
-    widths = [(0, 0)] * host.ndim
-    widths[dim] = (0, to - size)
-    return jax.device_put(np.pad(host, widths, mode="constant", constant_values=value),
-                          _jax_device(x))
-
-
-def _jax_device(x: Any) -> Any:
-    # only a committed array names its device: an uncommitted one must stay uncommitted,
-    # or jax.jit would see a different input (and compile again)
-    if not getattr(x, "_committed", getattr(x, "committed", False)):
-        return None
-    try:
-        devs = x.devices()
-        return next(iter(devs)) if len(devs) == 1 else None
-    except Exception:
-        return None
-
-
-def _slice(x: Any, kind: str, dim: int, n: int) -> Any:
-    index = [slice(None)] * len(x.shape)
-    index[dim] = slice(0, n)
-    if kind == "jax":
-        import jax
-        import numpy as np
-
-        return jax.device_put(np.asarray(x)[tuple(index)], _jax_device(x))
-    return x[tuple(index)]
+def _kind(x: Any) -> Adapter | None:
+    """The adapter owning array ``x`` (NumPy, torch, JAX ...) — without importing a framework."""
+    return array_adapter(x)
 
 
 class PinningStats:
@@ -289,7 +233,7 @@ class _Pinned:
         padded_sig: list[Any] = []
         passthrough = False
         items: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
-        plan: list[tuple[int | str, Any, str, dict[int, int]]] = []
+        plan: list[tuple[int | str, Any, Adapter, dict[int, int]]] = []
         for where, value in items:
             kind = _kind(value)
             if kind is None:
@@ -329,7 +273,7 @@ class _Pinned:
         if not passthrough:
             for where, value, kind, targets in plan:
                 for nd, b in targets.items():
-                    value = _pad(value, kind, nd, b, self.pad_value)
+                    value = kind.pad_array(value, nd, b, self.pad_value)
                 if isinstance(where, int):
                     new_args[where] = value
                 else:
@@ -351,7 +295,7 @@ class _Pinned:
             for d, (n, b) in cuts.items():
                 nd = d + len(out.shape) if d < 0 else d
                 if 0 <= nd < len(out.shape) and out.shape[nd] == b:
-                    out = _slice(out, kind, nd, n)
+                    out = kind.slice_array(out, nd, n)
             return out
         if isinstance(out, tuple):
             vals = [self._cut(v, cuts) for v in out]

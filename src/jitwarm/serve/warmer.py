@@ -37,7 +37,13 @@ from typing import Any
 from jitwarm._errors import UsageError
 from jitwarm.adapters.events import CompileEvent
 
-_KINDS = ("numpy", "torch", "jax")
+
+def _kinds() -> dict[str, Any]:
+    from jitwarm.adapters import array_kinds
+
+    return array_kinds()
+
+
 _FILLS = ("zeros", "ones", "random", "file")
 
 
@@ -77,17 +83,9 @@ class Spec:
         else:
             maker = np.zeros if self.fill == "zeros" else np.ones
             arr = maker(self.shape, dtype=self.dtype)
-        if self.kind == "torch":
-            import torch
-
-            t = torch.from_numpy(np.ascontiguousarray(arr))
-            return t.to(self.device) if self.device else t
-        if self.kind == "jax":
-            import jax
-
-            dev = jax.devices(self.device)[0] if self.device else None
-            return jax.device_put(arr, dev)
-        return arr
+        if self.kind == "numpy":
+            return arr
+        return _kinds()[self.kind].from_numpy(arr, self.device)
 
 
 def spec(shape: Sequence[int] | int, dtype: str = "float32", *, fill: str = "zeros",
@@ -111,8 +109,8 @@ def spec(shape: Sequence[int] | int, dtype: str = "float32", *, fill: str = "zer
         raise UsageError(f"spec: fill must be one of {_FILLS}, not {fill!r}")
     if fill == "file" and file is None:
         raise UsageError("spec: fill='file' needs file='path.npy'")
-    if kind not in _KINDS:
-        raise UsageError(f"spec: kind must be one of {_KINDS}, not {kind!r}")
+    if kind not in _kinds():
+        raise UsageError(f"spec: kind must be one of {tuple(_kinds())}, not {kind!r}")
     try:
         np.dtype(dtype)
     except TypeError:
