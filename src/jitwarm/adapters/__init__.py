@@ -30,15 +30,21 @@ ADAPTERS: list[Adapter] = [
 ]
 FALLBACK: Adapter = PythonAdapter()
 
+
+def adapter_of_module(top: str) -> Adapter | None:
+    """The adapter a top-level module belongs to (``"llvmlite"`` -> Numba's), or None."""
+    for adapter in ADAPTERS:
+        names = (adapter.module, *adapter.helper_modules,
+                 *(p.replace("-", "_") for p in adapter.packages))
+        if top in names:
+            return adapter
+    return None
+
+
 #: top-level module name -> pip extra, for the one-line "not installed" message
 FRAMEWORK_EXTRAS: dict[str, str] = {
-    "numba": "numba",
-    "llvmlite": "numba",
-    "torch": "torch",
-    "jax": "jax",
-    "jaxlib": "jax",
-    "onnxruntime": "onnx",
-    "onnx": "onnx",
+    p.replace("-", "_"): a.extra for a in ADAPTERS
+    for p in (a.module or "", *a.packages, *a.helper_modules) if p and a.extra and a.owns_cache
 }
 
 
@@ -95,6 +101,9 @@ __all__ = [
     "ADAPTERS",
     "FALLBACK",
     "FRAMEWORK_EXTRAS",
+    "adapter_of_module",
+    "array_adapter",
+    "array_kinds",
     "Adapter",
     "Recorder",
     "adapter_for",

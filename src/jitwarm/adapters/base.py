@@ -189,6 +189,20 @@ class Adapter:
     needs_sync: bool = False
     #: what triggers compilation, for tables ("first call with new types", ...)
     trigger: str = "none (not a JIT)"
+    #: distributions whose versions matter to this framework's warmup and caches (their
+    #: top-level modules missing means "install the extra"; bundles record their versions)
+    packages: tuple[str, ...] = ()
+    #: other top-level modules whose absence means "install this adapter's extra"
+    helper_modules: tuple[str, ...] = ()
+    #: how to avoid recompiles (findings), how to turn the disk cache on, and what to check
+    #: when a cached run still compiled
+    recompile_hint: str | None = None
+    cache_hint: str | None = None
+    cache_miss_hint: str | None = None
+
+    #: False when this adapter's disk cache is another adapter's (``@cuda.jit`` kernels use
+    #: Numba's cache): that adapter describes it, its versions and its bundle sub-folder
+    owns_cache: bool = True
 
     # -- parent side: framework-free ------------------------------------------------
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
@@ -226,6 +240,10 @@ class Adapter:
             out[var] = ((Path(os.path.abspath(set_to)), var) if set_to
                         else (home / sub, f"~/.cache/jitwarm/{sub} (export {var})"))
         return out
+
+    def missing_message(self) -> str:
+        """One line for a case that needs this framework where it cannot be imported."""
+        return f"{self.module} is not installed: pip install 'jitwarm[{self.extra}]'"
 
     def installed(self) -> bool:
         """Whether the framework can be imported here (without importing it)."""

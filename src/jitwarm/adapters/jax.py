@@ -451,6 +451,8 @@ class JaxAdapter(Adapter):
     hook_module = "jax"
     needs_sync = True  # JAX dispatches asynchronously
     trigger = "first call; every new shape/dtype retraces and recompiles"
+    packages = ("jax", "jaxlib")
+    recompile_hint = "pad inputs to a few fixed shapes and pass configuration as static arguments"
 
     def install_hooks(self, emit: Callable[[Notice], None]) -> None:
         install_jax_hooks(emit)

@@ -283,6 +283,12 @@ class NumbaAdapter(Adapter):
     module = "numba"
     hook_module = "numba"
     trigger = "first call with new argument types"
+    packages = ("numba", "llvmlite")
+    recompile_hint = ("keep argument types stable, or compile the signatures eagerly "
+                      "(@njit('float64(float64)'))")
+    cache_hint = "@njit(cache=True)"
+    cache_miss_hint = ("check that the function is defined at module level with cache=True "
+                       "and that the cache directory is writable")
 
     def install_hooks(self, emit: Callable[[Notice], None]) -> None:
         install_numba_hooks(emit)

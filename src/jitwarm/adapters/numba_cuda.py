@@ -98,6 +98,8 @@ class NumbaCudaAdapter(Adapter):
     module = "numba"
     needs_sync = True
     trigger = "first launch with new argument types"
+    packages = ("numba-cuda",)
+    owns_cache = False  # kernels are cached in Numba's cache (NUMBA_CACHE_DIR)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}

@@ -238,6 +238,9 @@ class OnnxRuntimeAdapter(Adapter):
     extra = "onnx"
     module = "onnxruntime"
     trigger = "session creation (model load + graph optimisation) and first run"
+    packages = ("onnxruntime",)
+    helper_modules = ("onnx",)  # building models; missing means the same extra
+    recompile_hint = "use fixed input shapes"
 
     cache_aliases = ("ort", "onnx")
 

@@ -207,6 +207,11 @@ class TensorRTAdapter(Adapter):
     module = "tensorrt"
     needs_sync = True
     trigger = "engine build (tactic timing) or deserialisation, then first inference"
+    packages = ("tensorrt",)
+
+    def missing_message(self) -> str:
+        missing = missing_requirements() or ["the tensorrt package could not be imported"]
+        return "TensorRT needs an NVIDIA GPU and the tensorrt package: " + "; ".join(missing)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {CACHE_ENV: str(cache_dir / "tensorrt")}

@@ -384,6 +384,9 @@ class TorchAdapter(Adapter):
     module = "torch"
     hook_module = "torch._dynamo"  # only once torch.compile is in use (importing Dynamo costs seconds)
     trigger = "first call; new shapes/dtypes (guard failures) recompile"
+    packages = ("torch",)
+    recompile_hint = ("pin the shapes (pad batches to a few fixed sizes) or mark dimensions "
+                      "dynamic (torch._dynamo.mark_dynamic / torch.compile(dynamic=True))")
 
     def install_hooks(self, emit: Callable[[Notice], None]) -> None:
         install_torch_hooks(emit)

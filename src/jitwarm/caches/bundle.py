@@ -55,15 +55,25 @@ _MAX_MEMBERS = 200_000
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 
-#: cache sub-directory -> the frameworks whose versions its entries depend on
-_SUBDIR_FRAMEWORKS = {
-    "numba": ("numba", "llvmlite"),
-    "torchinductor": ("torch",),
-    "triton": ("torch",),
-    "jax": ("jax", "jaxlib"),
-    "onnxruntime": ("onnxruntime",),
-    "tensorrt": ("tensorrt",),
-}
+
+def _subdir_packages() -> dict[str, tuple[str, ...]]:
+    """Cache sub-directory -> the distributions whose versions its entries depend on.
+
+    From the registry: each adapter's ``cache_env`` names its sub-directories of a cache
+    root, its ``packages`` the versions that matter.
+    """
+    from jitwarm.adapters import ADAPTERS
+
+    out: dict[str, tuple[str, ...]] = {}
+    probe = Path("/root-of-caches")
+    for adapter in ADAPTERS:
+        for value in adapter.cache_env(probe).values():
+            sub = Path(value)
+            if sub.parent == probe and adapter.packages and adapter.owns_cache:
+                out.setdefault(sub.name, adapter.packages)
+    return out
+
+
 #: settings a bundle's caches must be used with, beyond the directories
 EXTRA_ENV = {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
 #: an environment variable name that is safe to print after ``export``
@@ -348,7 +358,7 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         entries[rel] = {"sha256": digest, "size": size}
     present = sorted({rel.split("/", 1)[0] for rel in entries})
     versions = framework_versions()
-    needed = sorted({fw for sub in present for fw in _SUBDIR_FRAMEWORKS.get(sub, ())})
+    needed = sorted({fw for sub in present for fw in _subdir_packages().get(sub, ())})
     numba_records = describe_cache(root / "numba", source_root) if "numba" in present else {}
     manifest: dict[str, Any] = {
         "schema": SCHEMA,

@@ -31,17 +31,10 @@ def _write(path: str, record: dict[str, Any]) -> None:
 
 
 def _missing_framework(exc: ModuleNotFoundError) -> str | None:
-    from jitwarm.adapters import FRAMEWORK_EXTRAS
+    from jitwarm.adapters import adapter_of_module
 
-    top = (exc.name or "").split(".")[0]
-    if top == "tensorrt":
-        from jitwarm.adapters.tensorrt import missing_requirements
-
-        missing = missing_requirements() or ["the tensorrt package could not be imported"]
-        return "TensorRT needs an NVIDIA GPU and the tensorrt package: " + "; ".join(missing)
-    if top in FRAMEWORK_EXTRAS:
-        return f"{top} is not installed: pip install 'jitwarm[{FRAMEWORK_EXTRAS[top]}]'"
-    return None
+    adapter = adapter_of_module((exc.name or "").split(".")[0])
+    return adapter.missing_message() if adapter is not None else None
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:

@@ -8,19 +8,17 @@ import platform
 import sys
 from typing import Any
 
-#: distributions whose versions matter to warmup figures
-_DISTRIBUTIONS = (
-    "jitwarm",
-    "numpy",
-    "numba",
-    "llvmlite",
-    "torch",
-    "jax",
-    "jaxlib",
-    "onnxruntime",
-    "tensorrt",
-    "numba-cuda",
-)
+
+def _distributions() -> tuple[str, ...]:
+    """Distributions whose versions matter to warmup figures: ours, NumPy, every adapter's."""
+    from jitwarm.adapters import ADAPTERS
+
+    out = ["jitwarm", "numpy"]
+    for adapter in ADAPTERS:
+        out.extend(p for p in adapter.packages if p not in out)
+    return tuple(out)
+
+
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
@@ -46,7 +44,7 @@ def cpu_model() -> str:
 def versions() -> dict[str, str]:
     """Installed versions of the distributions that shape the measurement."""
     out = {}
-    for dist in _DISTRIBUTIONS:
+    for dist in _distributions():
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:

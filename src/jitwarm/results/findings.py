@@ -24,15 +24,15 @@ CLASS_MEANING = {
                        "warm figure to trust; measure longer or on a quieter machine.",
 }
 
-#: framework-specific hint on how to avoid recompiles
-_RECOMPILE_HINT = {
-    "numba": "keep argument types stable, or compile the signatures eagerly "
-             "(@njit('float64(float64)'))",
-    "torch": "pin the shapes (pad batches to a few fixed sizes) or mark dimensions dynamic "
-             "(torch._dynamo.mark_dynamic / torch.compile(dynamic=True))",
-    "jax": "pad inputs to a few fixed shapes and pass configuration as static arguments",
-    "onnxruntime": "use fixed input shapes",
-}
+
+def _adapter(framework: str | None) -> Any:
+    """The adapter of a result's framework (plain Python for unknown names)."""
+    from jitwarm.adapters import FALLBACK, by_name
+
+    try:
+        return by_name(str(framework))
+    except KeyError:
+        return FALLBACK
 
 
 def meaning(classification: str | None) -> str:
@@ -133,10 +133,8 @@ def _cache_findings(result: ProfileResult) -> list[str]:
     # hit at all, mean the cache was not used
     if misses or (cached.get("compile_ns") and not hits):
         hint = (
-            "check that the function is defined at module level with cache=True and that "
-            "the cache directory is writable"
-            if result.framework == "numba"
-            else "`jitwarm cache explain` says why where the framework tells"
+            _adapter(result.framework).cache_miss_hint
+            or "`jitwarm cache explain` says why where the framework tells"
         )
         lines.append(
             "The cached state still compiled"
@@ -156,7 +154,7 @@ def _recompile_findings(result: ProfileResult) -> list[str]:
         per_proc = len(recs) / max(1, len(ok))
         reasons = Counter((r.get("reason") or "unknown reason") for r in recs)
         top = "; ".join(f"{n}× {reason}" for reason, n in reasons.most_common(3))
-        hint = _RECOMPILE_HINT.get(str(result.framework), "make the inputs' types and shapes "
+        hint = (_adapter(result.framework).recompile_hint or "make the inputs' types and shapes "
                                                            "stable")
         total = sum(r.get("duration_ns") or 0 for r in recs) / max(1, len(ok))
         lines.append(

@@ -37,11 +37,13 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from jitwarm._errors import JitwarmError
+from jitwarm.adapters import ADAPTERS
 from jitwarm.adapters import hub as _hooks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FRAMEWORKS = ("numba", "jax", "torch")
+#: frameworks whose compiles the hub reports (each adapter with a compile hook)
+FRAMEWORKS = tuple(a.name for a in ADAPTERS if a.hook_module is not None)
 
 
 class RecompileError(JitwarmError):
