@@ -1,7 +1,13 @@
 """Framework adapters behind one protocol (:class:`Adapter`).
 
 ``ADAPTERS`` is the registry, most specific first; :func:`adapter_for` picks the adapter
-of a callable, falling back to plain Python.
+of a callable, falling back to plain Python. Everything jitwarm knows about a framework
+lives in its adapter; the rest of the package asks this registry, never a framework name.
+
+A new framework is one module with an :class:`Adapter` subclass plus one registry line:
+here for the built-in ones; for others, :func:`register` in-process, an entry point in the
+``jitwarm.adapters`` group of an installed package, or ``JITWARM_ADAPTERS=module:Class``
+(comma-separated) in the environment — the form worker processes inherit.
 """
 
 from __future__ import annotations
@@ -46,6 +52,64 @@ FRAMEWORK_EXTRAS: dict[str, str] = {
     p.replace("-", "_"): a.extra for a in ADAPTERS
     for p in (a.module or "", *a.packages, *a.helper_modules) if p and a.extra and a.owns_cache
 }
+
+
+#: environment variable naming plugin adapters (``module:Class``, comma-separated)
+PLUGINS_ENV = "JITWARM_ADAPTERS"
+_plugin_specs: list[str] = []
+
+
+def register(adapter: Adapter) -> Adapter:
+    """Put ``adapter`` first in the registry (replacing one of the same name); returns it."""
+    if not isinstance(adapter, Adapter):
+        raise TypeError(f"not an Adapter: {type(adapter).__name__}")
+    ADAPTERS[:] = [a for a in ADAPTERS if a.name != adapter.name]
+    ADAPTERS.insert(0, adapter)
+    return adapter
+
+
+def _load_spec(spec: str) -> Adapter:
+    import importlib
+
+    module, _, attr = spec.strip().partition(":")
+    if not module or not attr or not all(p.isidentifier() for p in (*module.split("."), attr)):
+        raise ValueError(f"{spec!r} is not module:Class")
+    obj = getattr(importlib.import_module(module), attr)
+    return obj() if isinstance(obj, type) else obj
+
+
+def load_plugins(*, entry_points: bool = False) -> list[str]:
+    """Register plugin adapters: those in ``$JITWARM_ADAPTERS`` and, with ``entry_points``,
+    those installed under the ``jitwarm.adapters`` entry-point group.
+
+    Entry points are scanned only on request (the parent process: scanning package metadata
+    costs tens of milliseconds); what they name is added to ``$JITWARM_ADAPTERS`` so worker
+    processes load the same adapters by import alone. Returns the specs loaded; raises
+    ``ValueError`` naming the first that cannot be loaded.
+    """
+    import os
+
+    specs = [x for x in os.environ.get(PLUGINS_ENV, "").split(",") if x.strip()]
+    if entry_points:
+        import importlib.metadata
+
+        for ep in importlib.metadata.entry_points(group="jitwarm.adapters"):
+            if ep.value not in specs:
+                specs.append(ep.value)
+        if specs:
+            os.environ[PLUGINS_ENV] = ",".join(specs)
+    loaded = []
+    for spec in specs:
+        if spec in _plugin_specs:
+            continue
+        try:
+            register(_load_spec(spec))
+        except Exception as exc:
+            raise ValueError(f"adapter plugin {spec[:200]!r} cannot be loaded: "
+                             f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        _plugin_specs.append(spec)
+        loaded.append(spec)
+    return loaded
 
 
 def adapter_for(fn: Callable[..., Any]) -> Adapter:
@@ -99,6 +163,9 @@ def cache_env(cache_dir: Path) -> dict[str, str]:
 
 __all__ = [
     "ADAPTERS",
+    "PLUGINS_ENV",
+    "load_plugins",
+    "register",
     "FALLBACK",
     "FRAMEWORK_EXTRAS",
     "adapter_of_module",
@@ -111,3 +178,11 @@ __all__ = [
     "cache_env",
     "wrap_target",
 ]
+
+
+try:  # adapters named in the environment (a worker inherits its parent's)
+    load_plugins()
+except ValueError as _exc:  # reported, not fatal: the built-in adapters still work
+    import sys as _sys
+
+    print(f"jitwarm: {_exc}", file=_sys.stderr)

@@ -270,8 +270,16 @@ class Adapter:
         """Block until the computation that produced ``result`` has finished."""
 
     def recorder(self) -> Recorder:
-        """A recorder of this framework's compile events."""
-        return Recorder()
+        """A recorder of this framework's compile events.
+
+        By default, the hub's notices of this framework (adapters with ``install_hooks``)
+        become the events; adapters that read richer data (phases, cache hits) override it.
+        """
+        if self.hook_module is None:
+            return Recorder()
+        from jitwarm.adapters.hub import HubRecorder
+
+        return HubRecorder(framework=self.name)  # type: ignore[return-value]
 
     def cache_stats(self, fn: Callable[..., Any]) -> dict[str, int] | None:
         """Disk-cache hits and misses so far for ``fn`` (``None``: the framework can't say)."""

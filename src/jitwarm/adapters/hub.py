@@ -96,12 +96,15 @@ def stack() -> list[Any]:
 class HubRecorder:
     """Collects top-level compiles (as :class:`CompileEvent`) from every hooked framework.
 
-    ``thread``: only compiles in that thread (``None``: any thread). Used by the warmer
-    for callables no adapter recognises (e.g. a Python function calling a jitted model).
+    ``thread``: only compiles in that thread (``None``: any thread); ``framework``: only
+    that adapter's compiles. Used by the warmer for callables no adapter recognises (e.g.
+    a Python function calling a jitted model), and as the default recorder of an adapter
+    whose framework has a hook (:meth:`jitwarm.adapters.base.Adapter.recorder`).
     """
 
-    def __init__(self, thread: int | None = None) -> None:
+    def __init__(self, thread: int | None = None, framework: str | None = None) -> None:
         self.thread = thread
+        self.framework = framework
         self.events: list[CompileEvent] = []
         self._open: list[Notice] = []
         self._cb: Subscriber | None = None
@@ -111,6 +114,8 @@ class HubRecorder:
             if n.phase not in ("start", "end"):
                 return
             if self.thread is not None and n.thread != self.thread:
+                return
+            if self.framework is not None and n.framework != self.framework:
                 return
             if n.phase == "start":
                 self._open.append(n)

@@ -380,6 +380,13 @@ def main() -> None:
 
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    try:  # plugin adapters (entry points, $JITWARM_ADAPTERS): a broken one is bad input
+        from jitwarm.adapters import load_plugins
+
+        load_plugins(entry_points=True)
+    except ValueError as exc:
+        print(f"jitwarm: {exc}", file=sys.stderr)
+        sys.exit(2)
     # SIGTERM/SIGHUP take Ctrl-C's path: workers ended, partial results kept, 128 + signal
     with signals_as_interrupt() as state:
         try:

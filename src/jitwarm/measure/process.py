@@ -80,7 +80,7 @@ class GcWatch:
         return {"ns": int(self.ns), "collections": list(self.collections)}
 
 
-_PKG_DIR = str(Path(__file__).resolve().parent)
+_PKG_DIR = str(Path(__file__).resolve().parent.parent)  # the jitwarm package
 
 
 def _user_traceback(exc: BaseException) -> str:
