@@ -165,12 +165,11 @@ def end_worker(code: int = 0, grace_s: float = 10.0) -> None:
 def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The parent's environment, plus ``extra``, the parent's pid (see
     :func:`die_with_parent`) and, in a source checkout, this jitwarm on ``PYTHONPATH``."""
-    import jitwarm
     from jitwarm.adapters import load_plugins
 
     load_plugins(entry_points=True)  # workers then load plugin adapters by import alone
     env = os.environ.copy()
-    pkg_root = str(Path(jitwarm.__file__).resolve().parent.parent)
+    pkg_root = str(Path(__file__).resolve().parents[2])  # src/ in a checkout (measure/spawn.py)
     if Path(pkg_root).name not in ("site-packages", "dist-packages"):
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (pkg_root, env.get("PYTHONPATH", "")) if p)
