@@ -235,6 +235,8 @@ class Adapter:
         out: dict[str, tuple[Path | None, str]] = {}
         probe = Path("/cache-root")
         for var, value in self.cache_env(probe).items():
+            if Path(value).parent != probe:  # a setting, not a folder
+                continue
             sub = Path(value).name
             set_to = env_value(var)
             out[var] = ((Path(os.path.abspath(set_to)), var) if set_to
