@@ -39,10 +39,98 @@ from jitwarm.cases.targets import Target, resolve_target
 from jitwarm.measure.process import Settings
 from jitwarm.results.profile import first_call_anatomy
 
-STRATEGIES = ("none", "disk-cache", "bundle", "aot", "mega-cache")
 ProgressFn = Callable[[str, str], None]
 _FIELDS = ("first_call_ns", "import_ns", "setup_ns", "compile_ns", "function_compile_ns",
            "runtime_init_ns", "warm_median_ns")
+
+
+class Strategy:
+    """One way of removing warmup, measured in fresh processes.
+
+    A strategy measured by the runner's cache states (``state``: ``"cold"`` or
+    ``"cached"``) shares one run with the baseline; any other implements :meth:`measure`,
+    which prepares what it needs in separate fresh processes and returns the measured
+    processes' records and details. A new strategy is one subclass plus one line in
+    :data:`REGISTRY`; the CLI's choices and help come from the registry.
+    """
+
+    name: str = ""
+    #: one line for ``--strategies`` help and the docs
+    help: str = ""
+    #: measured as this runner state in the baseline's run (None: :meth:`measure`)
+    state: str | None = None
+    #: skipped, with that strategy's reason, when this one was skipped
+    needs: str | None = None
+
+    def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        raise NotImplementedError(self.name)
+
+    def setup_note(self) -> str | None:
+        """A sentence on what this strategy moves out of the first call, for explanations."""
+        return None
+
+
+class NoneStrategy(Strategy):
+    name = "none"
+    help = "the baseline: every framework cache empty"
+    state = "cold"
+
+
+class DiskCacheStrategy(Strategy):
+    name = "disk-cache"
+    help = "the framework's own disk cache, filled by an earlier process"
+    state = "cached"
+
+
+class BundleStrategy(Strategy):
+    name = "bundle"
+    help = "a prewarmed cache, bundled and installed beside moved sources"
+    needs = "disk-cache"
+
+    def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return _bundle(sess)
+
+
+class AotStrategy(Strategy):
+    name = "aot"
+    help = "the framework's ahead-of-time path, loaded in setup"
+
+    def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return _aot(sess)
+
+    def setup_note(self) -> str | None:
+        return ("aot: loading the artifact (and, for Numba's eager signatures, the "
+                "compile or cache load) happens in setup, before the first call")
+
+
+class MegaCacheStrategy(Strategy):
+    name = "mega-cache"
+    help = "torch only: the Mega-Cache blob, hot-loaded in setup"
+
+    def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return _mega(sess)
+
+
+#: every strategy, in the order they are measured and shown
+REGISTRY: list[Strategy] = [NoneStrategy(), DiskCacheStrategy(), BundleStrategy(),
+                            AotStrategy(), MegaCacheStrategy()]
+#: their names (the ``--strategies`` choices)
+STRATEGIES = tuple(st.name for st in REGISTRY)
+#: the strategy every other is compared with
+BASELINE = NoneStrategy.name
+
+
+def by_name(name: str) -> Strategy:
+    """The registered strategy called ``name`` (KeyError if none)."""
+    for st in REGISTRY:
+        if st.name == name:
+            return st
+    raise KeyError(name)
+
+
+def strategies_help() -> str:
+    """``--strategies`` help, from the registry."""
+    return "; ".join(f"{st.name}: {st.help}" for st in REGISTRY)
 
 
 def parse_strategies(text: str | list[str]) -> list[str]:
@@ -363,9 +451,12 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
 
     framework: str | None = None
     processes, work = sess.processes, sess.work
-    if "none" in names or "disk-cache" in names:
-        states = ("cold", "cached") if "disk-cache" in names else ("cold",)
-        sess.say("none", f"{processes} fresh process(es) per state: {', '.join(states)}")
+    by_state = {st.state: st.name for st in REGISTRY if st.state and st.name in names}
+    if by_state:
+        # the baseline's cold state always runs: a cached state reuses its cache
+        states = ("cold", *(s for s in by_state if s != "cold"))
+        sess.say(by_state.get("cold", BASELINE),
+                 f"{processes} fresh process(es) per state: {', '.join(states)}")
         extra = {k: v for k, v in prewarm_env(work / "x").items()
                  if not v.startswith(str(work))}
         try:
@@ -373,26 +464,26 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
                          settings=sess.settings, timeout_s=sess.timeout_s,
                          extra_env=extra).run()
         except RunInterrupted as exc:
-            sess.partial["none"] = _records(exc.result, "cold")
-            sess.partial["disk-cache"] = _records(exc.result, "cached")
+            for state, name in by_state.items():
+                sess.partial[name] = _records(exc.result, state)
             raise
         if res.status == "error" and res.error:
             raise UsageError(f"the case failed: {res.error.get('message')}")
         framework = res.framework
-        _add(results, StrategyResult("none", processes=_records(res, "cold")))
-        if "disk-cache" in names:
-            skipped = res.skipped_states.get("cached")
-            _add(results, StrategyResult("disk-cache", status="skipped", reason=skipped)
-                 if skipped else StrategyResult("disk-cache", processes=_records(res, "cached")))
-    for name, fn in (("bundle", _bundle), ("aot", _aot), ("mega-cache", _mega)):
-        if name not in names:
+        for state, name in by_state.items():
+            skipped = res.skipped_states.get(state)
+            _add(results, StrategyResult(name, status="skipped", reason=skipped)
+                 if skipped else StrategyResult(name, processes=_records(res, state)))
+    for st in REGISTRY:
+        name = st.name
+        if st.state is not None or name not in names:
             continue
-        dc = results.get("disk-cache")
-        if name == "bundle" and dc is not None and dc.status == "skipped":
-            _add(results, StrategyResult(name, status="skipped", reason=dc.reason))
+        dep = results.get(st.needs) if st.needs else None
+        if dep is not None and dep.status == "skipped":
+            _add(results, StrategyResult(name, status="skipped", reason=dep.reason))
             continue
         try:
-            records, details = fn(sess)
+            records, details = st.measure(sess)
             _add(results, StrategyResult(name, processes=records, details=details))
         except _StrategySkipped as exc:
             _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
@@ -462,7 +553,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         if r.status == "ok":
             r.explanation = explain(r, framework)
             r.misses = _misses(r) + list(r.details.get("explain") or [])
-    if "none" not in names:
+    if BASELINE not in names:
         notes.append("`none` was not measured: savings are not computed")
     result = StrategiesResult(target=target, framework=framework, strategies=ordered,
                               settings={**settings.to_dict(), "processes": processes,
@@ -487,7 +578,7 @@ def _compare(results: list[StrategyResult]) -> None:
     practical margin (:func:`jitwarm.results.stats.compare_values`)."""
     from jitwarm.results.stats import compare_values
 
-    base = next((r for r in results if r.strategy == "none" and r.status == "ok"), None)
+    base = next((r for r in results if r.strategy == BASELINE and r.status == "ok"), None)
     if base is None:
         return
     b_first = base.summary.get("first_call_ns")
@@ -565,9 +656,12 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
     out.append(f"before it: interpreter and imports {fmt_ns(s.get('import_ns'))}, case setup "
                f"{fmt_ns(s.get('setup_ns'))} (time to first result "
                f"{fmt_ns(s.get('time_to_first_result_ns'))})")
-    if r.strategy == "aot":
-        out.append("aot: loading the artifact (and, for Numba's eager signatures, the "
-                   "compile or cache load) happens in setup, before the first call")
+    try:
+        note = by_name(r.strategy).setup_note()
+    except KeyError:
+        note = None
+    if note:
+        out.append(note)
     if r.warm_slower:
         from jitwarm._units import fmt_ratio, fmt_ratio_range
 
@@ -579,7 +673,7 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
 
 def _misses(r: StrategyResult) -> list[str]:
     """Why a cached strategy still compiled, from the compile events' reasons."""
-    if r.strategy == "none":
+    if r.strategy == BASELINE:
         return []
     reasons: dict[str, int] = {}
     for p in r.processes:
@@ -606,7 +700,7 @@ def strategies_table(result: StrategiesResult) -> Any:
     for col in ("strategy", "first call", "saves", "vs none", "compile", "init+load",
                 "import+setup", "to first result", "warm median", "warm vs none"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
-    base = result.get("none")
+    base = result.get(BASELINE)
     n_none = base.summary.get("processes_ok", 0) if base and base.status == "ok" else 0
     for r in result.strategies:
         if r.status != "ok":

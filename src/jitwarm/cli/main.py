@@ -125,7 +125,13 @@ PlotOpt = Annotated[str | None, typer.Option("--plot", help="Write the plots her
 HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write a self-contained HTML report here.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="History database (default: $JITWARM_HOME/history.db or ~/.local/share/jitwarm/history.db).")]
 ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="Framework threads in each worker (torch/OMP/MKL/Numba); default: the framework's own.")]
-StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states: none,disk-cache,bundle,aot,mega-cache (torch only).")]
+def _strategies_help() -> str:
+    from jitwarm.caches.strategies import strategies_help
+
+    return strategies_help()
+
+
+StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states, comma-separated: " + _strategies_help())]
 GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze() in each worker after setup, before the first call (as a service would after loading), to measure what garbage collection costs the first call.")]
 RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: repeat the whole A/B this many times and pool the processes, so the strategies interleave in time (use on a busy machine).")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
