@@ -72,7 +72,11 @@ def test_summary_of_processes():
     assert s["first_call_ns"] == 1002 and s["warm_median_ns"] == 12
     assert s["warm_ci_ns"] == [10, 14]
     assert s["classification"] == "consistent warmup" and s["steady_state_start"] == 3
-    assert s["cache_misses"] == 5 and s["first_over_warm"] == pytest.approx(1002 / 12)
+    # counters: the per-process median, and the sum over processes as *_total
+    assert s["cache_misses"] == 1 and s["cache_misses_total"] == 5
+    assert s["compile_events"] == 1 and s["recompiles"] == 0
+    assert s["first_over_warm"] == pytest.approx(1002 / 12)
+    assert s["first_call_range_ns"] == [1000, 1004] and s["warm_range_ns"] == [10, 14]
 
 
 def test_schema_checks(tmp_path):

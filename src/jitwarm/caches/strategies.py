@@ -27,7 +27,6 @@ and why, one-time initialisation, imports).
 from __future__ import annotations
 
 import shutil
-import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from typing import Any
 from jitwarm._errors import UsageError
 from jitwarm.cases.targets import Target, resolve_target
 from jitwarm.measure.process import Settings
-from jitwarm.results.profile import first_call_anatomy
+from jitwarm.results.profile import summarize_state
 
 ProgressFn = Callable[[str, str], None]
 _FIELDS = ("first_call_ns", "import_ns", "setup_ns", "compile_ns", "function_compile_ns",
@@ -201,45 +200,13 @@ class StrategiesResult:
         }
 
 
-def _median(values: list[Any]) -> Any:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return None
-    return int(statistics.median(vals))
-
-
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail")
 
 
 def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
-    ok = [r for r in records if r.get("status") == "ok"]
-    s: dict[str, Any] = {k: _median([r.get(k) for r in ok]) for k in _FIELDS}
-    s["processes_ok"] = len(ok)
-    s["processes_failed"] = len(records) - len(ok)
-    # the warm range: every process's steady-state CI (its median where there is none)
-    lows, highs = [], []
-    for r in ok:
-        w = r.get("warm_median_ns")
-        if w is None:
-            continue
-        ci = r.get("steady_ci_ns") or [w, w]
-        lows.append(min(ci[0], w))
-        highs.append(max(ci[1], w))
-    s["warm_range_ns"] = [min(lows), max(highs)] if lows else None
-    s["first_call_range_ns"] = ([min(r["first_call_ns"] for r in ok),
-                                 max(r["first_call_ns"] for r in ok)] if ok else None)
-    hits = [((r.get("cache") or {}).get("hits") or 0) for r in ok]
-    misses = [((r.get("cache") or {}).get("misses") or 0) for r in ok]
-    s["cache_hits"] = _median(hits)
-    s["cache_misses"] = _median(misses)
-    s["compile_events"] = _median([sum(1 for e in r.get("compile_events") or []
-                                       if e.get("depth") == 0) for r in ok])
-    s.update(first_call_anatomy(ok))
-    if ok and s["first_call_ns"] is not None:
-        s["time_to_first_result_ns"] = _median(
-            [r.get("import_ns", 0) + r.get("setup_ns", 0) + r["first_call_ns"] for r in ok])
-    return s
+    """The strategy's summary: the one summariser of fresh processes (see docs/json-schema.md)."""
+    return summarize_state(records)
 
 
 def _records(result: Any, state: str) -> list[dict[str, Any]]:

@@ -136,9 +136,11 @@ def _cache_findings(result: ProfileResult) -> list[str]:
             _adapter(result.framework).cache_miss_hint
             or "`jitwarm cache explain` says why where the framework tells"
         )
+        total = cached.get("cache_misses_total", misses)
+        n = cached.get("processes_ok") or 0
         lines.append(
             "The cached state still compiled"
-            + (f" ({misses} cache miss(es))" if misses else "")
+            + (f" ({total} cache miss(es) in {n} process(es))" if misses else "")
             + f": the disk cache was not used; {hint}."
         )
     return lines

@@ -187,8 +187,18 @@ def first_call_anatomy(ok: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _top_level(p: dict[str, Any]) -> int:
+    return sum(1 for e in p.get("compile_events") or [] if e.get("depth", 0) == 0)
+
+
 def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summary of one cache state: medians across processes, warm median with its CI."""
+    """Summary of one set of fresh processes (a cache state, or a strategy of the A/B).
+
+    The one summariser: every key says in ``docs/json-schema.md`` what it aggregates.
+    Timings and counters are medians of the per-process values (``*_total``: sums over
+    processes); ranges are min/max over processes; ``warm_ci_ns`` is the order-statistic
+    CI of the median across processes (within the steady run for a single process).
+    """
     ok = [p for p in processes if p.get("status") == "ok"]
     failed = [p for p in processes if p.get("status") != "ok"]
     summary: dict[str, Any] = {
@@ -214,15 +224,30 @@ def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
         "warmup_cost_ns",
     ):
         summary[key] = _med_int([p.get(key) for p in ok])
-    warms = [p["warm_median_ns"] for p in ok]
-    if len(ok) >= 2:
+    warms = [p["warm_median_ns"] for p in ok if p.get("warm_median_ns") is not None]
+    if len(warms) >= 2:
         lo, hi = median_ci(warms)
         summary["warm_ci_basis"] = "order-statistic CI of the median across processes"
-    else:
-        ci = ok[0].get("steady_ci_ns") or [warms[0], warms[0]]
-        lo, hi = ci
+        summary["warm_ci_ns"] = [int(lo), int(hi)]
+    elif warms:
+        w = warms[0]
+        one = next(p for p in ok if p.get("warm_median_ns") is not None)
+        lo, hi = one.get("steady_ci_ns") or [w, w]
         summary["warm_ci_basis"] = "within the single process's steady run"
-    summary["warm_ci_ns"] = [int(lo), int(hi)]
+        summary["warm_ci_ns"] = [int(lo), int(hi)]
+    else:
+        summary["warm_ci_ns"] = None
+    # every process's steady-state CI (its median where there is none): the warm range
+    lows, highs = [], []
+    for p in ok:
+        w = p.get("warm_median_ns")
+        if w is not None:
+            ci = p.get("steady_ci_ns") or [w, w]
+            lows.append(min(ci[0], w))
+            highs.append(max(ci[1], w))
+    summary["warm_range_ns"] = [int(min(lows)), int(max(highs))] if lows else None
+    firsts = [p["first_call_ns"] for p in ok if p.get("first_call_ns") is not None]
+    summary["first_call_range_ns"] = [min(firsts), max(firsts)] if firsts else None
     classes = [p.get("classification") or "no-steady-state" for p in ok]
     summary["classification"] = consistency(classes)
     summary["classifications"] = dict(Counter(classes))
@@ -230,12 +255,20 @@ def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
     summary["steady_state_start_range"] = [min(starts), max(starts)] if starts else None
     fc, wm = summary["first_call_ns"], summary["warm_median_ns"]
     summary["first_over_warm"] = (fc / wm) if fc and wm else None
-    hits = [p["cache"]["hits"] for p in ok if p.get("cache")]
-    misses = [p["cache"]["misses"] for p in ok if p.get("cache")]
-    summary["cache_hits"] = sum(hits) if hits else None
-    summary["cache_misses"] = sum(misses) if misses else None
-    summary["compile_events"] = _med_int([len(p.get("compile_events", [])) for p in ok])
-    summary["recompiles"] = sum(len(p.get("recompiles", [])) for p in ok)
+    hits = [p["cache"].get("hits") or 0 for p in ok if p.get("cache")]
+    misses = [p["cache"].get("misses") or 0 for p in ok if p.get("cache")]
+    summary["cache_hits"] = _med_int(hits) if hits else None
+    summary["cache_misses"] = _med_int(misses) if misses else None
+    summary["cache_hits_total"] = sum(hits) if hits else None
+    summary["cache_misses_total"] = sum(misses) if misses else None
+    summary["compile_events"] = _med_int([_top_level(p) for p in ok])
+    recompiles = [len(p.get("recompiles") or []) for p in ok]
+    summary["recompiles"] = _med_int(recompiles)
+    summary["recompiles_total"] = sum(recompiles)
+    if fc is not None:
+        summary["time_to_first_result_ns"] = _med_int(
+            [(p.get("import_ns") or 0) + (p.get("setup_ns") or 0) + p["first_call_ns"]
+             for p in ok if p.get("first_call_ns") is not None])
     summary.update(first_call_anatomy(ok))
     return summary
 
