@@ -88,3 +88,15 @@ class Notice:
     depth: int = 0  # nesting (Numba compiles callees inside a caller's compile)
     duration_ns: int | None = None  # on "end" notices
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def clock_offset_ns() -> int:
+    """``time.time_ns() - time.perf_counter_ns()`` now, read between two perf_counter
+    readings: converts a framework's wall-clock timestamps (JAX spans, Dynamo's metrics)
+    to the perf_counter clock every CompileEvent uses."""
+    import time
+
+    a = time.perf_counter_ns()
+    w = time.time_ns()
+    b = time.perf_counter_ns()
+    return w - (a + b) // 2

@@ -35,7 +35,7 @@ from jitwarm.adapters.base import (
     env_value,
     scan_dir,
 )
-from jitwarm.adapters.events import CompileEvent, Notice, union_ns
+from jitwarm.adapters.events import CompileEvent, Notice, clock_offset_ns, union_ns
 
 TRACE = "/jax/core/compile/jaxpr_trace_duration"
 LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
@@ -83,7 +83,7 @@ def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
     def on_span(event: str, start: float, end: float, **kw: Any) -> None:
         if event not in _KINDS or not hub.has_subscribers():
             return
-        offset = _clock_offset_ns()  # spans are wall-clock seconds; notices use perf_counter
+        offset = clock_offset_ns()  # spans are wall-clock seconds; notices use perf_counter
         s_ns, e_ns = int(start * 1e9) - offset, int(end * 1e9) - offset
         emit(Notice("jax", "span", str(kw.get("fun_name", "")), threading.get_ident(), e_ns,
                     kind=_KINDS[event], duration_ns=e_ns - s_ns, extra={"event": event}))
@@ -100,14 +100,6 @@ def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
     mon.register_event_duration_secs_listener(on_duration)
     mon.register_event_time_span_listener(on_span)
     mon.register_event_listener(on_event)
-
-
-def _clock_offset_ns() -> int:
-    """``time.time_ns() - time.perf_counter_ns()``, read between two perf_counter readings."""
-    a = time.perf_counter_ns()
-    w = time.time_ns()
-    b = time.perf_counter_ns()
-    return w - (a + b) // 2
 
 
 def _jax_in_type() -> str | None:

@@ -37,18 +37,10 @@ from jitwarm.adapters.base import (
     hashlike,
     scan_dir,
 )
-from jitwarm.adapters.events import CompileEvent, Notice, union_ns
+from jitwarm.adapters.events import CompileEvent, Notice, clock_offset_ns, union_ns
 
 #: (phase kind, own-duration function of the metrics) in the order the phases run
 _PHASES = ("dynamo_trace", "aot_autograd", "inductor_lowering", "inductor_codegen")
-
-
-def _clock_offset_ns() -> int:
-    """``time.time_ns() - time.perf_counter_ns()``: maps Dynamo's wall-clock stamps."""
-    a = time.perf_counter_ns()
-    w = time.time_ns()
-    b = time.perf_counter_ns()
-    return w - (a + b) // 2
 
 
 def _input_shapes(m: Any) -> str | None:
@@ -158,7 +150,7 @@ class TorchRecorder(Recorder):
     def start(self) -> None:
         from torch._dynamo.utils import get_compilation_metrics
 
-        self._offset = _clock_offset_ns()
+        self._offset = clock_offset_ns()
         self._seen = {id(m) for m in get_compilation_metrics()}
 
     def stop(self) -> None:

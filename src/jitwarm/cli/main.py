@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -230,7 +230,7 @@ def profile(
     With --strategies, measure the first call under each warmup-elimination strategy
     instead, and report what each saves.
     """
-    from jitwarm.report import check_output_paths, emit_outputs
+    from jitwarm.report import check_output_paths
 
     if rounds != 1 and strategies is None:
         raise _fail(UsageError("--rounds applies to --strategies (a profile's processes "
@@ -285,11 +285,21 @@ def profile(
     except JitwarmError as exc:  # the JSON went to a rescue file: still store the run
         json_error, code = exc, exc.exit_code
         written = getattr(exc, "rescued", None)  # never the path that could not be written
-    try:
-        emit_outputs(result, plot=plot, html=html, db=db, store=not no_history,
-                     console=console(stderr=json == "-"), json_path=written, quiet=quiet)
-    except JitwarmError as exc:
-        raise _fail(exc) from None
+    _emit_and_exit(result, code, json_error, plot=plot, html=html, db=db, store=not no_history,
+                   console=console(stderr=json == "-"), json_path=written, quiet=quiet)
+
+
+def _emit_and_exit(results: Any, code: int, json_error: JitwarmError | None,
+                   **outputs: Any) -> NoReturn:
+    """Plot/HTML/history outputs of finished results, then the exit: a JSON that could not
+    be written (and went to a rescue file) is reported after the other outputs are kept."""
+    from jitwarm.report import emit_outputs
+
+    if results is not None:
+        try:
+            emit_outputs(results, **outputs)
+        except JitwarmError as exc:
+            raise _fail(exc) from None
     if json_error is not None:
         raise _fail(json_error)
     raise typer.Exit(code)
@@ -310,7 +320,7 @@ def demo(
 
     from jitwarm._errors import shown
     from jitwarm.cli.reports import _fail as _fail  # one line however long the path
-    from jitwarm.report import check_output_paths, emit_outputs
+    from jitwarm.report import check_output_paths
     from jitwarm.results.profile import check_output_path
 
     out = console()
@@ -349,15 +359,9 @@ def demo(
             print_result(out, r)
         if results and json_error is None:
             out.print(f"results written to {escape(shown(Path(json).resolve()))}")
-    if results:
-        try:
-            emit_outputs(results, plot=plot, html=html, db=db, store=not no_history,
-                         console=out, json_path=None if json_error else json, quiet=quiet)
-        except JitwarmError as exc:
-            raise _fail(exc) from None
-    if json_error is not None:
-        raise _fail(json_error)
-    raise typer.Exit(code)
+    _emit_and_exit(results or None, code, json_error, plot=plot, html=html, db=db,
+                   store=not no_history, console=out,
+                   json_path=None if json_error else json, quiet=quiet)
 
 
 @app.command()
