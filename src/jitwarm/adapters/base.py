@@ -318,6 +318,24 @@ class Adapter:
         ``"numba:compile"`` that emits a start and an end :class:`Notice` per compile.
         """
 
+    #: a subscriber raising at this framework's *start* notice aborts the compile cleanly
+    #: (``no_recompile`` raises there); otherwise the guard raises when its block ends
+    hook_can_abort: bool = False
+
+    def guard_acquire(self) -> bool:
+        """``no_recompile`` entering a raising block: switch on the framework's own
+        refusal to compile, if it has one (True: switched on; the hub's notices of this
+        framework are then left to it)."""
+        return False
+
+    def guard_release(self) -> None:
+        """Undo :meth:`guard_acquire` (reference-counted by the adapter)."""
+
+    def guard_error(self, exc: BaseException) -> tuple[str | None, str] | None:
+        """``(function, reason)`` when ``exc`` is the framework's own refusal to compile
+        inside a guarded block, else None."""
+        return None
+
     def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
                            kwargs: dict[str, Any], cache_root: Path | None,
                            call: Callable[[], Any]) -> tuple[Any, list[str]]:

@@ -70,15 +70,18 @@ def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
             reason = f"new input types {sig}" if sig else "tracing cache miss"
         else:
             reason = "XLA backend compile (new traced program)"
+        # a trace is continued by the backend compile's notice: one compile, two notices
         emit(Notice("jax", "start", name, threading.get_ident(), time.perf_counter_ns(),
-                    kind=kind, signature=sig, reason=reason, recompile=recompile))
+                    kind=kind, signature=sig, reason=reason, recompile=recompile,
+                    extra={"continued": True} if kind == "trace" else {}))
 
     def on_duration(event: str, duration: float, **kw: Any) -> None:
         if event not in (TRACE, BACKEND) or not hub.has_subscribers():
             return
         kind = "trace" if event == TRACE else "backend"
         emit(Notice("jax", "end", str(kw.get("fun_name", "?")), threading.get_ident(),
-                    time.perf_counter_ns(), kind=kind, duration_ns=int(duration * 1e9)))
+                    time.perf_counter_ns(), kind=kind, duration_ns=int(duration * 1e9),
+                    extra={"continued": True} if kind == "trace" else {}))
 
     def on_span(event: str, start: float, end: float, **kw: Any) -> None:
         if event not in _KINDS or not hub.has_subscribers():
@@ -441,6 +444,7 @@ class JaxAdapter(Adapter):
     extra = "jax"
     module = "jax"
     hook_module = "jax"
+    hook_can_abort = True  # an exception at a start notice propagates out of the compile
     needs_sync = True  # JAX dispatches asynchronously
     trigger = "first call; every new shape/dtype retraces and recompiles"
     packages = ("jax", "jaxlib")

@@ -282,6 +282,7 @@ class NumbaAdapter(Adapter):
     extra = "numba"
     module = "numba"
     hook_module = "numba"
+    hook_can_abort = True  # an exception at a start notice propagates out of the compile
     trigger = "first call with new argument types"
     packages = ("numba", "llvmlite")
     recompile_hint = ("keep argument types stable, or compile the signatures eagerly "

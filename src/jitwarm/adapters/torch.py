@@ -368,6 +368,48 @@ def _torch_load(info: dict[str, Any]) -> Any:
     return torch._inductor.aoti_load_package(info["package"])
 
 
+# -- no_recompile: torch's own fail_on_recompile stance ------------------------------
+# the stance is one global: reference-count the raising guards that set it
+_torch_lock = threading.Lock()
+_torch_users = 0
+_torch_stance: Any = None
+
+
+def _torch_acquire() -> bool:
+    global _torch_users, _torch_stance
+    if "torch._dynamo" not in sys.modules:  # torch.compile never used in this process
+        return False
+    import torch
+
+    with _torch_lock:
+        if _torch_users == 0:
+            _torch_stance = torch.compiler.set_stance("fail_on_recompile")
+        _torch_users += 1
+    return True
+
+
+def _torch_release() -> None:
+    global _torch_users, _torch_stance
+    with _torch_lock:
+        _torch_users -= 1
+        if _torch_users == 0 and _torch_stance is not None:
+            _torch_stance.__exit__(None, None, None)
+            _torch_stance = None
+
+
+_TORCH_MSG = "stance is 'fail_on_recompile'"
+
+
+def _from_torch(exc: BaseException) -> tuple[str | None, str] | None:
+    text = str(exc)
+    if _TORCH_MSG not in text:
+        return None
+    m = re.search(r"function name: '([^']*)'", text)
+    fn = m.group(1) if m else None
+    reasons = [ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("- ")]
+    return fn, "; ".join(reasons) if reasons else "first compile of this frame"
+
+
 class TorchAdapter(Adapter):
     """Callables returned by ``torch.compile`` (``OptimizedModule`` or wrapped functions)."""
 
@@ -454,6 +496,15 @@ class TorchAdapter(Adapter):
         shape = list(x.shape)
         shape[dim] = to - x.shape[dim]
         return torch.cat([x, x.new_full(shape, value)], dim=dim)
+
+    def guard_acquire(self) -> bool:
+        return _torch_acquire()
+
+    def guard_release(self) -> None:
+        _torch_release()
+
+    def guard_error(self, exc: BaseException) -> tuple[str | None, str] | None:
+        return _from_torch(exc)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {

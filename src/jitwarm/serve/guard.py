@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -71,47 +69,13 @@ def _message(n: _hooks.Notice) -> str:
     return msg
 
 
-# torch's stance is one global: reference-count the raising guards that set it
-_torch_lock = threading.Lock()
-_torch_users = 0
-_torch_stance: Any = None
+def _adapter(name: str) -> Any:
+    from jitwarm.adapters import FALLBACK, by_name
 
-
-def _torch_acquire() -> bool:
-    global _torch_users, _torch_stance
-    if "torch._dynamo" not in sys.modules:  # torch.compile never used in this process
-        return False
-    import torch
-
-    with _torch_lock:
-        if _torch_users == 0:
-            _torch_stance = torch.compiler.set_stance("fail_on_recompile")
-        _torch_users += 1
-    return True
-
-
-def _torch_release() -> None:
-    global _torch_users, _torch_stance
-    with _torch_lock:
-        _torch_users -= 1
-        if _torch_users == 0 and _torch_stance is not None:
-            _torch_stance.__exit__(None, None, None)
-            _torch_stance = None
-
-
-_TORCH_MSG = "stance is 'fail_on_recompile'"
-
-
-def _from_torch(exc: BaseException) -> RecompileError | None:
-    text = str(exc)
-    if _TORCH_MSG not in text:
-        return None
-    m = re.search(r"function name: '([^']*)'", text)
-    fn = m.group(1) if m else None
-    reasons = [ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("- ")]
-    reason = "; ".join(reasons) if reasons else "first compile of this frame"
-    return RecompileError(f"torch compiled {fn!r} inside a no_recompile block: {reason}",
-                          framework="torch", function=fn, reason=reason)
+    try:
+        return by_name(name)
+    except KeyError:
+        return FALLBACK
 
 
 class RecompileGuard(contextlib.ContextDecorator):
@@ -140,9 +104,10 @@ class RecompileGuard(contextlib.ContextDecorator):
         self.events: list[_hooks.Notice] = []
         self._cb: Any = None
         self._thread: int | None = None
-        self._torch = False
+        #: frameworks whose own refusal to compile is on in this block (torch's stance)
+        self._own: list[str] = []
         self._first_error: RecompileError | None = None
-        self._last_trace: str | None = None
+        self._continued: str | None = None
 
     def _recreate_cm(self) -> RecompileGuard:
         # as a decorator, every call gets fresh state (thread, events)
@@ -161,16 +126,15 @@ class RecompileGuard(contextlib.ContextDecorator):
             return
         if self._thread is not None and n.thread != self._thread:
             return
-        if n.framework == "torch" and self._torch:
-            return  # the stance raises; the callback would only duplicate it
-        if n.framework == "jax":
-            # one JAX compile is a trace followed by a backend compile: report it once
-            if n.kind == "trace":
-                self._last_trace = n.function
-            elif self._last_trace is not None:
-                self._last_trace = None
-                self.events.append(n)
-                return
+        if n.framework in self._own:
+            return  # the framework's own refusal raises; the callback would duplicate it
+        # a compile told in two notices (JAX: trace, then backend compile): report it once
+        if n.extra.get("continued"):
+            self._continued = n.function
+        elif self._continued is not None:
+            self._continued = None
+            self.events.append(n)
+            return
         self.events.append(n)
         msg = _message(n)
         if self.action == "warn":
@@ -180,7 +144,7 @@ class RecompileGuard(contextlib.ContextDecorator):
                              reason=n.reason, signature=n.signature)
         if self._first_error is None:
             self._first_error = err
-        if n.framework in ("numba", "jax"):
+        if _adapter(n.framework).hook_can_abort:
             raise err  # propagates out of the framework's call, aborting the compile
         # other frameworks: raised on exit
 
@@ -188,23 +152,27 @@ class RecompileGuard(contextlib.ContextDecorator):
         self._thread = threading.get_ident() if self.scope == "thread" else None
         self.events = []
         self._first_error = None
-        self._torch = (self.action == "raise" and "torch" in self.frameworks
-                       and _torch_acquire())
+        self._own = [name for name in self.frameworks if self.action == "raise"
+                     and _adapter(name).guard_acquire()]
         self._cb = _hooks.subscribe(self._on_notice)
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         _hooks.unsubscribe(self._cb)
         self._cb = None
-        if self._torch:
-            self._torch = False
-            _torch_release()
+        own, self._own = self._own, []
+        for name in own:
+            _adapter(name).guard_release()
         if exc is not None:
             if isinstance(exc, RecompileError):
                 return False
-            converted = _from_torch(exc)
-            if converted is not None:
-                raise converted from exc
+            for adapter in ADAPTERS:
+                refused = adapter.guard_error(exc)
+                if refused is not None:
+                    fn, reason = refused
+                    raise RecompileError(
+                        f"{adapter.name} compiled {fn!r} inside a no_recompile block: {reason}",
+                        framework=adapter.name, function=fn, reason=reason) from exc
             return False
         if self._first_error is not None:
             raise self._first_error

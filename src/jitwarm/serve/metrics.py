@@ -56,8 +56,8 @@ class WarmupMetrics:
     def _on_notice(self, n: _hooks.Notice) -> None:
         if n.phase != "end" or n.depth > 0:
             return
-        if n.framework == "jax" and n.kind == "trace":
-            return  # counted at its backend compile
+        if n.extra.get("continued"):
+            return  # a first phase (JAX's trace): counted at the notice that continues it
         if n.extra.get("failed"):
             return
         key = (n.framework, n.function)
