@@ -199,3 +199,17 @@ def test_entry_point_plugins_are_found_and_handed_to_workers(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["['plug_adapter:PlugAdapter']", "plug", "plug_adapter:PlugAdapter"]
+
+
+@pytest.mark.parametrize("adapter", ALL, ids=IDS)
+def test_bundle_hooks(adapter, tmp_path):
+    """A bundle's framework fields: their defaults pass the adapter's own check, hostile
+    values do not, and a file the framework never writes is refused by name."""
+    assert adapter.bundle_field_problem(dict(adapter.bundle_field_defaults)) is None
+    for key in adapter.bundle_field_defaults:
+        assert adapter.bundle_field_problem({key: ["../../etc"]}) is not None, key
+    for parts in (("x",), ("a", "b", "c", "d.pyc")):
+        problem = adapter.bundle_file_problem(parts)
+        assert problem is None or isinstance(problem, str)
+    warnings, exports = adapter.bundle_installed(dict(adapter.bundle_field_defaults), {}, {})
+    assert warnings == [] and exports == {}

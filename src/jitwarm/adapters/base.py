@@ -336,6 +336,38 @@ class Adapter:
         inside a guarded block, else None."""
         return None
 
+    # -- bundles (jitwarm bundle create / verify / install) --------------------------------
+    #: manifest fields this adapter adds, with their value when its cache is absent
+    bundle_field_defaults: dict[str, Any] = {}
+
+    def bundle_fields(self, cache: Path, source_root: Path | None,
+                      prewarm: dict[str, Any] | None) -> dict[str, Any]:
+        """Manifest fields that installing this framework's cache ``cache`` elsewhere needs
+        (Numba: how to re-key entries for moved sources)."""
+        return {}
+
+    def bundle_field_problem(self, manifest: dict[str, Any]) -> str | None:
+        """Why this adapter's manifest fields must be refused (the manifest is hostile until
+        checked: every path and name in them against an allow-list), or None."""
+        return None
+
+    def bundle_file_problem(self, parts: tuple[str, ...]) -> str | None:
+        """Why a bundled file (``parts``: its path below this adapter's cache folder) is not
+        one this framework writes there, or None (default: any normalised path)."""
+        return None
+
+    def bundle_place(self, staged: Path, manifest: dict[str, Any], sources: Path | None,
+                     dest: Path | None) -> tuple[dict[str, Path], list[str]] | None:
+        """Where each staged entry of this framework's cache goes, ``({name: path}, notes)``
+        (relative paths are under ``dest``); None: the whole folder goes to ``dest``."""
+        return None
+
+    def bundle_installed(self, manifest: dict[str, Any], destinations: dict[str, str],
+                         settings: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """After an install: ``(warnings, exports)`` (e.g. settings the cache must be used
+        with: already checked against the allow-list)."""
+        return [], {}
+
     def explain_first_call(self, fn: Callable[..., Any], args: tuple[Any, ...],
                            kwargs: dict[str, Any], cache_root: Path | None,
                            call: Callable[[], Any]) -> tuple[Any, list[str]]:

@@ -515,6 +515,36 @@ class JaxAdapter(Adapter):
         index[dim] = slice(0, n)
         return self.from_numpy(np.asarray(x)[tuple(index)], like=x)
 
+    bundle_field_defaults = {"jax_keys_tied_to": None}
+
+    def bundle_fields(self, cache: Path, source_root: Path | None,
+                      prewarm: dict[str, Any] | None) -> dict[str, Any]:
+        # the directory JAX's keys depend on, unless the cache was made with XLA caches off
+        env = (prewarm or {}).get("env") or {}
+        if env.get("JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES") == "none":
+            return {"jax_keys_tied_to": None}
+        return {"jax_keys_tied_to": str(cache.resolve())}
+
+    def bundle_field_problem(self, manifest: dict[str, Any]) -> str | None:
+        tied = manifest.get("jax_keys_tied_to")
+        if tied is not None and not isinstance(tied, str):
+            return "the manifest's 'jax_keys_tied_to' is not a path"
+        return None
+
+    def bundle_installed(self, manifest: dict[str, Any], destinations: dict[str, str],
+                         settings: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        from jitwarm._errors import shown
+
+        warnings = []
+        tied = manifest.get("jax_keys_tied_to")
+        if tied and destinations.get("jax") != tied:
+            warnings.append(
+                f"jax: these entries were written without "
+                f"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none, so their keys contain the "
+                f"directory {shown(tied)}; installed elsewhere they will miss (make the bundle "
+                f"with `jitwarm prewarm`, which sets it)")
+        return warnings, {k: v for k, v in settings.items() if k.startswith("JAX_")}
+
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {
             "JAX_COMPILATION_CACHE_DIR": str(cache_dir / "jax"),

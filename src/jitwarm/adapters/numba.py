@@ -328,6 +328,43 @@ class NumbaAdapter(Adapter):
     def aot_load(self, info: dict[str, Any], built: Built) -> Any:
         return _numba_load(built, info)
 
+    bundle_field_defaults = {"numba": {}}
+
+    def bundle_fields(self, cache: Path, source_root: Path | None,
+                      prewarm: dict[str, Any] | None) -> dict[str, Any]:
+        from jitwarm.adapters.numba_index import describe_cache
+
+        return {"numba": describe_cache(cache, source_root)}
+
+    def bundle_field_problem(self, manifest: dict[str, Any]) -> str | None:
+        from jitwarm.adapters.numba_index import MAX_RECORDS, record_problem
+
+        records = manifest.get("numba")
+        if records is None:
+            return None
+        if not isinstance(records, dict):
+            return "the manifest's 'numba' is not an object"
+        if len(records) > MAX_RECORDS:
+            return f"the manifest has more than {MAX_RECORDS} Numba records"
+        for sub, rec in records.items():
+            problem = record_problem(sub, rec)
+            if problem:
+                return f"the manifest's {problem}"
+        return None
+
+    def bundle_file_problem(self, parts: tuple[str, ...]) -> str | None:
+        # <sub-directory>/<name>.nbi|.nbc only: a .pyc placed in __pycache__ beside the
+        # sources would be imported
+        if len(parts) != 2 or not parts[1].endswith((".nbi", ".nbc")):
+            return "not a Numba cache file (numba/<dir>/<name>.nbi or .nbc)"
+        return None
+
+    def bundle_place(self, staged: Path, manifest: dict[str, Any], sources: Path | None,
+                     dest: Path | None) -> tuple[dict[str, Path], list[str]] | None:
+        from jitwarm.adapters.numba_index import relocate
+
+        return relocate(staged, manifest.get("numba") or {}, sources, in_tree=dest is None)
+
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {"NUMBA_CACHE_DIR": str(cache_dir / "numba")}
 

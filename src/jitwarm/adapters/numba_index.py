@@ -41,6 +41,8 @@ from jitwarm._errors import shown
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
               ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 _MAX_DIRS = 20000
+#: relocation records a bundle manifest may carry
+MAX_RECORDS = 200_000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

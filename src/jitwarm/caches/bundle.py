@@ -41,7 +41,6 @@ from typing import Any
 
 from jitwarm._errors import JitwarmError, UsageError, shown
 from jitwarm._version import __version__
-from jitwarm.adapters.numba_index import record_problem
 from jitwarm.caches.machine import framework_versions, machine_info, python_info
 
 SCHEMA = "jitwarm.bundle/1"
@@ -74,8 +73,6 @@ def _subdir_packages() -> dict[str, tuple[str, ...]]:
     return out
 
 
-#: settings a bundle's caches must be used with, beyond the directories
-EXTRA_ENV = {"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none"}
 #: an environment variable name that is safe to print after ``export``
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: a setting's value as a bundle may carry it (numbers, words: what ``cache_settings`` makes)
@@ -101,13 +98,36 @@ def cache_subdirs() -> dict[str, str]:
     return out
 
 
+def _owners() -> dict[str, Any]:
+    """``{cache sub-directory: the adapter that owns it}`` (``adapters.cache_env``)."""
+    from jitwarm.adapters import ADAPTERS
+
+    base = Path("/__jitwarm_base__")
+    out: dict[str, Any] = {}
+    for adapter in ADAPTERS:
+        if adapter.owns_cache:
+            for value in adapter.cache_env(base).values():
+                if Path(value).parent == base:
+                    out.setdefault(Path(value).name, adapter)
+    return out
+
+
+def _field_adapters() -> list[Any]:
+    """Adapters that add their own fields to a bundle manifest, once each."""
+    seen: list[Any] = []
+    for adapter in _owners().values():
+        if adapter.bundle_field_defaults and adapter not in seen:
+            seen.append(adapter)
+    return seen
+
+
 def cache_settings() -> dict[str, str]:
-    """The non-directory settings of ``adapters.cache_env`` plus :data:`EXTRA_ENV`."""
+    """The settings a bundle's caches must be used with: the non-directory values of
+    ``adapters.cache_env`` (e.g. JAX's ``JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none``)."""
     from jitwarm.adapters import cache_env
 
     base = Path("/__jitwarm_base__")
     out = {k: v for k, v in cache_env(base).items() if not v.startswith(str(base))}
-    out.update(EXTRA_ENV)
     return out
 
 
@@ -313,14 +333,6 @@ def _read_prewarm(root: Path) -> dict[str, Any] | None:
         return None
 
 
-def _jax_path_keyed(root: Path, prewarm: dict[str, Any] | None) -> str | None:
-    """The directory JAX's keys depend on, unless the cache was made with XLA caches off."""
-    env = (prewarm or {}).get("env") or {}
-    if env.get("JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES") == "none":
-        return None
-    return str((root / "jax").resolve())
-
-
 def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None = None
            ) -> dict[str, Any]:
     """Pack a cache directory (laid out as ``adapters.cache_env(DIR)``) into a bundle.
@@ -329,7 +341,6 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
     (default: the plan's directory recorded by ``jitwarm prewarm``, else the working
     directory); it is used to make Numba's entries relocatable. Returns the manifest.
     """
-    from jitwarm.adapters.numba_index import describe_cache
     from jitwarm.results.profile import check_output_path
 
     root = Path(cache_dir)
@@ -359,7 +370,14 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
     present = sorted({rel.split("/", 1)[0] for rel in entries})
     versions = framework_versions()
     needed = sorted({fw for sub in present for fw in _subdir_packages().get(sub, ())})
-    numba_records = describe_cache(root / "numba", source_root) if "numba" in present else {}
+    # each framework's own fields (Numba: re-keying records; JAX: a path its keys hold)
+    fields: dict[str, Any] = {}
+    owners = _owners()
+    for adapter in _field_adapters():
+        fields.update(adapter.bundle_field_defaults)
+    for sub in present:
+        if sub in owners:
+            fields.update(owners[sub].bundle_fields(root / sub, source_root, prewarm))
     manifest: dict[str, Any] = {
         "schema": SCHEMA,
         "jitwarm_version": __version__,
@@ -371,9 +389,8 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         "env": {var: sub for var, sub in cache_subdirs().items() if sub in present},
         "settings": cache_settings(),
         "source_root": None if source_root is None else str(source_root),
-        "numba": numba_records,
+        **fields,
         "plan": (prewarm or {}).get("plan"),
-        "jax_keys_tied_to": _jax_path_keyed(root, prewarm) if "jax" in present else None,
         "prewarm": prewarm,
         "skipped": skipped,
         "files": entries,
@@ -463,9 +480,6 @@ def _read_member(tf: tarfile.TarFile, m: tarfile.TarInfo, limit: int) -> Iterato
 #: the longest member path and path component a bundle may hold (bytes of UTF-8)
 _MAX_PATH = 1024
 _MAX_COMPONENT = 255
-#: Numba's cache files: ``<sub-directory>/<name>.nbi|.nbc``, nothing else (a ``.pyc``
-#: placed in ``__pycache__`` next to the sources would be imported)
-_NUMBA_SUFFIXES = (".nbi", ".nbc")
 
 
 def _path_problem(rel: str, subdirs: set[str]) -> str | None:
@@ -473,8 +487,8 @@ def _path_problem(rel: str, subdirs: set[str]) -> str | None:
 
     Allowed: a normalised relative POSIX path (no ``.``/``..``/empty parts, no
     backslash, no control character), at most :data:`_MAX_PATH` bytes with parts of at
-    most :data:`_MAX_COMPONENT`, whose first part is a known cache sub-directory; Numba
-    files are exactly ``numba/<sub-directory>/<name>.nbi|.nbc``.
+    most :data:`_MAX_COMPONENT`, whose first part is a known cache sub-directory and whose
+    rest its adapter accepts (Numba: exactly ``numba/<sub-directory>/<name>.nbi|.nbc``).
     """
     if not isinstance(rel, str) or not rel:
         return "empty name"
@@ -493,9 +507,8 @@ def _path_problem(rel: str, subdirs: set[str]) -> str | None:
         return f"not under a known cache sub-directory ({', '.join(sorted(subdirs))})"
     if len(parts) < 2:
         return "a cache sub-directory itself"
-    if parts[0] == "numba" and (len(parts) != 3 or not parts[2].endswith(_NUMBA_SUFFIXES)):
-        return "not a Numba cache file (numba/<dir>/<name>.nbi or .nbc)"
-    return None
+    owner = _owners().get(parts[0])
+    return owner.bundle_file_problem(tuple(parts[1:])) if owner is not None else None
 
 
 def _str_or_none(value: Any) -> bool:
@@ -504,7 +517,7 @@ def _str_or_none(value: Any) -> bool:
 
 def _structure_problem(manifest: dict[str, Any]) -> str | None:
     """The fields :func:`compatibility` and :func:`install` read must have their types."""
-    for key in ("python", "machine", "frameworks", "env", "settings", "numba"):
+    for key in ("python", "machine", "frameworks", "env", "settings"):
         if key in manifest and manifest[key] is not None and not isinstance(manifest[key], dict):
             return f"the manifest's {key!r} is not an object"
     py = manifest.get("python") or {}
@@ -524,8 +537,10 @@ def _structure_problem(manifest: dict[str, Any]) -> str | None:
     fws = manifest.get("frameworks") or {}
     if not all(isinstance(k, str) and _str_or_none(v) for k, v in fws.items()):
         return "the manifest's 'frameworks' has malformed entries"
-    if not _str_or_none(manifest.get("jax_keys_tied_to")):
-        return "the manifest's 'jax_keys_tied_to' is not a path"
+    for adapter in _field_adapters():  # each framework's own fields
+        problem = adapter.bundle_field_problem(manifest)
+        if problem:
+            return problem
     return None
 
 
@@ -581,13 +596,6 @@ def check_manifest(manifest: Any) -> str | None:
                     f"{', '.join(sorted(allowed))} are allowed")
         if not isinstance(value, str) or not _SETTING_VALUE.fullmatch(value):
             return f"the manifest's setting {name} has the malformed value {shown(value)}"
-    records = manifest.get("numba") or {}
-    if len(records) > _MAX_MEMBERS:
-        return f"the manifest has more than {_MAX_MEMBERS} Numba records"
-    for sub, rec in records.items():
-        problem = record_problem(sub, rec)
-        if problem:
-            return f"the manifest's {problem}"
     names = set(files)
     for rel in files:  # a file may not also be a directory of another entry
         parts = rel.split("/")
@@ -828,7 +836,6 @@ def install(path: str | Path, *, target: str | Path | None = None,
     working directory); Numba's entries are re-keyed for it. Raises :class:`BundleRefused`
     (nothing written) when the bundle fails verification.
     """
-    from jitwarm.adapters.numba_index import relocate
     from jitwarm.caches.locations import install_destinations
     from jitwarm.results.profile import write_atomic
 
@@ -853,6 +860,7 @@ def install(path: str | Path, *, target: str | Path | None = None,
     # where each sub-directory goes comes from this jitwarm, never from the manifest (whose
     # 'contents' and 'env' were checked against the same table by check_manifest)
     sub_to_var = {sub: var for var, sub in cache_subdirs().items()}
+    owners = _owners()
     stage_parent = stage_parent if stage_parent is not None and stage_parent.is_dir() else None
     staging = Path(tempfile.mkdtemp(prefix=".jitwarm-install-", dir=stage_parent))
     try:
@@ -867,14 +875,15 @@ def install(path: str | Path, *, target: str | Path | None = None,
                 continue
             dest, how = dests[var]
             staged = staging / sub
-            if sub == "numba":
-                plan, notes = relocate(staged, manifest.get("numba") or {}, src_root,
-                                       in_tree=dest is None)
+            owner = owners.get(sub)
+            placed = owner.bundle_place(staged, manifest, src_root, dest) if owner else None
+            if placed is not None:  # the framework says where each entry goes (Numba)
+                plan, notes = placed
                 result.notes.extend(notes)
                 for name, where in plan.items():
                     final = where if where.is_absolute() else (dest or tgt or Path()) / where
                     _place(staged / name, final, result)
-                    result.destinations[f"numba/{name}"] = str(final)
+                    result.destinations[f"{sub}/{name}"] = str(final)
                 if dest is not None:
                     result.exports[var] = str(dest)
                 continue
@@ -883,19 +892,14 @@ def install(path: str | Path, *, target: str | Path | None = None,
             result.destinations[sub] = str(dest)
             if tgt is not None or not os.environ.get(var) or "export" in how:
                 result.exports[var] = str(dest)
-        tied = manifest.get("jax_keys_tied_to")
-        if tied and result.destinations.get("jax") != tied:
-            result.warnings.append(
-                f"jax: these entries were written without "
-                f"JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none, so their keys contain the "
-                f"directory {shown(tied)}; installed elsewhere they will miss (make the bundle "
-                f"with `jitwarm prewarm`, which sets it)")
-        if "jax" in (manifest.get("contents") or []):
-            settings = manifest.get("settings") or {}
-            allowed = cache_settings()
-            for key, value in settings.items():
-                if key in allowed and key.startswith("JAX_"):  # checked by check_manifest
-                    result.exports[key] = value
+        allowed = cache_settings()  # the manifest's settings were checked against it
+        settings = {k: v for k, v in (manifest.get("settings") or {}).items() if k in allowed}
+        for sub in manifest.get("contents") or []:
+            if sub in owners:
+                warnings, exports = owners[sub].bundle_installed(
+                    manifest, result.destinations, settings)
+                result.warnings.extend(warnings)
+                result.exports.update(exports)
         if tgt is not None:  # marks the directory as installed from a verified bundle
             tgt.mkdir(parents=True, exist_ok=True)
             _write_marker(tgt, write_atomic, json.dumps(

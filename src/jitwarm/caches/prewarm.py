@@ -156,10 +156,8 @@ def load_plan(path: str | Path) -> Plan:
 def prewarm_env(out_dir: Path) -> dict[str, str]:
     """The environment of prewarm processes: every cache redirected into ``out_dir``."""
     from jitwarm.adapters import cache_env
-    from jitwarm.caches.bundle import EXTRA_ENV
 
     env = dict(cache_env(out_dir))
-    env.update(EXTRA_ENV)
     return env
 
 
