@@ -136,16 +136,22 @@ def gzip_bomb(path: Path, head: bytes, fill: bytes, count: int, tail: bytes = b"
 def run_measured(*args: str, limit_kb: int = 2_000_000,
                  timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], int, float]:
     """Run ``jitwarm ARGS`` under ``ulimit -v limit_kb``: ``(process, peak RSS in KiB,
-    wall seconds)``. The peak is the child's own ``ru_maxrss``, printed at its exit."""
+    wall seconds)``. The peak is the child's own ``VmHWM``, printed at its exit."""
     import time
 
-    code = ("import resource, runpy, sys\n"
+    # the peak is VmHWM, this process image's own high-water mark: ru_maxrss survives
+    # fork and exec, so it would report a large parent's (the test session's) size
+    code = ("import runpy, sys\n"
             f"sys.argv = ['jitwarm', *{list(args)!r}]\n"
+            "def _hwm():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM:'):\n"
+            "            return int(line.split()[1])\n"
+            "    return -1\n"
             "try:\n"
             "    runpy.run_module('jitwarm', run_name='__main__')\n"
             "finally:\n"
-            "    sys.stderr.write('\\nMAXRSS %d\\n' % "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            "    sys.stderr.write('\\nMAXRSS %d\\n' % _hwm())\n")
     start = time.monotonic()
     proc = subprocess.run(["bash", "-c", f'ulimit -v {limit_kb}; exec "$0" -c "$1"',
                            sys.executable, code], capture_output=True, text=True,
