@@ -528,3 +528,11 @@ def test_create_leaves_out_what_verify_would_refuse(tmp_path):
     assert sorted(manifest["files"]) == ["numba/proj_0123/kern.f-2.py311.nbi"]
     assert len(manifest["skipped"]) == 2 and all("Numba" in s for s in manifest["skipped"])
     assert verify(tmp_path / "b.tar.gz").integrity_ok
+
+
+@pytest.mark.parametrize("value", ["/" + "a" * 5000, "/tmp/x\0y", "relative/dir", 42, None,
+                                   "/no/such/folder/here"])
+def test_a_hostile_source_root_is_never_used_as_the_sources(value):
+    from jitwarm.caches.bundle import _existing_dir
+
+    assert _existing_dir(value) is None

@@ -160,3 +160,18 @@ def test_changed_source_is_reported_not_rekeyed(made, tmp_path):
                "--sources", str(moved))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "changed since the bundle was made" in proc.stdout
+
+
+@pytest.mark.slow
+def test_install_into_a_target_defaults_to_where_the_bundle_was_made(made, tmp_path):
+    """Installed with --target from another working directory and no --sources: the
+    entries stay keyed for the sources where they were made (which still exist), and hit."""
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    target = tmp_path / "installed"
+    proc = cli("bundle", "install", str(made["gz"]), "--target", str(target), cwd=elsewhere)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "where the bundle was made" in proc.stdout
+    assert (target / "numba" / subdir_for(made["src"])).is_dir()
+    for call in _calls(made["src"] / "kern.py", target):
+        assert call["cache"] == {"hits": 1, "misses": 0}, call

@@ -828,6 +828,17 @@ def _place_files(src_dir: Path, dest_dir: Path, result: Installed) -> None:
             result.files += 1
 
 
+def _existing_dir(value: Any) -> Path | None:
+    """``value`` (from a manifest: hostile) as an existing absolute directory, else None."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 4096 \
+            or "\0" in value:
+        return None
+    try:
+        return Path(value) if Path(value).is_dir() else None
+    except (OSError, ValueError):
+        return None
+
+
 def install(path: str | Path, *, target: str | Path | None = None,
             sources: str | Path | None = None) -> Installed:
     """Verify, then install a bundle into ``target`` (or the current cache locations).
@@ -845,7 +856,20 @@ def install(path: str | Path, *, target: str | Path | None = None,
         raise BundleRefused("; ".join(v.reasons) or "verification failed")
     manifest = v.manifest
     result = Installed(warnings=list(v.warnings))
-    src_root = Path(sources).resolve() if sources is not None else Path.cwd().resolve()
+    if sources is not None:
+        src_root = Path(sources).resolve()
+    else:
+        # into a --target (nothing is written beside sources), the sources are by default
+        # where the bundle was made when that folder exists here: a bundle installed on the
+        # machine that made it then keeps hitting wherever the install is run from; else the
+        # working directory (an in-tree install always uses the working directory)
+        made = _existing_dir(manifest.get("source_root"))
+        if target is not None and made is not None:
+            src_root = made.resolve()
+            result.notes.append(f"sources: {shown(src_root)}, where the bundle was made "
+                                "(--sources to re-key for another checkout)")
+        else:
+            src_root = Path.cwd().resolve()
     if target is not None:
         tgt = Path(target).resolve()
         if tgt.exists() and not tgt.is_dir():

@@ -125,7 +125,8 @@ def cache_clear(
         for loc, paths in plans:
             if paths:
                 where = loc.path or f"{len(loc.scanned)} __pycache__ dir(s)"
-                out.print(f"{loc.framework} {loc.name}: {len(paths)} cache entr"
+                label = loc.framework if loc.name == loc.framework else f"{loc.framework} {loc.name}"
+                out.print(f"{label}: {len(paths)} cache entr"
                           f"{'y' if len(paths) == 1 else 'ies'} in {escape(shown(where))} "
                           f"({fmt_bytes(entries_size(paths))})", soft_wrap=True)
         if not yes:
