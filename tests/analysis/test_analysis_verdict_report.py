@@ -62,3 +62,18 @@ def test_consistent_warmup_states_its_cost():
     line = next(f for f in findings(r) if f.startswith("cold: Warms up"))
     assert "in all 5 processes: steady after 100 calls" in line and "2.22 s more than" in line
     assert "rests on" not in _text(state_table(r))
+
+
+def test_no_steady_state_count_agrees_with_the_verdict():
+    """The stored per-process classes come from the workers' stricter stopping rule; the
+    'reached no steady state' sentence counts from the analysis the verdict's words come
+    from, so the two cannot contradict each other (a new user saw 'warms up' next to '2 of
+    2 process(es) reached no steady state')."""
+    procs = [_proc(i) for i in range(2)]
+    for p in procs:
+        p["classification"] = "no-steady-state"  # what a stricter analysis had stored
+    r = ProfileResult(case={"name": "c"}, framework="numba", environment={}, settings={})
+    r.add_state("cold", procs)
+    verdict = state_verdict(r.states["cold"])
+    assert verdict.label == "warms up"
+    assert not any("reached no steady state" in f for f in findings(r))

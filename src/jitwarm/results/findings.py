@@ -73,7 +73,10 @@ def state_verdict(state: dict[str, Any]) -> Any:
     except (ValueError, TypeError):  # a hand-edited file: no verdict rather than a crash
         return None
     sizes = [p.get("batch_sizes") or [[0, 1]] for p in ok]
-    return judge(analyses, fmt=fmt_ns, call=lambda i, k: calls_before(k, sizes[i]))
+    verdict = judge(analyses, fmt=fmt_ns, call=lambda i, k: calls_before(k, sizes[i]))
+    # the classes behind these words, so other findings count from the same analysis
+    verdict.process_classes = [a.classification for a in analyses]
+    return verdict
 
 
 def verdict_label(state: dict[str, Any]) -> str | None:
@@ -211,10 +214,15 @@ def findings(result: ProfileResult) -> list[str]:
         verdict = state_verdict(state)
         if verdict is not None and len(ok) > 0:
             lines.append(f"{sname}: {verdict.text}")
-        if classes.get("no-steady-state") and not (verdict and verdict.noise_dependent
+        # counted from the analysis the verdict's words come from (the workers' stopping rule
+        # is stricter), so the two sentences cannot contradict each other
+        unsteady = (Counter(verdict.process_classes)["no-steady-state"] if verdict is not None
+                    else classes.get("no-steady-state", 0))
+        if unsteady and not (verdict and verdict.noise_dependent
                                                     and verdict.label != "no steady state"):
             lines.append(
-                f"{sname}: {classes['no-steady-state']} of {len(ok)} process(es) reached no "
+                f"{sname}: {unsteady} of {len(verdict.process_classes) if verdict else len(ok)} "
+                "process(es) reached no "
                 "steady state within the call cap: raise --calls or --max-time, or quiet the "
                 "machine (CPU pinning, no turbo, nothing else running)."
             )
