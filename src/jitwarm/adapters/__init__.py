@@ -57,6 +57,7 @@ FRAMEWORK_EXTRAS: dict[str, str] = {
 #: environment variable naming plugin adapters (``module:Class``, comma-separated)
 PLUGINS_ENV = "JITWARM_ADAPTERS"
 _plugin_specs: list[str] = []
+_entry_point_specs: list[str] | None = None  # scanned once per process
 
 
 def register(adapter: Adapter) -> Adapter:
@@ -89,13 +90,16 @@ def load_plugins(*, entry_points: bool = False) -> list[str]:
     """
     import os
 
+    global _entry_point_specs
+
     specs = [x for x in os.environ.get(PLUGINS_ENV, "").split(",") if x.strip()]
     if entry_points:
-        import importlib.metadata
+        if _entry_point_specs is None:  # every spawn asks: read package metadata once
+            import importlib.metadata
 
-        for ep in importlib.metadata.entry_points(group="jitwarm.adapters"):
-            if ep.value not in specs:
-                specs.append(ep.value)
+            _entry_point_specs = [ep.value for ep in
+                                  importlib.metadata.entry_points(group="jitwarm.adapters")]
+        specs.extend(v for v in _entry_point_specs if v not in specs)
         if specs:
             os.environ[PLUGINS_ENV] = ",".join(specs)
     loaded = []
@@ -150,6 +154,14 @@ def by_name(name: str) -> Adapter:
     raise KeyError(name)
 
 
+def adapter_named(name: str | None) -> Adapter:
+    """The adapter called ``name``; the plain-Python one for an unknown name or None."""
+    try:
+        return by_name(str(name))
+    except KeyError:
+        return FALLBACK
+
+
 def cache_env(cache_dir: Path) -> dict[str, str]:
     """Environment redirecting every known framework's disk cache under cache_dir."""
     env: dict[str, str] = {}
@@ -168,6 +180,7 @@ __all__ = [
     "register",
     "FALLBACK",
     "FRAMEWORK_EXTRAS",
+    "adapter_named",
     "adapter_of_module",
     "array_adapter",
     "array_kinds",

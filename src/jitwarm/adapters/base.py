@@ -229,15 +229,18 @@ class Adapter:
         framework writes there: ``cache clear`` deletes those and nothing else."""
         return False
 
+    def cache_folders(self) -> dict[str, str]:
+        """``{env var: sub-folder}``: the folders :meth:`cache_env` puts under a cache root
+        (its other values are settings, e.g. JAX's minimum compile time)."""
+        root = Path("/jitwarm-cache-root")
+        return {var: Path(value).name for var, value in self.cache_env(root).items()
+                if Path(value).parent == root}
+
     def install_destinations(self, home: Path) -> dict[str, tuple[Path | None, str]]:
         """Where a bundle's caches go without ``--target``: ``{env var: (folder, how)}``,
         the variable's value when set, else a folder under ``home`` (to be exported)."""
         out: dict[str, tuple[Path | None, str]] = {}
-        probe = Path("/cache-root")
-        for var, value in self.cache_env(probe).items():
-            if Path(value).parent != probe:  # a setting, not a folder
-                continue
-            sub = Path(value).name
+        for var, sub in self.cache_folders().items():
             set_to = env_value(var)
             out[var] = ((Path(os.path.abspath(set_to)), var) if set_to
                         else (home / sub, f"~/.cache/jitwarm/{sub} (export {var})"))

@@ -53,6 +53,8 @@ class Verdict:
     warm_spread: float | None = None
     noise_dependent: bool = False
     fix: str | None = None
+    #: each process's class in the analysis these words come from
+    process_classes: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -204,6 +206,7 @@ def judge(
         warm_spread=spread,
         noise_dependent=noise_dependent,
         fix=fix if (noise_dependent or (spread is not None and spread > SPREAD_NOTABLE)) else None,
+        process_classes=classes,
     )
 
 

@@ -61,16 +61,7 @@ def _subdir_packages() -> dict[str, tuple[str, ...]]:
     From the registry: each adapter's ``cache_env`` names its sub-directories of a cache
     root, its ``packages`` the versions that matter.
     """
-    from jitwarm.adapters import ADAPTERS
-
-    out: dict[str, tuple[str, ...]] = {}
-    probe = Path("/root-of-caches")
-    for adapter in ADAPTERS:
-        for value in adapter.cache_env(probe).values():
-            sub = Path(value)
-            if sub.parent == probe and adapter.packages and adapter.owns_cache:
-                out.setdefault(sub.name, adapter.packages)
-    return out
+    return {sub: adapter.packages for sub, adapter in _owners().items() if adapter.packages}
 
 
 #: an environment variable name that is safe to print after ``export``
@@ -87,28 +78,20 @@ class BundleRefused(JitwarmError):
 
 def cache_subdirs() -> dict[str, str]:
     """``{env var: sub-directory}`` of a jitwarm cache directory (``adapters.cache_env``)."""
-    from jitwarm.adapters import cache_env
+    from jitwarm.adapters import ADAPTERS
 
-    base = Path("/__jitwarm_base__")
-    out = {}
-    for var, value in cache_env(base).items():
-        p = Path(value)
-        if base in p.parents:
-            out[var] = p.relative_to(base).as_posix()
-    return out
+    return {var: sub for adapter in ADAPTERS for var, sub in adapter.cache_folders().items()}
 
 
 def _owners() -> dict[str, Any]:
     """``{cache sub-directory: the adapter that owns it}`` (``adapters.cache_env``)."""
     from jitwarm.adapters import ADAPTERS
 
-    base = Path("/__jitwarm_base__")
     out: dict[str, Any] = {}
     for adapter in ADAPTERS:
         if adapter.owns_cache:
-            for value in adapter.cache_env(base).values():
-                if Path(value).parent == base:
-                    out.setdefault(Path(value).name, adapter)
+            for sub in adapter.cache_folders().values():
+                out.setdefault(sub, adapter)
     return out
 
 

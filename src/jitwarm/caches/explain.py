@@ -55,12 +55,10 @@ def cache_root_from_env() -> Path | None:
     Each adapter's ``cache_env`` puts its cache in a named sub-folder of one root; a
     variable pointing at exactly that sub-folder gives the root back.
     """
-    probe = Path("/jitwarm-cache-root")
     for adapter in ADAPTERS:
-        for var, value in adapter.cache_env(probe).items():
+        for var, sub in adapter.cache_folders().items():
             v = os.environ.get(var)
-            sub = Path(value)
-            if v and sub.parent == probe and Path(v).name == sub.name:
+            if v and Path(v).name == sub:
                 return Path(v).parent
     return None
 

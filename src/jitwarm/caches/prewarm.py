@@ -157,8 +157,7 @@ def prewarm_env(out_dir: Path) -> dict[str, str]:
     """The environment of prewarm processes: every cache redirected into ``out_dir``."""
     from jitwarm.adapters import cache_env
 
-    env = dict(cache_env(out_dir))
-    return env
+    return dict(cache_env(out_dir))
 
 
 def run_case_process(target: Target, cache_dir: Path, *, inputs: list[Any] | None = None,

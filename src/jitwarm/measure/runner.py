@@ -203,12 +203,9 @@ class Runner:
             return "no cold process succeeded, so there is no cache to reuse"
         if not any(p.get("disk_cache") for p in ok):
             fw = result.framework or "this framework"
-            try:
-                from jitwarm.adapters import by_name
+            from jitwarm.adapters import adapter_named
 
-                cache_hint = by_name(fw).cache_hint
-            except KeyError:
-                cache_hint = None
+            cache_hint = adapter_named(fw).cache_hint
             hint = f" (e.g. {cache_hint})" if cache_hint else ""
             return f"the callable does not use {fw}'s disk cache{hint}"
         return None

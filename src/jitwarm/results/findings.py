@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from jitwarm._units import fmt_ns, fmt_ratio
+from jitwarm.adapters import adapter_named
 from jitwarm.results.profile import ProfileResult
 
 #: one sentence per per-process class (Barrett et al. 2017)
@@ -23,16 +24,6 @@ CLASS_MEANING = {
     "no-steady-state": "the timings never settled within the calls measured: there is no "
                        "warm figure to trust; measure longer or on a quieter machine.",
 }
-
-
-def _adapter(framework: str | None) -> Any:
-    """The adapter of a result's framework (plain Python for unknown names)."""
-    from jitwarm.adapters import FALLBACK, by_name
-
-    try:
-        return by_name(str(framework))
-    except KeyError:
-        return FALLBACK
 
 
 def meaning(classification: str | None) -> str:
@@ -73,10 +64,7 @@ def state_verdict(state: dict[str, Any]) -> Any:
     except (ValueError, TypeError):  # a hand-edited file: no verdict rather than a crash
         return None
     sizes = [p.get("batch_sizes") or [[0, 1]] for p in ok]
-    verdict = judge(analyses, fmt=fmt_ns, call=lambda i, k: calls_before(k, sizes[i]))
-    # the classes behind these words, so other findings count from the same analysis
-    verdict.process_classes = [a.classification for a in analyses]
-    return verdict
+    return judge(analyses, fmt=fmt_ns, call=lambda i, k: calls_before(k, sizes[i]))
 
 
 def verdict_label(state: dict[str, Any]) -> str | None:
@@ -136,7 +124,7 @@ def _cache_findings(result: ProfileResult) -> list[str]:
     # hit at all, mean the cache was not used
     if misses or (cached.get("compile_ns") and not hits):
         hint = (
-            _adapter(result.framework).cache_miss_hint
+            adapter_named(result.framework).cache_miss_hint
             or "`jitwarm cache explain` says why where the framework tells"
         )
         total = cached.get("cache_misses_total", misses)
@@ -159,7 +147,7 @@ def _recompile_findings(result: ProfileResult) -> list[str]:
         per_proc = len(recs) / max(1, len(ok))
         reasons = Counter((r.get("reason") or "unknown reason") for r in recs)
         top = "; ".join(f"{n}× {reason}" for reason, n in reasons.most_common(3))
-        hint = (_adapter(result.framework).recompile_hint or "make the inputs' types and shapes "
+        hint = (adapter_named(result.framework).recompile_hint or "make the inputs' types and shapes "
                                                            "stable")
         total = sum(r.get("duration_ns") or 0 for r in recs) / max(1, len(ok))
         lines.append(

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from jitwarm._errors import JitwarmError
-from jitwarm.adapters import ADAPTERS
+from jitwarm.adapters import ADAPTERS, adapter_named
 from jitwarm.adapters import hub as _hooks
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,15 +67,6 @@ def _message(n: _hooks.Notice) -> str:
     if n.reason:
         msg += f": {n.reason}"
     return msg
-
-
-def _adapter(name: str) -> Any:
-    from jitwarm.adapters import FALLBACK, by_name
-
-    try:
-        return by_name(name)
-    except KeyError:
-        return FALLBACK
 
 
 class RecompileGuard(contextlib.ContextDecorator):
@@ -144,7 +135,7 @@ class RecompileGuard(contextlib.ContextDecorator):
                              reason=n.reason, signature=n.signature)
         if self._first_error is None:
             self._first_error = err
-        if _adapter(n.framework).hook_can_abort:
+        if adapter_named(n.framework).hook_can_abort:
             raise err  # propagates out of the framework's call, aborting the compile
         # other frameworks: raised on exit
 
@@ -153,7 +144,7 @@ class RecompileGuard(contextlib.ContextDecorator):
         self.events = []
         self._first_error = None
         self._own = [name for name in self.frameworks if self.action == "raise"
-                     and _adapter(name).guard_acquire()]
+                     and adapter_named(name).guard_acquire()]
         self._cb = _hooks.subscribe(self._on_notice)
         return self
 
@@ -162,7 +153,7 @@ class RecompileGuard(contextlib.ContextDecorator):
         self._cb = None
         own, self._own = self._own, []
         for name in own:
-            _adapter(name).guard_release()
+            adapter_named(name).guard_release()
         if exc is not None:
             if isinstance(exc, RecompileError):
                 return False
