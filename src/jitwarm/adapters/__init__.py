@@ -132,6 +132,40 @@ def array_adapter(x: Any) -> Adapter | None:
     return None
 
 
+def _leaves(x: Any, out: list[Any], depth: int = 0, limit: int = 10_000) -> None:
+    if len(out) >= limit or depth > 12:
+        return
+    if isinstance(x, (str, bytes, int, float, bool, type(None))):
+        return
+    if isinstance(x, dict):
+        for v in x.values():
+            _leaves(v, out, depth + 1, limit)
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            _leaves(v, out, depth + 1, limit)
+    elif hasattr(x, "__dataclass_fields__") and not hasattr(x, "shape"):
+        for name in x.__dataclass_fields__:
+            _leaves(getattr(x, name, None), out, depth + 1, limit)
+    else:
+        out.append(x)
+
+
+def result_syncs(result: Any, adapter: Adapter) -> list[Callable[[Any], None]]:
+    """The synchronisations a call's result needs before the clock is read: the callable's
+    framework's, plus that of every framework whose arrays the result holds (tensors, JAX
+    arrays, or pytrees of them returned by a plain Python wrapper)."""
+    need = [adapter] if adapter.needs_sync else []
+    if result is not None:
+        leaves: list[Any] = []
+        _leaves(result, leaves)
+        one_per_type = list({type(x): x for x in leaves}.values())
+        for a in ADAPTERS:
+            if (a not in need and a.array_kind is not None and a._loaded() and a.needs_sync
+                    and any(a.is_array(x) for x in one_per_type)):
+                need.append(a)
+    return [a.sync for a in need]
+
+
 def array_kinds() -> dict[str, Adapter]:
     """``{kind: adapter}`` for every array kind users may name (``"numpy"``, ``"torch"`` ...)."""
     return {a.array_kind: a for a in [FALLBACK, *ADAPTERS] if a.array_kind is not None}

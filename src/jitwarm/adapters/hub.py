@@ -29,13 +29,14 @@ from typing import Any
 from jitwarm.adapters.events import CompileEvent, Notice
 
 __all__ = ["Notice", "HubRecorder", "subscribe", "unsubscribe", "install", "emit", "stack",
-           "has_subscribers", "count_compiles"]
+           "has_subscribers", "count_compiles", "watch_imports", "hook_failures"]
 
 Subscriber = Callable[[Notice], None]
 
 _lock = threading.RLock()
 _subscribers: list[Subscriber] = []
 _installed: set[str] = set()
+_failed: dict[str, str] = {}
 _local = threading.local()
 
 
@@ -69,12 +70,83 @@ def install() -> list[str]:
             module = adapter.hook_module
             if module is None or adapter.name in _installed or module not in sys.modules:
                 continue
+            if adapter.name in _failed:
+                continue
             try:
                 adapter.install_hooks(emit)
-            except Exception:  # a framework version without the hook: skip it
+            except Exception as exc:  # a framework version without the hook: the others go on
+                _failed[adapter.name] = f"{type(exc).__name__}: {exc}"[:300]
                 continue
             _installed.add(adapter.name)
         return sorted(_installed)
+
+
+def hook_failures() -> dict[str, str]:
+    """``{framework: error}`` for each framework whose hooks could not be installed."""
+    return dict(_failed)
+
+
+class _HookOnImport:
+    """A ``sys.meta_path`` finder that installs a framework's hooks right after its
+    ``hook_module`` is imported: code that imports a framework late (a library importing
+    Numba inside a function, ``torch.compile`` importing Dynamo at first use) is observed
+    from its first compile. It finds nothing itself; it only wraps the real loader's
+    ``exec_module`` and puts the real loader back on the module before it runs."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self._busy = threading.local()
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.names or getattr(self._busy, "on", False):
+            return None
+        import importlib.util
+
+        self._busy.on = True
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        finally:
+            self._busy.on = False
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return None
+
+        class _Loader:
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                module.__loader__ = loader
+                if module.__spec__ is not None:
+                    module.__spec__.loader = loader
+                loader.exec_module(module)
+                install()
+
+        spec.loader = _Loader()
+        return spec
+
+
+_watcher: _HookOnImport | None = None
+
+
+def watch_imports() -> None:
+    """Install every hooked framework's hooks now and whenever one is imported later.
+
+    Called by the measured process before the case is imported, so every framework the
+    case (or a library it calls) uses is observed, whatever the callable is."""
+    import sys
+
+    from jitwarm.adapters import ADAPTERS
+
+    global _watcher
+    install()
+    with _lock:
+        if _watcher is None or _watcher not in sys.meta_path:
+            names = frozenset(a.hook_module for a in ADAPTERS if a.hook_module)
+            _watcher = _HookOnImport(names)
+            sys.meta_path.insert(0, _watcher)
 
 
 def emit(notice: Notice) -> None:

@@ -8,6 +8,7 @@ is redirected with ``NUMBA_CACHE_DIR``.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +71,34 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
     """The hub's Numba hook: a ``numba:compile`` listener emitting start/end notices."""
     from numba.core import event as ev
 
+    lock = threading.local()  # this thread's outermost hold of Numba's global compiler lock
+
+    class _LockListener(ev.Listener):
+        """Numba takes its compiler lock before the typing/target refresh and the disk-cache
+        lookup that precede ``numba:compile``: a compile is timed from there, and a lock
+        hold that loaded a function from the disk cache is told as a ``load`` span."""
+
+        def on_start(self, event: Any) -> None:
+            depth = getattr(lock, "depth", 0)
+            lock.depth = depth + 1
+            if depth == 0:
+                lock.t = time.perf_counter_ns()
+                lock.disp = _dispatcher_compiling() if hub.has_subscribers() else None
+                lock.hits = _cache_hits(lock.disp)
+                lock.compiled = False
+
+        def on_end(self, event: Any) -> None:
+            lock.depth = max(0, getattr(lock, "depth", 1) - 1)
+            if lock.depth or lock.compiled or lock.disp is None:
+                return
+            disp, lock.disp = lock.disp, None
+            if _cache_hits(disp) > lock.hits and hub.has_subscribers():
+                now = time.perf_counter_ns()
+                module = getattr(getattr(disp, "py_func", None), "__module__", None)
+                emit(Notice("numba", "span", _numba_name(disp), threading.get_ident(), now,
+                            kind="load", duration_ns=now - lock.t,
+                            extra={"module": module, "cache": "hit"}))
+
     class _HubListener(ev.Listener):
         def on_start(self, event: Any) -> None:
             data = event.data or {}
@@ -83,9 +112,20 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
             if had:
                 known = ", ".join(str(s) for s in list(getattr(disp, "signatures", []))[:4])
                 reason += f"; compiled before for {known}"
-            notice = Notice("numba", "start", name, threading.get_ident(),
-                            time.perf_counter_ns(), signature=sig, reason=reason,
-                            recompile=bool(had), depth=sum(1 for s in stack if s[0] == "numba"))
+            # numba:compile fires only when Numba compiles: a disk-cache load sends nothing,
+            # so a compile with a cache enabled is a miss, without one there is no cache
+            cache = getattr(disp, "_cache", None)
+            cache_state = None if cache is None else (
+                "none" if type(cache).__name__ == "NullCache" else "miss")
+            module = getattr(getattr(disp, "py_func", None), "__module__", None)
+            depth = sum(1 for s in stack if s[0] == "numba")
+            now = time.perf_counter_ns()
+            if depth == 0 and getattr(lock, "depth", 0):
+                lock.compiled = True
+                now = min(now, lock.t)  # the refresh and cache lookup under the lock
+            notice = Notice("numba", "start", name, threading.get_ident(), now,
+                            signature=sig, reason=reason, recompile=bool(had), depth=depth,
+                            extra={"module": module, "cache": cache_state})
             stack.append(("numba", notice))  # popped in on_end, which numba always sends
             emit(notice)
 
@@ -103,9 +143,28 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
             emit(Notice("numba", "end", start.function, start.thread, now,
                          signature=start.signature, reason=start.reason,
                          recompile=start.recompile, depth=start.depth,
-                         duration_ns=now - start.time_ns, extra={"failed": failed}))
+                         duration_ns=now - start.time_ns, extra={**start.extra, "failed": failed}))
 
     ev.register("numba:compile", _HubListener())
+    ev.register("numba:compiler_lock", _LockListener())
+
+
+def _dispatcher_compiling() -> Any:
+    """The dispatcher whose ``compile`` took the compiler lock, from the caller frames."""
+    f: Any = sys._getframe(3)
+    for _ in range(10):
+        if f is None:
+            return None
+        if f.f_code.co_name == "compile":
+            disp = f.f_locals.get("self")
+            return disp if hasattr(disp, "py_func") else None
+        f = f.f_back
+    return None
+
+
+def _cache_hits(disp: Any) -> int:
+    hits = getattr(disp, "_cache_hits", None)
+    return sum(hits.values()) if hits is not None else 0
 
 
 def _numba_name(disp: Any) -> str:

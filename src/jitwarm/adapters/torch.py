@@ -179,15 +179,16 @@ def install_torch_hooks(emit: Callable[[Notice], None]) -> None:
         if not hub.has_subscribers():
             return
         cid = str(getattr(args, "compile_id", "?"))
-        name = _torch_frame_name()
+        name, module = _torch_frame_name()
         # compile ids are "frame/attempt": attempt > 0 is a recompile of the same frame
         attempt = cid.rsplit("/", 1)[-1]
         recompile = attempt.isdigit() and int(attempt) > 0
         reason = "recompile (a guard of the compiled code failed)" if recompile else "first compile"
         notice = Notice("torch", "start", name, threading.get_ident(), time.perf_counter_ns(),
                         reason=reason, recompile=recompile,
-                        extra={"compile_id": cid,
-                               "trigger": str(getattr(args, "callback_trigger", ""))})
+                        extra={"compile_id": cid, "module": module,
+                               "trigger": str(getattr(args, "callback_trigger", "")),
+                               "counts": _torch_cache_counts()})
         open_[cid] = notice
         emit(notice)
 
@@ -197,22 +198,44 @@ def install_torch_hooks(emit: Callable[[Notice], None]) -> None:
         if start is None or not hub.has_subscribers():
             return
         now = time.perf_counter_ns()
+        before = start.extra.get("counts") or {}
+        delta = {k: v - before.get(k, 0) for k, v in _torch_cache_counts().items()}
+        # Inductor's own counters say whether this compile's graphs came from its caches
+        cache = ("miss" if delta.get("miss") else "hit" if delta.get("hit") else
+                 "bypass" if delta.get("bypass") else None)
+        extra = {k: v for k, v in start.extra.items() if k != "counts"}
         emit(Notice("torch", "end", start.function, start.thread, now, reason=start.reason,
                      recompile=start.recompile, duration_ns=now - start.time_ns,
-                     extra=start.extra))
+                     extra={**extra, "cache": cache, "cache_counts": delta}))
 
     callback_handler.register_start_callback(on_start)
     callback_handler.register_end_callback(on_end)
 
 
-def _torch_frame_name() -> str:
+def _torch_frame_name() -> tuple[str, str | None]:
+    """The qualified name and module of the frame Dynamo is compiling."""
     f = sys._getframe(2)
     while f is not None:
         code = f.f_locals.get("code")
         if isinstance(code, types.CodeType):
-            return code.co_qualname if hasattr(code, "co_qualname") else code.co_name
+            frame = f.f_locals.get("frame")
+            glb = getattr(frame, "f_globals", None)
+            module = glb.get("__name__") if isinstance(glb, dict) else None
+            return (code.co_qualname if hasattr(code, "co_qualname") else code.co_name), module
         f = f.f_back
-    return "?"
+    return "?", None
+
+
+def _torch_cache_counts() -> dict[str, int]:
+    """Inductor's FX-graph and AOTAutograd cache counters (hits, misses, bypasses) now."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:  # pragma: no cover - a torch without them
+        return {}
+    ind, aot = counters["inductor"], counters["aot_autograd"]
+    return {"hit": ind["fxgraph_cache_hit"] + aot["autograd_cache_hit"],
+            "miss": ind["fxgraph_cache_miss"] + aot["autograd_cache_miss"],
+            "bypass": ind["fxgraph_cache_bypass"] + aot["autograd_cache_bypass"]}
 
 
 # -- cache locations (jitwarm cache status / clear) ----------------------------------------
