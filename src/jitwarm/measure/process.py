@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import CaseError
-from jitwarm.adapters import Adapter
+from jitwarm.adapters import Adapter, result_syncs
 from jitwarm.adapters.events import union_ns
+from jitwarm.adapters.units import UnitRecorder
 from jitwarm.cases.targets import Built
 from jitwarm.measure.perf import open_counter
 from jitwarm.measure.timer import batch_size, calibrate_overhead, time_batches, time_each
@@ -51,6 +52,7 @@ class GcWatch:
     def __init__(self) -> None:
         self.ns = 0
         self.collections = [0, 0, 0]
+        self.pauses: list[tuple[int, int]] = []  # (start, duration) of the first 200
         self._t = 0
         self._on = False
 
@@ -60,7 +62,10 @@ class GcWatch:
         if phase == "start":
             self._t = time.perf_counter_ns()
         elif self._t:
-            self.ns += time.perf_counter_ns() - self._t
+            took = time.perf_counter_ns() - self._t
+            self.ns += took
+            if len(self.pauses) < 200:
+                self.pauses.append((self._t, took))
             self.collections[min(2, int(info.get("generation", 0)))] += 1
             self._t = 0
 
@@ -76,8 +81,12 @@ class GcWatch:
         except ValueError:  # pragma: no cover - removed by the user's code
             pass
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"ns": int(self.ns), "collections": list(self.collections)}
+    def to_dict(self, t0: int | None = None) -> dict[str, Any]:
+        """Totals; with ``t0``, each pause as ``[start relative to t0, duration]`` too."""
+        out: dict[str, Any] = {"ns": int(self.ns), "collections": list(self.collections)}
+        if t0 is not None:
+            out["pauses"] = [[s - t0, d] for s, d in self.pauses]
+        return out
 
 
 _PKG_DIR = str(Path(__file__).resolve().parent.parent)  # the jitwarm package
@@ -93,13 +102,19 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any]:
+def measure(built: Built, adapter: Adapter, settings: Settings,
+            units: UnitRecorder | None = None) -> dict[str, Any]:
     """Time the first call and the warm series of ``built``; return a process record.
 
-    Raises :class:`CaseError` when the user's callable raises.
+    ``units``: the process-wide recorder of every framework's compiles (the worker starts
+    it before the case is imported); without one, a recorder is started here. Raises
+    :class:`CaseError` when the user's callable raises.
     """
     fn, args, kwargs = built.fn, built.args, built.kwargs
-    sync = adapter.sync if adapter.needs_sync else None
+    own_units = units is None
+    if units is None:
+        units = UnitRecorder()
+        units.start()
     pc = time.perf_counter_ns
     if settings.gc_freeze:
         gc.freeze()  # what a service does after loading: long-lived objects leave the GC
@@ -116,8 +131,9 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
                     counter.start()
                 t0 = pc()
                 result = fn(*args, **kwargs)
-                if sync is not None:
-                    sync(result)
+                syncs = result_syncs(result, adapter)  # by what it returned, not the callable
+                for s in syncs:
+                    s(result)
                 t1 = pc()
                 instructions = counter.stop() if counter is not None else None
         except Exception as exc:
@@ -127,6 +143,8 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
                 phase="first_call",
             ) from None
         first_raw = t1 - t0
+        sync = _one_sync(syncs)
+        del result
         overhead = calibrate_overhead()
         values: list[float] = [float(max(1, first_raw - overhead))]
         starts.append(t0)
@@ -134,15 +152,21 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         stop_reason = _series(built, sync, settings, overhead, values, starts, sizes)
     finally:
         rec.stop()
+        if own_units:
+            units.stop()
         if counter is not None:
             counter.close()
     stats_after = adapter.cache_stats(fn)
 
     events = sorted(rec.events, key=lambda e: e.start_ns)
     for e in events:
-        idx = bisect.bisect_right(starts, e.start_ns) - 1
-        e.call_index = idx if idx >= 0 else None
-    compile_ns = union_ns([e for e in events if e.call_index == 0], t0, t1)
+        e.call_index = _call_of(e.start_ns, starts)
+    compiled = [(u, _call_of(u.start_ns, starts)) for u in units.finished()]
+    first = [u.event() for u, c in compiled if c == 0 and u.compiles]
+    compile_ns = union_ns([e for e in events if e.call_index == 0] + first, t0, t1)
+    by_framework: dict[str, int] = {}
+    for fw in sorted({u.framework for u, _ in compiled}):
+        by_framework[fw] = union_ns([e for e in first if e.extra["framework"] == fw], t0, t1)
     recompiles = [
         {
             "call_index": e.call_index,
@@ -153,6 +177,13 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         }
         for e in events
         if e.depth == 0 and e.call_index is not None and e.call_index > 0
+    ]
+    # other frameworks' compiles during the warm series (the callable's own are above)
+    recompiles += [
+        {"call_index": c, "name": u.name, "signature": u.signature, "reason": u.reason,
+         "duration_ns": u.duration_ns, "framework": u.framework}
+        for u, c in compiled
+        if c is not None and c > 0 and u.framework != adapter.name
     ]
     notes: list[str] = []
     specializations = adapter.specializations(fn)  # before the fresh copy below compiles
@@ -166,6 +197,9 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     if stats_after is not None:
         before = stats_before or {"hits": 0, "misses": 0}
         cache = {k: stats_after[k] - before.get(k, 0) for k in stats_after}
+    elif any(u.cache in ("hit", "miss") for u, _ in compiled):  # wrapped code: its units say
+        cache = {"hits": sum(1 for u, _ in compiled if u.cache == "hit"),
+                 "misses": sum(1 for u, _ in compiled if u.cache == "miss")}
 
     record: dict[str, Any] = {
         "status": "ok",
@@ -175,13 +209,17 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
         "timings_ns": [int(round(v)) for v in values],
         "batch_sizes": sizes,
         "timer_overhead_ns": int(overhead),
-        "first_call_gc": gcw.to_dict(),
+        "first_call_gc": gcw.to_dict(t0),
         "first_call_instructions": instructions,
         "first_call_instructions_note": no_count,
         "compile_events": [e.to_dict() for e in events],
+        "compiled": [u.to_dict(t0, c) for u, c in compiled],
+        "compile_ns_by_framework": by_framework,
         "recompiles": recompiles,
         "cache": cache,
-        "disk_cache": bool(adapter.supports_disk_cache(fn)),
+        # the callable's framework caches it, or a compile inside it used a disk cache
+        "disk_cache": bool(adapter.supports_disk_cache(fn))
+        or any(u.cache in ("hit", "miss") for u, _ in compiled),
         "specializations": specializations,
         "stop_reason": stop_reason,
         "notes": notes,
@@ -193,6 +231,26 @@ def measure(built: Built, adapter: Adapter, settings: Settings) -> dict[str, Any
     else:
         record["runtime_init_ns"] = int(max(0, values[0] - compile_ns - warm))
     return record
+
+
+def _one_sync(syncs: list[Any]) -> Any:
+    """One callable doing every synchronisation the first result needed (None: none)."""
+    if not syncs:
+        return None
+    if len(syncs) == 1:
+        return syncs[0]
+
+    def sync_all(result: Any) -> None:
+        for s in syncs:
+            s(result)
+
+    return sync_all
+
+
+def _call_of(start_ns: int, starts: list[int]) -> int | None:
+    """Index of the call (series element) a compile started in; None: before the first."""
+    idx = bisect.bisect_right(starts, start_ns) - 1
+    return idx if idx >= 0 else None
 
 
 def _series(

@@ -39,6 +39,10 @@ def _missing_framework(exc: ModuleNotFoundError) -> str | None:
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Do one process's measurement as the spec says; always returns a record."""
+    if spec.get("mode") == "program":
+        from jitwarm.measure.program import run_program
+
+        return run_program(spec, observe_process(), T_MAIN)
     from jitwarm._errors import CaseError, UsageError
     from jitwarm.adapters import adapter_for
     from jitwarm.cases.targets import Target, build, load_case
@@ -48,6 +52,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {"pid": os.getpid(), "status": "ok"}
     phase = "import"
     settings = Settings(**spec["settings"])
+    units = observe_process()
     try:
         case_fn = load_case(target)
         t_imported = time.perf_counter_ns()
@@ -68,7 +73,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             setup_ns=t_built - t_imported,
         )
         phase = "first_call"
-        record.update(measure(built, adapter, settings))
+        record.update(measure(built, adapter, settings, units))
+        record.update(observed_frameworks(adapter.name, record))
         record["runtime"] = adapter.runtime_info()
         record["framework_version"] = adapter.version()
         record["notes"] = [*record.get("notes", []), *adapter.cache_notes()]
@@ -96,6 +102,42 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     except BaseException as exc:  # SystemExit from user code, etc.
         return _case_error(phase, exc, traceback.format_exc())
     return record
+
+
+def observe_process() -> Any:
+    """Observe every framework's compiles from now on, including frameworks imported later
+    (the case, or a library it calls, may import them at any point)."""
+    from jitwarm.adapters import hub
+    from jitwarm.adapters.units import UnitRecorder
+
+    hub.watch_imports()
+    units = UnitRecorder()
+    units.start()
+    return units
+
+
+def observed_frameworks(callable_framework: str, record: dict[str, Any]) -> dict[str, Any]:
+    """``framework`` (the callable's, else the one that compiled most), the frameworks
+    seen compiling, and the hooks that failed to install (each said once)."""
+    from jitwarm.adapters import FALLBACK, hub
+
+    by_fw = record.get("compile_ns_by_framework") or {}
+    seen = sorted({u["framework"] for u in record.get("compiled", [])})
+    out: dict[str, Any] = {"frameworks": seen}
+    if callable_framework == FALLBACK.name and by_fw:
+        out["framework"] = max(by_fw, key=lambda k: by_fw[k])
+        out["callable_framework"] = callable_framework
+    from jitwarm.adapters.units import library_cache_switches
+
+    switches = library_cache_switches(record.get("compiled") or [])
+    if switches:
+        out["cache_switches"] = switches
+    failures = hub.hook_failures()
+    if failures:
+        out["notes"] = [*record.get("notes", []), *(
+            f"{fw}: its compile hooks could not be installed ({err}); its compiles are not "
+            "observed" for fw, err in sorted(failures.items()))]
+    return out
 
 
 def _case_error(phase: str, exc: BaseException, tb: str) -> dict[str, Any]:

@@ -281,6 +281,21 @@ def _figure(kind: str, r: ProfileResult, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>"
 
 
+def _waterfall(rec: dict[str, Any], caption: str) -> str:
+    from jitwarm.report.plots import svg_text, waterfall_figure
+
+    svg = svg_text(waterfall_figure(rec, "timeline of one process"))
+    return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def _units_table(units: Sequence[dict[str, Any]], limit: int = 50) -> str:
+    rows = [(u["framework"], u["name"], u.get("module") or "–", fmt_ns(u["duration_ns"]),
+             u.get("cache") or "–", u.get("per_process", "–"), u.get("location") or "–")
+            for u in list(units)[:limit]]
+    return _table(["framework", "compiled", "module", "time (median)", "cache",
+                   "per process", "triggered at"], rows, num=(3, 5))
+
+
 def case_section(r: ProfileResult, slug: str, plots: bool = True) -> str:
     """The HTML section of one result."""
     case = r.case or {}
@@ -300,6 +315,12 @@ def case_section(r: ProfileResult, slug: str, plots: bool = True) -> str:
         parts.append(_figure("breakdown", r, "Time from process start to the first result "
                              "(medians across processes) beside the warm median per call: the "
                              "two differ by orders of magnitude, hence two scales."))
+    first = next((p for p in (r.states.get("cold") or {}).get("processes", [])
+                  if p.get("status") == "ok" and p.get("compiled")), None)
+    if plots and first is not None:
+        parts.append("<h3>Waterfall of a cold process</h3>" + _waterfall(
+            first, "Cold process 1: interpreter, imports, setup and the first call, with every "
+            "framework's compile units (what compiled, bars by framework) and GC pauses."))
     parts.append("<h3>By cache state</h3>" + _state_table(r))
     if plots and has_series:
         parts.append("<h3>Processes</h3>")
@@ -311,6 +332,10 @@ def case_section(r: ProfileResult, slug: str, plots: bool = True) -> str:
                                "numbers; a batch's value is its per-call mean).")
                      + "</details>")
     parts.append(_process_table(r))
+    units = (r.summary("cold") or r.summary("in-process") or {}).get("compiled") or []
+    if units:
+        parts.append(f"<h3>Compile units, longest first ({len(units)})</h3>"
+                     + _units_table(units))
     n, events = _events_table(r)
     parts.append(f"<h3>Compile events ({n})</h3>{events}")
     parts.append("<h3>Environment</h3>" + _environment(r))
@@ -392,3 +417,48 @@ def write_html(results: ProfileResult | Sequence[ProfileResult], path: str | Pat
     from jitwarm.results.profile import write_atomic
 
     return write_atomic(path, render(results, **kwargs))
+
+
+def render_program(result: dict[str, Any]) -> str:
+    """A ``jitwarm run`` result as one page: per state the wall time and its parts, the
+    waterfall of the first process of each state, the compile units ranked."""
+    argv = " ".join(str(a) for a in result.get("argv", []))
+    body = ['<header class="page"><div class="inner">',
+            f"<h1>jitwarm run <span>· {esc(argv[:200])}</span></h1>",
+            f"<p>measured {esc(result.get('created'))} · status {esc(result.get('status'))}"
+            "</p></div></header><main>"]
+    rows = []
+    for name, st in (result.get("states") or {}).items():
+        s = st.get("summary") or {}
+        rows.append((name, f"{s.get('processes_ok', 0)}/{s.get('processes', 0)}",
+                     fmt_ns(s.get("wall_ns")), fmt_ns(s.get("interpreter_ns")),
+                     fmt_ns(s.get("import_ns")), fmt_ns(s.get("compile_ns")),
+                     ", ".join(f"{k} {fmt_ns(v)}" for k, v in
+                               (s.get("compile_ns_by_framework") or {}).items()) or "–"))
+    body.append(_table(["state", "processes ok", "wall", "interpreter", "imports", "compile",
+                        "by framework"], rows, num=(2, 3, 4, 5)))
+    if result.get("cache_saves_ns") is not None:
+        body.append(f"<p>A warm cache saves {esc(fmt_ns(result['cache_saves_ns']))} of the "
+                    "program's wall time.</p>")
+    for name, st in (result.get("states") or {}).items():
+        first = next((p for p in st.get("processes", []) if p.get("compiled") is not None),
+                     None)
+        if first is not None:
+            body.append(f"<h3>Waterfall: {esc(name)} process 1</h3>" + _waterfall(
+                first, "The interpreter, each top-level import, every framework's compile "
+                "units and GC pauses, on one time axis."))
+    first_state = next(iter((result.get("states") or {}).values()), {})
+    units = (first_state.get("summary") or {}).get("units") or []
+    if units:
+        body.append(f"<h3>Compile units, longest first ({len(units)})</h3>" + _units_table(units))
+    body.append("</main>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>jitwarm run: {esc(argv[:100])}</title><style>{CSS}</style></head><body>"
+            + "\n".join(body) + "</body></html>\n")
+
+
+def write_program_html(result: dict[str, Any], path: str | Path) -> Path:
+    """Write :func:`render_program` atomically; returns the path."""
+    from jitwarm.results.profile import write_atomic
+
+    return write_atomic(path, render_program(result))

@@ -8,7 +8,9 @@ backend). PNG or SVG by the file's extension.
 - :func:`draw_breakdown`: the cold start per cache state (interpreter + imports, setup,
   compile, rest of the first call) beside the warm median with its CI;
 - :func:`draw_overlay`: every process of a state on one axis, so inconsistency is visible
-  at a glance.
+  at a glance;
+- :func:`draw_waterfall`: one process as a timeline — interpreter, imports, setup, the
+  first call (or a whole program), every framework's compile units and GC pauses.
 
 :func:`result_figure` puts the three together; :func:`save_plot` writes it.
 """
@@ -328,6 +330,75 @@ def draw_overlay(fig: Any, result: ProfileResult) -> None:
         ax.set_xlabel("call number (log); bars mark where each steady state starts")
         ax.legend(loc="upper center")
     axes[0].set_ylabel("time per call")
+
+
+FRAMEWORK_COLOURS = {"numba": "#2563eb", "torch": "#ea580c", "jax": "#16a34a",
+                     "onnxruntime": "#9333ea", "tensorrt": "#0891b2", "numba_cuda": "#1d4ed8"}
+Bar = tuple[float, float, str]  # start (ns from process start), duration, label
+
+
+def waterfall_lanes(rec: dict[str, Any]) -> tuple[list[tuple[str, str, list[Bar]]], float]:
+    """The lanes of one process's timeline from its record (a profile process or a
+    ``jitwarm run`` process): ``[(lane, colour, bars)]`` and where the measured call or
+    script run starts, both in ns from the process's start."""
+    lanes: list[tuple[str, str, list[Bar]]] = []
+    interp = float(rec.get("interpreter_ns") or 0)
+    if "run_ns" in rec:  # a whole program: imports are timed one by one
+        t0 = interp
+        lanes.append(("process", "#94a3b8", [(0.0, interp, "interpreter"),
+                                              (t0, float(rec["run_ns"]), "script")]))
+        imports = [(t0 + i["start_ns"], float(i["duration_ns"]), str(i["module"]))
+                   for i in rec.get("imports") or []]
+        if imports:
+            lanes.append(("imports", "#64748b", imports))
+        gc = (rec.get("gc") or {}).get("pauses") or []
+    else:
+        imp, setup = float(rec.get("import_ns") or 0), float(rec.get("setup_ns") or 0)
+        t0 = imp + setup
+        lanes.append(("process", "#94a3b8", [
+            (0.0, interp, "interpreter"), (interp, max(0.0, imp - interp), "imports"),
+            (imp, setup, "setup"), (t0, float(rec.get("first_call_ns") or 0), "first call")]))
+        gc = (rec.get("first_call_gc") or {}).get("pauses") or []
+    by_fw: dict[str, list[Bar]] = {}
+    for u in rec.get("compiled") or []:
+        by_fw.setdefault(str(u["framework"]), []).append(
+            (t0 + u["start_ns"], float(u["duration_ns"]), str(u["name"])))
+    for fw, bars in sorted(by_fw.items()):
+        lanes.append((fw, FRAMEWORK_COLOURS.get(fw, "#f97316"), bars))
+    if gc:
+        lanes.append(("gc", "#dc2626", [(t0 + s0, float(d), "") for s0, d in gc]))
+    return lanes, t0
+
+
+def draw_waterfall(fig: Any, rec: dict[str, Any], title: str) -> None:
+    """One process as a waterfall: a lane each for the process's phases, imports, every
+    framework's compile units (one bar per unit, the longest named) and GC pauses."""
+    ax = fig.subplots()
+    lanes, _t0 = waterfall_lanes(rec)
+    end = max([b[0] + b[1] for _, _, bars in lanes for b in bars] or [1.0])
+    for y, (_lane, colour, bars) in enumerate(lanes):
+        ax.broken_barh([(b[0] / 1e6, max(b[1], end * 2e-4) / 1e6) for b in bars], (y - 0.35, 0.7),
+                       facecolors=colour, edgecolor="white", lw=0.4)
+        named = sorted(bars, key=lambda b: -b[1])[:6]
+        for b in named:
+            if b[2] and b[1] > end * 0.04:
+                ax.text((b[0] + b[1] / 2) / 1e6, y, f"{b[2][:28]} {fmt_ns(b[1], 2)}",
+                        ha="center", va="center", fontsize=7, color="#111827", clip_on=True)
+    ax.set_yticks(range(len(lanes)), [lane for lane, _, _ in lanes])
+    ax.invert_yaxis()
+    ax.set_xlabel("ms from process start")
+    ax.set_xlim(0, end / 1e6 * 1.01)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title, loc="left")
+
+
+def waterfall_figure(rec: dict[str, Any], title: str) -> Figure:
+    """:func:`draw_waterfall` alone, sized by its number of lanes."""
+    lanes, _ = waterfall_lanes(rec)
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(11.0, 1.2 + 0.45 * len(lanes)), layout="constrained")
+        draw_waterfall(fig, rec, title)
+    return fig
 
 
 def result_figure(result: ProfileResult) -> Figure:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from jitwarm._errors import shown
 from jitwarm._units import fmt_ns, fmt_ratio, fmt_warm_ci
 from jitwarm.results.profile import ProfileResult
 
@@ -108,8 +109,105 @@ def state_table(result: ProfileResult) -> Table:
     return t
 
 
+def _where(location: str | None, limit: int = 60) -> str:
+    """A unit's trigger location, shortened to its last path parts."""
+    if not location:
+        return "–"
+    path, _, rest = location.partition(":")
+    parts = path.split(os.sep)
+    short = os.sep.join(parts[-2:]) + (":" + rest if rest else "")
+    return short if len(short) <= limit else "…" + short[-(limit - 1):]
+
+
+def compiles_table(units: Sequence[dict[str, Any]], title: str, top: int = 15,
+                   total: int | None = None, calls: bool = True) -> Table:
+    """The compile units ranked by time: what compiled (``load``: read from a disk cache),
+    where it was triggered, its cache state; ``calls``: the call it happened in."""
+    t = Table(title=title, title_justify="left")
+    cols = ["framework", "compiled", "kind", "module", "time", "share", "cache",
+            *(["call"] if calls else []), "triggered at"]
+    for col in cols:
+        t.add_column(col, justify="right" if col in ("time", "share", "call") else "left")
+    for u in list(units)[:top]:
+        share = (f"{100 * u['duration_ns'] / total:.0f} %" if total else "–")
+        call = u.get("call")
+        t.add_row(escape(str(u["framework"])), escape(shown(str(u["name"]), 50)),
+                  escape(str(u.get("kind"))), escape(shown(str(u.get("module") or "–"), 40)),
+                  fmt_ns(u["duration_ns"]), share, escape(str(u.get("cache") or "–")),
+                  *([("setup" if call is None else str(call))] if calls else []),
+                  escape(_where(u.get("location"))))
+    if len(units) > top:
+        t.caption = f"{len(units) - top} more unit(s) in the JSON"
+    return t
+
+
+def print_program(con: Console, result: dict[str, Any], top: int = 15) -> None:
+    """A ``jitwarm run`` result: per state, the wall time and its parts, then the compile
+    units ranked by time, then what a warm cache saves."""
+    t = Table(title=f"jitwarm run: {escape(shown(' '.join(result['argv']), 100))}",
+              title_justify="left")
+    for col in ("state", "processes", "wall", "interpreter", "imports", "compile",
+                "by framework", "exit"):
+        t.add_column(col, justify="left" if col in ("state", "by framework") else "right")
+    for name, st in result["states"].items():
+        s = st.get("summary") or {}
+        fw = ", ".join(f"{k} {fmt_ns(v)}" for k, v in
+                       (s.get("compile_ns_by_framework") or {}).items()) or "nothing compiled"
+        codes = sorted({str(p.get("exit_code", p.get("status"))) for p in st["processes"]})
+        t.add_row(escape(name), f"{s.get('processes_ok', 0)}/{s.get('processes', 0)} ok",
+                  fmt_ns(s.get("wall_ns")), fmt_ns(s.get("interpreter_ns")),
+                  fmt_ns(s.get("import_ns")), fmt_ns(s.get("compile_ns")), escape(fw),
+                  escape(", ".join(codes)))
+    con.print(t)
+    cold = (result["states"].get("cold") or next(iter(result["states"].values()), {}))
+    s = cold.get("summary") or {}
+    if s.get("units"):
+        con.print(compiles_table(s["units"], "top compiles (first state, median per process)",
+                                 top, s.get("run_ns"), calls=False))
+    saved = result.get("cache_saves_ns")
+    if saved is not None:
+        con.print(f"• a warm cache saves {fmt_ns(saved)} of the program's wall time "
+                  f"({fmt_ns(result['states']['cold']['summary'].get('wall_ns'))} cold → "
+                  f"{fmt_ns(result['states']['cached']['summary'].get('wall_ns'))} cached)")
+    for why in result.get("skipped_states", {}).values():
+        con.print(f"• state 'cached' skipped: {escape(why)}")
+    switches = {k: v for st in result["states"].values() for p in st["processes"]
+                for k, v in (p.get("cache_switches") or {}).items()}
+    for line in uncached_lines(s.get("units") or [], switches):
+        con.print(f"• {escape(line)}")
+
+
+def uncached_lines(units: Sequence[dict[str, Any]],
+                   switches: dict[str, str] | None = None) -> list[str]:
+    """Which compile units no disk cache can hold, grouped by module, and the library's
+    own switch where the measured process found one (``switches``: package → call)."""
+    from jitwarm.results.compiled import uncached
+
+    out = []
+    for (fw, module), n in sorted(uncached(list(units)).items(), key=lambda kv: -kv[1]):
+        if fw == "numba":
+            switch = (switches or {}).get(module.split(".")[0])
+            offer = (f"the library offers {shown(switch, 60)} to cache them" if switch else
+                     "look for a switch in the library; else @njit(cache=True) in its source")
+            out.append(f"{n} Numba function(s) in {shown(module, 60)} were compiled without "
+                       f"cache=True: no disk cache keeps them ({offer})")
+        else:
+            out.append(f"{n} {fw} unit(s) in {shown(module, 60)} were compiled with no "
+                       "disk cache in use")
+    return out
+
+
 def print_result(con: Console, result: ProfileResult) -> None:
     con.print(state_table(result))
+    cold = result.summary("cold") or result.summary("in-process") or {}
+    units = cold.get("compiled") or []
+    if len(units) > 1 or (units and units[0].get("location")):  # not just the bare callable
+        con.print(compiles_table(units, "top compiles (cold, median per process)", 10,
+                                 cold.get("first_call_ns")))
+    switches = {k: v for st in result.states.values() for p in st.get("processes", [])
+                for k, v in (p.get("cache_switches") or {}).items()}
+    for line in uncached_lines(units, switches):
+        con.print(f"• {escape(line)}")
     from jitwarm.results.findings import findings
 
     for line in findings(result):

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from jitwarm._errors import UsageError, shown
 from jitwarm.analysis import consistency
+from jitwarm.results.compiled import by_framework, rank_units
 from jitwarm.results.stats import median, median_ci
 
 SCHEMA = "jitwarm.profile/1"
@@ -270,6 +271,8 @@ def summarize_state(processes: list[dict[str, Any]]) -> dict[str, Any]:
             [(p.get("import_ns") or 0) + (p.get("setup_ns") or 0) + p["first_call_ns"]
              for p in ok if p.get("first_call_ns") is not None])
     summary.update(first_call_anatomy(ok))
+    summary["compile_ns_by_framework"] = by_framework(ok)
+    summary["compiled"] = rank_units(ok)
     return summary
 
 
@@ -289,6 +292,12 @@ class ProfileResult:
     jitwarm_version: str = ""
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def frameworks(self) -> list[str]:
+        """Every framework seen compiling in any measured process."""
+        return sorted({fw for st in self.states.values() for p in st.get("processes", [])
+                       for fw in (p.get("frameworks") or [])})
+
     def add_state(self, name: str, processes: list[dict[str, Any]]) -> None:
         self.states[name] = {"processes": processes, "summary": summarize_state(processes)}
 
@@ -304,6 +313,7 @@ class ProfileResult:
             "status": self.status,
             "case": self.case,
             "framework": self.framework,
+            "frameworks": self.frameworks,
             "environment": self.environment,
             "settings": self.settings,
             "states": self.states,
@@ -436,6 +446,9 @@ def check_schema(d: Any) -> None:
 _N = "num"
 _EVENT = {k: _N for k in ("start_ns", "end_ns", "duration_ns", "depth", "call_index")} | {
     k: "str" for k in ("name", "kind", "signature", "cache", "reason")}
+_UNIT: dict[str, Any] = {k: _N for k in ("start_ns", "duration_ns", "call", "per_process")} | {
+    k: "str" for k in ("framework", "name", "module", "kind", "signature", "cache", "location",
+                       "reason")} | {"recompile": "bool", "children": ("list", "any")}
 _PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
                        "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
@@ -449,9 +462,12 @@ _PROCESS: dict[str, Any] = {
     "recompiles": ("list", {"call_index": _N, "duration_ns": _N, "name": "str",
                             "signature": "str", "reason": "str"}),
     "cache": {"hits": _N, "misses": _N}, "disk_cache": "bool",
-    "first_call_gc": {"ns": _N, "collections": ("list", _N)},
+    "first_call_gc": {"ns": _N, "collections": ("list", _N), "pauses": ("list", ("list", _N))},
     "steady_ci_ns": ("list", _N), "change_points": ("list", _N), "outliers": ("list", _N),
     "notes": ("list", "str"), "runtime": ("map", "any"),
+    "compiled": ("list", _UNIT), "compile_ns_by_framework": ("map", _N),
+    "frameworks": ("list", "str"), "callable_framework": "str",
+    "cache_switches": ("map", "str"),
 }
 _SUMMARY: dict[str, Any] = {
     **{k: _N for k in ("processes_ok", "processes_failed", "import_ns", "setup_ns",
@@ -462,7 +478,8 @@ _SUMMARY: dict[str, Any] = {
                        "first_call_gc_full")},
     "classification": "str", "warm_ci_basis": "str", "warm_ci_ns": ("list", _N),
     "classifications": ("map", _N), "steady_state_start_range": ("list", _N),
-    "compile_phases_ns": ("map", _N),
+    "compile_phases_ns": ("map", _N), "compile_ns_by_framework": ("map", _N),
+    "compiled": ("list", _UNIT),
 }
 _RESULT: dict[str, Any] = {
     "jitwarm_version": "str", "created": "str", "status": "str", "framework": "str",
@@ -477,6 +494,7 @@ _RESULT: dict[str, Any] = {
     "states": ("map", ("req", {"processes": ("req", ("list", ("req", _PROCESS))),
                                "summary": ("req", _SUMMARY)})),
     "skipped_states": ("map", "str"), "error": ("map", "any"), "notes": ("list", "str"),
+    "frameworks": ("list", "str"),
 }
 _NAMES = {"num": "a number", "str": "a string", "bool": "true or false"}
 

@@ -282,7 +282,10 @@ def process_counter(name: str, p: dict[str, Any]) -> int | None:
     if name == "recompiles":
         return len(p.get("recompiles") or [])
     if name == "compiles":
-        return sum(1 for e in p.get("compile_events") or [] if e.get("depth", 0) == 0)
+        events = p.get("compile_events") or []
+        if not events and p.get("compiled"):  # wrapped code: every framework's units
+            return sum(1 for u in p["compiled"] if u.get("kind") != "load")
+        return sum(1 for e in events if e.get("depth", 0) == 0)
     if name == "cache_misses":
         cache = p.get("cache")
         return None if not isinstance(cache, dict) else cache.get("misses")

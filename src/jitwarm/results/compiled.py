@@ -1,0 +1,56 @@
+"""Compile units across processes: per-framework totals and the units ranked by time.
+
+Each measured process records ``compiled`` (one record per top-level compile unit, see
+:mod:`jitwarm.adapters.units`) and ``compile_ns_by_framework``; a state's summary (a
+profile's, or a ``jitwarm run``'s) gets their medians here, so every report ranks and
+totals them the same way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+__all__ = ["by_framework", "rank_units", "uncached"]
+
+
+def by_framework(records: list[dict[str, Any]]) -> dict[str, int]:
+    """Median over processes of each framework's compile time (0 where one did not)."""
+    fws = sorted({fw for r in records for fw in (r.get("compile_ns_by_framework") or {})})
+    return {fw: int(statistics.median((r.get("compile_ns_by_framework") or {}).get(fw, 0)
+                                      for r in records)) for fw in fws}
+
+
+def rank_units(records: list[dict[str, Any]], call: int | None = -1) -> list[dict[str, Any]]:
+    """The compile units of ``records``, one row per (framework, name, module, signature,
+    kind), ranked by median duration. ``call``: only units of that call index (``-1``: all;
+    ``None``: those before the first call, i.e. during setup)."""
+    units: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        for u in r.get("compiled") or []:
+            if call != -1 and u.get("call") != call:
+                continue
+            key = (u["framework"], u["name"], u.get("module"), u.get("signature"), u["kind"])
+            units.setdefault(key, []).append(u)
+    n = max(1, len(records))
+    ranked = []
+    for (fw, name, module, sig, kind), us in units.items():
+        ranked.append({
+            "framework": fw, "name": name, "module": module, "signature": sig, "kind": kind,
+            "per_process": round(len(us) / n, 2),
+            "duration_ns": int(statistics.median(u["duration_ns"] for u in us)),
+            "cache": us[0].get("cache"), "location": us[0].get("location"),
+            "call": us[0].get("call"),
+        })
+    ranked.sort(key=lambda u: -u["duration_ns"])
+    return ranked
+
+
+def uncached(ranked: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """``{(framework, module): count}`` of units compiled with no disk cache in use."""
+    out: dict[tuple[str, str], int] = {}
+    for u in ranked:
+        if u.get("cache") == "none" and u["kind"] == "compile":
+            key = (u["framework"], u.get("module") or "?")
+            out[key] = out.get(key, 0) + 1
+    return out
