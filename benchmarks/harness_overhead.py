@@ -2,7 +2,8 @@
 
 Both loops time the same warm Numba call one call at a time, in the same process,
 alternating over several rounds; the figure is the ratio of wall time per iteration.
-Target: at most 1.3× (exit 1 when missed). The batched loop jitwarm uses for very fast calls is shown too.
+Target: at most 1.3× (exit 1 when missed); with every framework's hooks installed and the
+process-wide compile-unit recorder subscribed (as in a measured process), at most 1.1×. The batched loop jitwarm uses for very fast calls is shown too.
 """
 
 from __future__ import annotations
@@ -35,10 +36,22 @@ def main(n: int = 200_000, rounds: int = 9) -> int:
         return x * x + 2 * x + 1
 
     compute(10)
+    from jitwarm.adapters import hub
+    from jitwarm.adapters.units import UnitRecorder
+
+    observing = UnitRecorder()  # as in a measured process: every hook on, a subscriber
     overhead = calibrate_overhead()
     batch = batch_size(200, overhead)
-    per = {"bare": [], "jitwarm (per call)": [], "jitwarm (batched)": []}
+    per = {"bare": [], "jitwarm (per call)": [], "jitwarm (per call, every hook on)": [],
+           "jitwarm (batched)": []}
     for _ in range(rounds):
+        hub.watch_imports()
+        observing.start()
+        starts, durs = [], []
+        t0 = time.perf_counter_ns()
+        time_each(compute, (10,), {}, None, n, starts, durs)
+        per["jitwarm (per call, every hook on)"].append((time.perf_counter_ns() - t0) / n)
+        observing.stop()
         t0 = time.perf_counter_ns()
         bare(compute, n)
         per["bare"].append((time.perf_counter_ns() - t0) / n)
@@ -61,12 +74,15 @@ def main(n: int = 200_000, rounds: int = 9) -> int:
     print(f"timer overhead (two perf_counter_ns reads): {overhead} ns; batch size {batch}")
     print_table(["loop", "wall per iteration", "÷ bare"], rows)
     ratio = result["jitwarm (per call)"]["ratio_to_bare"]
+    hooked = result["jitwarm (per call, every hook on)"]["ratio_to_bare"]
     path = write_json("harness_overhead", {"n": n, "rounds": rounds, "timer_overhead_ns": overhead,
                                            "batch": batch, "loops": result,
-                                           "within_target": ratio <= 1.3})
+                                           "within_target": ratio <= 1.3 and hooked <= 1.1})
     print(f"written to {path}")
     return verdict("harness_overhead.py",
-                   [(f"per-call loop ≤ 1.3× a bare loop ({ratio:.3f}×)", ratio <= 1.3)])
+                   [(f"per-call loop ≤ 1.3× a bare loop ({ratio:.3f}×)", ratio <= 1.3),
+                    (f"per-call loop with every framework observed ≤ 1.1× a bare loop "
+                     f"({hooked:.3f}×)", hooked <= 1.1)])
 
 
 if __name__ == "__main__":
