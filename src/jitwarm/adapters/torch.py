@@ -607,7 +607,7 @@ class TorchAdapter(Adapter):
 
         try:
             from torch._inductor.utils import fresh_cache
-        except ImportError:  # torch < 2.6
+        except ImportError:  # older torch: the same context manager under its old name
             from torch._inductor.utils import fresh_inductor_cache as fresh_cache
 
         self.function_compile_check = None
