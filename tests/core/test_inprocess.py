@@ -69,3 +69,27 @@ def test_missing_framework_one_line(tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "numba is not installed: pip install 'jitwarm[numba]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unverified_own_compile_gives_no_split_and_says_why():
+    """An adapter whose fresh copy was served from a cache raises FunctionCompileUnverified:
+    the record reports no own compile, says why in a note, and the one-time initialisation
+    falls back to what is left outside the compile events (issue #14)."""
+    from jitwarm.adapters.base import Built, FunctionCompileUnverified
+    from jitwarm.adapters.python import PythonAdapter
+    from jitwarm.measure.process import Settings, measure
+
+    class ServedFromCache(PythonAdapter):
+        def function_compile_ns(self, fn, args, kwargs):
+            raise FunctionCompileUnverified("a fresh copy was served from a cache")
+
+    def f(x):
+        return sum(range(x))
+
+    rec = measure(Built(f, (50,), {}), ServedFromCache(),
+                  Settings(max_calls=60, max_time_s=1, min_calls=50))
+    assert rec["function_compile_ns"] is None
+    assert any("not measured" in n and "a fresh copy was served from a cache" in n
+               for n in rec["notes"]), rec["notes"]
+    first, warm = rec["first_call_ns"], rec["warm_median_ns"]
+    assert rec["runtime_init_ns"] == max(0, first - rec["compile_ns"] - warm)

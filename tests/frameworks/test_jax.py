@@ -44,6 +44,29 @@ def test_own_compile_is_a_real_compile_not_a_cache_load(mlp):
     assert p["runtime_init_ns"] < p["compile_ns"], (p["runtime_init_ns"], p["compile_ns"])
 
 
+def test_own_compile_in_the_cached_state_is_a_real_compile(mlp):
+    """In the cached state the first call loads the executable the cold state wrote; the
+    fresh copies must still compile (JAX's own events: every lookup missed, an XLA backend
+    compile each), so the own compile stays of the order of the cold backend compile instead
+    of the cache load it read before (issue #14)."""
+    cold, cached = proc0(mlp, "cold"), proc0(mlp, "cached")
+    assert cached["cache"]["hits"] == 1  # the state really was cached
+    for p in (cold, cached):
+        check = p["runtime"]["function_compile_check"]
+        assert check["verified"] is True, check
+        assert check["cache_hits"] == 0 and check["cache_misses"] == check["copies"] == 3
+        assert check["backend_compiles"] == 3, check
+        assert "new empty persistent-cache directory" in check["how"]
+        assert not any("not measured" in n for n in p["notes"]), p["notes"]
+    cold_backend = sum(e["duration_ns"] for e in cold["compile_events"]
+                       if e["depth"] == 1 and e["kind"] == "backend_compile")
+    hit_backend = sum(e["duration_ns"] for e in cached["compile_events"]
+                      if e["depth"] == 1 and e["kind"] == "backend_compile")
+    own = cached["function_compile_ns"]
+    assert own >= 0.5 * cold_backend, (own, cold_backend)
+    assert own > 2 * hit_backend, (own, hit_backend)  # a compile, not a cache load
+
+
 def test_cached_hits_persistent_cache(mlp):
     cold, cached = proc0(mlp, "cold"), proc0(mlp, "cached")
     assert cached["cache"]["hits"] == 1 and cached["cache"]["misses"] == 0

@@ -177,6 +177,12 @@ class Recorder:
         self.stop()
 
 
+class FunctionCompileUnverified(RuntimeError):
+    """:meth:`Adapter.function_compile_ns` could not show that its fresh copy compiled
+    (a framework counter saw a cache hit, or no compile event came): no figure is better
+    than a cache load reported as the function's compile."""
+
+
 class Adapter:
     """Base class of framework adapters; the defaults describe a plain Python callable."""
 
@@ -303,10 +309,25 @@ class Adapter:
     ) -> int | None:
         """The function's own compile time in an already-initialised runtime.
 
-        Measured by compiling a fresh, uncached copy of ``fn`` after the measured calls,
-        through the framework's compile events. ``None`` when not supported.
+        Measured by compiling a fresh copy of ``fn`` after the measured calls, through the
+        framework's compile events; the first call less this figure (and a warm call) is
+        reported as one-time runtime initialisation, so the copy must really compile: every
+        cache the first call filled or read (on disk and in memory) is out of its reach.
+        Adapters that can prove it from the framework's own cache counters record the
+        proof in :attr:`function_compile_check`, and raise
+        :class:`FunctionCompileUnverified` (the caller notes it and reports no split) when
+        the counters show a copy was served from a cache. The user's settings and cache
+        locations are restored afterwards. ``None`` when not supported.
         """
         return None
+
+    #: the evidence behind the last :meth:`function_compile_ns`, from the framework's own
+    #: counters, or ``None`` (not measured, or the adapter cannot tell): ``verified``
+    #: (every copy compiled: no cache hit, a compile event each), ``copies``,
+    #: ``cache_hits``, ``cache_misses`` (lookups the copies made), ``how`` (what kept the
+    #: caches out of reach) and framework-specific counts. Adapters that set it report it
+    #: under ``runtime["function_compile_check"]``.
+    function_compile_check: dict[str, Any] | None = None
 
     #: the module whose presence in ``sys.modules`` lets the hub install this framework's
     #: compile hooks (``None``: this framework has no process-wide compile hook)

@@ -29,6 +29,7 @@ from jitwarm.adapters.base import (
     Adapter,
     Built,
     CacheLocation,
+    FunctionCompileUnverified,
     Recorder,
     capture_logs,
     env_flag,
@@ -596,30 +597,41 @@ class JaxAdapter(Adapter):
     def function_compile_ns(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> int | None:
-        """Trace, lower and compile a fresh ``jax.jit`` of the same Python function.
+        """Trace, lower and compile a fresh ``jax.jit`` of the same Python function, 3 times.
 
-        The persistent cache is switched off for the copy so XLA really compiles.
+        Each copy is a new function object (JAX's in-memory caches are keyed on it). When
+        the persistent cache is in use, each copy gets a new, empty cache directory: it
+        looks up and writes as the cold first call did, and cannot load what the first
+        call (or the previous copy) wrote. Switching the cache off mid-process is not
+        enough: JAX memoises whether and where it caches (``reset_cache`` makes it decide
+        again). Proof from JAX's own events: no ``cache_hits`` during the copies and a
+        backend compile in each; otherwise :class:`FunctionCompileUnverified`. The user's
+        cache directory and JAX's memo are restored afterwards.
         """
+        import shutil
+        import tempfile
         import types
 
         import jax
+        from jax._src import compilation_cache as cc
 
+        self.function_compile_check = None
         py = getattr(fn, "__wrapped__", None)
         if not isinstance(py, types.FunctionType):
             return None
-        from jax._src import compilation_cache as cc
-
-        times = []
-        prev = jax.config.jax_enable_compilation_cache
-        hits_before = _CACHE_COUNTS[CACHE_HITS]
+        hub.install()  # the hub's JAX hook counts the persistent cache's requests and hits
+        persistent = cc.is_persistent_cache_enabled()
+        user_dir = jax.config.jax_compilation_cache_dir
+        scratch = tempfile.mkdtemp(prefix="jitwarm-jax-own-") if persistent else None
+        requests0, hits0 = _CACHE_COUNTS[CACHE_REQUESTS], _CACHE_COUNTS[CACHE_HITS]
+        times: list[int] = []
+        compiled = 0
         try:
-            jax.config.update("jax_enable_compilation_cache", False)
-            # JAX decides once per process whether the persistent cache is used and
-            # memoises it: without a reset the copy would load the executable the first
-            # call just wrote, and the "own compile" would be a cache load
-            cc.reset_cache()
-            for _ in range(3):
-                # a new function object: JAX's in-memory caches are keyed on it
+            for i in range(3):
+                if scratch is not None:
+                    jax.config.update("jax_compilation_cache_dir",
+                                      os.path.join(scratch, str(i)))
+                cc.reset_cache()  # decided again at the next compile: this copy's directory
                 copy = types.FunctionType(py.__code__, py.__globals__, py.__name__,
                                           py.__defaults__, py.__closure__)
                 copy.__kwdefaults__ = py.__kwdefaults__
@@ -631,18 +643,44 @@ class JaxAdapter(Adapter):
                 own = [e for e in rec.events if e.depth == 0]
                 if not own:
                     return None
+                compiled += any(e.kind == "backend_compile" and e.cache != "hit"
+                                for e in rec.events)
                 times.append(union_ns(own, t0, t1))
         finally:
-            jax.config.update("jax_enable_compilation_cache", prev)
-            cc.reset_cache()  # decided again, with the user's setting, at the next compile
-        if _CACHE_COUNTS[CACHE_HITS] != hits_before:
-            return None  # a copy still came from a cache: no honest own-compile figure
+            if scratch is not None:
+                jax.config.update("jax_compilation_cache_dir", user_dir)
+            cc.reset_cache()  # decided again, with the user's settings, at the next compile
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        requests = _CACHE_COUNTS[CACHE_REQUESTS] - requests0
+        hits = _CACHE_COUNTS[CACHE_HITS] - hits0
+        verified = hits == 0 and compiled == len(times)
+        self.function_compile_check = {
+            "verified": verified,
+            "copies": len(times),
+            "cache_hits": hits,
+            "cache_misses": max(0, requests - hits),
+            "backend_compiles": compiled,
+            "how": ("a new jax.jit of the function per copy, each with a new empty "
+                    "persistent-cache directory" if persistent else
+                    "a new jax.jit of the function per copy; the persistent cache is off"),
+        }
+        if hits:
+            raise FunctionCompileUnverified(
+                f"JAX's persistent cache served {hits} of {len(times)} fresh copies "
+                f"(jax.monitoring cache_hits): the own-compile / initialisation split "
+                f"is not reported")
+        if not verified:
+            raise FunctionCompileUnverified(
+                f"only {compiled} of {len(times)} fresh copies ran an XLA backend compile "
+                f"(an in-memory cache served the rest): the own-compile / initialisation "
+                f"split is not reported")
         return sorted(times)[1]
 
     def runtime_info(self) -> dict[str, Any]:
         import jax
 
-        return {
+        info: dict[str, Any] = {
             "backend": jax.default_backend(),
             "devices": [str(d) for d in jax.devices()],
             "persistent_cache_min_compile_time_secs": float(
@@ -652,6 +690,9 @@ class JaxAdapter(Adapter):
                 jax.config.jax_persistent_cache_min_entry_size_bytes
             ),
         }
+        if self.function_compile_check is not None:
+            info["function_compile_check"] = dict(self.function_compile_check)
+        return info
 
     def cache_notes(self) -> list[str]:
         return [

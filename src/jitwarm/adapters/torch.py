@@ -30,6 +30,7 @@ from jitwarm.adapters.base import (
     Adapter,
     Built,
     CacheLocation,
+    FunctionCompileUnverified,
     Recorder,
     capture_logs,
     env_flag,
@@ -167,6 +168,34 @@ def _is_compiled(fn: Any) -> bool:
     return hasattr(fn, "_torchdynamo_orig_callable") or (
         hasattr(fn, "_orig_mod") and type(fn).__name__ == "OptimizedModule"
     )
+
+
+def _reset_dynamo() -> None:
+    """``torch._dynamo.reset()`` without losing the registered compile callbacks (the hub's
+    and the user's): reset clears them along with the code caches."""
+    import torch
+    from torch._dynamo.callback import callback_handler
+
+    starts = list(callback_handler.start_callbacks)
+    ends = list(callback_handler.end_callbacks)
+    torch._dynamo.reset()
+    for cb in starts:
+        if cb not in callback_handler.start_callbacks:
+            callback_handler.register_start_callback(cb)
+    for cb in ends:
+        if cb not in callback_handler.end_callbacks:
+            callback_handler.register_end_callback(cb)
+
+
+def _built_kernels(folder: str) -> int:
+    """Compiled kernel libraries (``*.so``, ``*.pyd``, Triton ``*.cubin``/``*.hsaco``) under
+    ``folder``, which was empty before the compile: how many this compile built."""
+    if not folder or not os.path.isdir(folder):
+        return 0
+    n = 0
+    for _root, _dirs, files in os.walk(folder):
+        n += sum(1 for f in files if f.endswith((".so", ".pyd", ".cubin", ".hsaco")))
+    return n
 
 
 def install_torch_hooks(emit: Callable[[Notice], None]) -> None:
@@ -583,39 +612,75 @@ class TorchAdapter(Adapter):
     def function_compile_ns(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> int | None:
-        """Recompile the original callable with a new ``torch.compile`` and no caches.
+        """Compile ``fn`` again, as the user compiled it, with every compile cache empty.
 
-        Inductor's FX-graph and AOTAutograd caches are switched off for the copy, so the
-        whole pipeline runs again, in a runtime whose one-time initialisation (CPU ISA
-        probes, compiler workers, imports) is already done. Dynamo's code cache is keyed
-        on the code object, which the copy shares, so it is cleared first
-        (``torch._dynamo.reset()``): this runs after the measured series, but a callable
-        profiled in-process recompiles on its next call.
+        Dynamo's code cache is cleared (``torch._dynamo.reset()``, its compile callbacks
+        kept), and each copy runs inside Inductor's own ``fresh_cache()``: a new, empty
+        ``TORCHINDUCTOR_CACHE_DIR`` (Triton's inside it) and Inductor's in-memory code
+        caches cleared. Switching only the FX-graph and AOTAutograd caches off is not
+        enough: Inductor then regenerates the same C++ source and reuses the kernel
+        already built for it. The caches stay on, so the copy looks up and writes as the
+        cold first call did. Proof from Dynamo's counters (no FX-graph or AOTAutograd
+        hit, a compiled frame each) and the kernels found built in the empty directory;
+        a hit raises :class:`FunctionCompileUnverified`. Afterwards the user's cache
+        directory is back and Dynamo is reset again, so ``fn`` recompiles from the user's
+        caches at its next call (its kernels from the copies lived in removed folders).
         """
-        import torch
-        import torch._functorch.config as fconfig
-        import torch._inductor.config as iconfig
+        from torch._dynamo.utils import counters
 
-        orig = getattr(fn, "_orig_mod", None) or getattr(fn, "_torchdynamo_orig_callable", None)
-        if orig is None:
+        try:
+            from torch._inductor.utils import fresh_cache
+        except ImportError:  # older torch: the same context manager under its old name
+            from torch._inductor.utils import fresh_inductor_cache as fresh_cache
+
+        self.function_compile_check = None
+        if not _is_compiled(fn):
             return None
-        times = []
-        for _ in range(3):
-            torch._dynamo.reset()
-            with iconfig.patch(fx_graph_cache=False), fconfig.patch(enable_autograd_cache=False):
-                clone = torch.compile(orig)
-                with self.recorder() as rec:
-                    t0 = time.perf_counter_ns()
-                    out = clone(*args, **kwargs)
-                    if self.needs_sync:
-                        self.sync(out)
-                    t1 = time.perf_counter_ns()
-            own = [e for e in rec.events if e.depth == 0]
-            if not own:
-                return None
-            times.append(union_ns(own, t0, t1))
-            if len(times) == 1 and times[0] > 5_000_000_000:
-                break  # one slow compile is enough: do not triple a long run
+        keys = (("inductor", "fxgraph_cache_hit"), ("inductor", "fxgraph_cache_miss"),
+                ("aot_autograd", "autograd_cache_hit"), ("aot_autograd", "autograd_cache_miss"))
+        before = {k: int(counters[k[0]][k[1]]) for k in keys}
+        times: list[int] = []
+        kernels = 0
+        try:
+            for _ in range(3):
+                _reset_dynamo()
+                with fresh_cache():
+                    scratch = os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
+                    with self.recorder() as rec:
+                        t0 = time.perf_counter_ns()
+                        out = fn(*args, **kwargs)
+                        if self.needs_sync:
+                            self.sync(out)
+                        t1 = time.perf_counter_ns()
+                    kernels += _built_kernels(scratch)
+                own = [e for e in rec.events if e.depth == 0]
+                if not own:
+                    return None
+                times.append(union_ns(own, t0, t1))
+                if len(times) == 1 and times[0] > 5_000_000_000:
+                    break  # one slow compile is enough: do not triple a long run
+        finally:
+            _reset_dynamo()
+        delta = {k[1]: int(counters[k[0]][k[1]]) - before[k] for k in keys}
+        hits = delta["fxgraph_cache_hit"] + delta["autograd_cache_hit"]
+        self.function_compile_check = {
+            "verified": hits == 0,
+            "copies": len(times),
+            "cache_hits": hits,
+            "cache_misses": delta["fxgraph_cache_miss"] + delta["autograd_cache_miss"],
+            "fxgraph_hits": delta["fxgraph_cache_hit"],
+            "fxgraph_misses": delta["fxgraph_cache_miss"],
+            "aot_autograd_hits": delta["autograd_cache_hit"],
+            "aot_autograd_misses": delta["autograd_cache_miss"],
+            "kernels_built": kernels,
+            "how": "torch._dynamo.reset() and Inductor's fresh_cache() (a new empty "
+                   "TORCHINDUCTOR_CACHE_DIR, in-memory code caches cleared) per copy",
+        }
+        if hits:
+            raise FunctionCompileUnverified(
+                f"Inductor's caches served {hits} lookups of {len(times)} fresh copies "
+                f"(Dynamo counters fxgraph_cache_hit / autograd_cache_hit): the own-compile "
+                f"/ initialisation split is not reported")
         return sorted(times)[len(times) // 2]
 
     def set_threads(self, n: int) -> None:
@@ -639,6 +704,8 @@ class TorchAdapter(Adapter):
             info["inductor_cpp_compiler"] = str(iconfig.cpp.cxx[-1] or "")
         except Exception:  # pragma: no cover - config layout differs across versions
             pass
+        if self.function_compile_check is not None:
+            info["function_compile_check"] = dict(self.function_compile_check)
         return info
 
     def cache_notes(self) -> list[str]:
