@@ -267,3 +267,69 @@ def test_jitwarm_run_usage_errors(tmp_path):
         assert proc.returncode == 2, (args, proc.stdout + proc.stderr)
         assert "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+HIDDEN_RECOMPILE = """
+import numpy as np
+from numba import njit
+import jitwarm
+
+
+@njit
+def kernel(x):
+    return x + 1
+
+
+def make_handler():
+    calls = [0]
+
+    def handler(x):
+        calls[0] += 1
+        # the library switches dtype on its 5th call: a recompile no callable type shows
+        return kernel(np.float32(x) if calls[0] == 5 else x)
+
+    return handler
+
+
+@jitwarm.case
+def served():
+    return make_handler(), (1.0,)
+"""
+
+
+@pytest.mark.slow
+def test_a_budget_fires_for_a_kernel_hidden_in_a_plain_function(tmp_path):
+    pytest.importorskip("numba")
+    from jitwarm import profile_target
+    from jitwarm.integrations.budgets import check_budgets, parse_budgets
+
+    case = write_case(tmp_path / "served.py", HIDDEN_RECOMPILE)
+    result = profile_target(f"{case}::served", processes=1, states="cold", max_calls=30)
+    p = result.states["cold"]["processes"][0]
+    [rec] = p["recompiles"]
+    assert rec["call_index"] == 4 and rec["framework"] == "numba" and rec["name"] == "kernel"
+    [check] = check_budgets(result, parse_budgets({"max_recompiles": 0}))
+    assert not check.ok and check.measured == 1
+
+
+def test_no_recompile_and_the_in_process_profile_see_wrapped_code():
+    pytest.importorskip("numba")
+    import numpy as np
+    from numba import njit
+
+    import jitwarm
+
+    @njit
+    def kernel(x):
+        return x * 2
+
+    def wrapped(x):
+        return kernel(x)
+
+    result = jitwarm.profile(wrapped, np.arange(4.0), max_calls=20)
+    p = result.states["in-process"]["processes"][0]
+    assert [u["name"] for u in p["compiled"] if u["call"] == 0] == ["kernel"]
+    assert p["compile_ns"] > 0 and p["compile_ns_by_framework"]["numba"] == p["compile_ns"]
+    with pytest.raises(jitwarm.RecompileError, match="kernel"):
+        with jitwarm.no_recompile():
+            wrapped(np.arange(4, dtype=np.int32))  # new argument type inside the wrapper
