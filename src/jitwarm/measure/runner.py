@@ -207,7 +207,10 @@ class Runner:
 
             cache_hint = adapter_named(fw).cache_hint
             hint = f" (e.g. {cache_hint})" if cache_hint else ""
-            return f"the callable does not use {fw}'s disk cache{hint}"
+            if fw == "python":  # plain Python: no framework of its own to name
+                return ("the callable saved no compiled code to disk for a new process to "
+                        "load, so there is no cache to reuse")
+            return f"{fw} saved nothing it compiled to disk for a new process to load{hint}"
         return None
 
     def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
