@@ -195,23 +195,27 @@ class Runner:
         return records[0].get("state", "cold")
 
     def _cached_skip_reason(self, result: ProfileResult, populated: Path | None) -> str | None:
+        """Why ``cached`` cannot run, or None. It runs whenever the cold process whose cache
+        directory it copies left files there: whatever framework wrote them (the callable
+        may be a plain function calling JIT code), a new process can load them."""
         cold = result.states.get("cold")
         if cold is None:
             return "the cached state reuses the cold state's cache: run cold,cached"
         ok = [p for p in cold["processes"] if p.get("status") == "ok"]
         if not ok or populated is None:
             return "no cold process succeeded, so there is no cache to reuse"
-        if not any(p.get("disk_cache") for p in ok):
-            fw = result.framework or "this framework"
-            from jitwarm.adapters import adapter_named
+        if _holds_files(populated):
+            return None
+        from jitwarm.adapters import ADAPTERS, adapter_named
 
-            cache_hint = adapter_named(fw).cache_hint
-            hint = f" (e.g. {cache_hint})" if cache_hint else ""
-            if fw == "python":  # plain Python: no framework of its own to name
-                return ("the callable saved no compiled code to disk for a new process to "
-                        "load, so there is no cache to reuse")
-            return f"{fw} saved nothing it compiled to disk for a new process to load{hint}"
-        return None
+        fw = result.framework or "python"
+        own = adapter_named(fw).cache_hint
+        hints = [own] if own else [f"{a.name}: {a.cache_hint}" for a in ADAPTERS if a.cache_hint]
+        hint = f" (to save it, e.g. {'; '.join(hints)})" if hints else ""
+        what = "the callable" if fw == "python" else f"{fw}"
+        return (f"the cold process saved no compiled code to disk: {what} wrote nothing to "
+                f"any framework's cache directory, so a new process has nothing to "
+                f"load{hint}")
 
     def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
         """Run one worker process and return its record (never raises for worker faults)."""
@@ -233,3 +237,11 @@ class Runner:
         run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
                          env=env, python=self.python)
         return worker_record(run, {"state": state, "index": index}, self.timeout_s)
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether any file lies under ``folder`` (symbolic links to folders not followed)."""
+    for _root, _dirs, files in os.walk(folder):
+        if files:
+            return True
+    return False
