@@ -56,30 +56,74 @@ class Target:
         return f"{self.file or self.module}::{self.name}"
 
 
+class Args:
+    """One argument set with keyword arguments, for :func:`inputs`: ``jitwarm.args(x,
+    scale=2)`` is the call ``fn(x, scale=2)``. (A plain tuple in ``inputs`` is positional
+    arguments only: ``(x, {"scale": 2})`` passes the dict as a second argument.)"""
+
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args: tuple[Any, ...] = args
+        self.kwargs: dict[str, Any] = kwargs
+
+    def __repr__(self) -> str:
+        return f"jitwarm.args{describe_call(self.args, self.kwargs)}"
+
+
+def args(*args: Any, **kwargs: Any) -> Args:
+    """One input set with keyword arguments: ``jitwarm.inputs(jitwarm.args(x32, scale=2),
+    jitwarm.args(x64, scale=3))``. Its keywords are added to (and override) the case's own
+    ``kwargs`` for that set."""
+    return Args(*args, **kwargs)
+
+
 class Inputs:
     """Several argument sets for one callable, returned by a case in place of ``args``.
 
     ``jitwarm sweep`` measures the compile cost of each new set (shape, dtype ...) in one
     process; ``jitwarm profile`` measures the first set. Each set is a tuple of positional
-    arguments (a non-tuple is one argument); ``labels`` name the sets in reports.
+    arguments (a non-tuple is one argument), or :func:`args` for a set with keyword
+    arguments; ``labels`` name the sets in reports (default: a one-line summary of each).
     """
 
     def __init__(self, *sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> None:
         if not sets:
             raise UsageError("jitwarm.inputs() needs at least one argument set")
-        self.sets = tuple(s if isinstance(s, tuple) else (s,) for s in sets)
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        for s in sets:
+            if isinstance(s, Args):
+                calls.append((s.args, dict(s.kwargs)))
+            else:
+                calls.append((s if isinstance(s, tuple) else (s,), {}))
+        #: ``(args, kwargs)`` of each set
+        self.calls = tuple(calls)
+        #: the positional arguments of each set
+        self.sets = tuple(a for a, _ in calls)
         if labels is not None and len(labels) != len(self.sets):
             raise UsageError(
                 f"jitwarm.inputs: {len(labels)} labels for {len(self.sets)} argument sets"
             )
-        self.labels = tuple(labels) if labels is not None else tuple(
-            describe_args(s) for s in self.sets
+        self.labels = tuple(str(lab) for lab in labels) if labels is not None else tuple(
+            describe_call(a, kw) for a, kw in self.calls
         )
 
 
 def inputs(*sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> Inputs:
-    """Several argument sets for a case: ``return fn, jitwarm.inputs((x32,), (x64,))``."""
+    """Several argument sets for a case: ``return fn, jitwarm.inputs((x32,), (x64,))``;
+    a set with keyword arguments is ``jitwarm.args(x, scale=2)``."""
     return Inputs(*sets, labels=labels)
+
+
+def describe_call(args: tuple[Any, ...], kwargs: dict[str, Any] | None = None) -> str:
+    """:func:`describe_args` of a call with keyword arguments: ``(f32[3], scale=2)``."""
+    text = describe_args(args)
+    if not kwargs:
+        return text
+    kw = describe_args(tuple(kwargs.values()))[1:-1].split(", ") if kwargs else []
+    parts = [text[1:-1]] if args else []
+    parts += [f"{k}={v}" for k, v in zip(kwargs, kw, strict=False)]
+    return "(" + ", ".join(parts) + ")"
 
 
 def describe_args(args: tuple[Any, ...]) -> str:
@@ -226,18 +270,29 @@ def validate_built(out: Any, name: str) -> Built:
         raise UsageError(f"case {name!r} returned {type(out).__name__}: {expected}")
     fn, args = out[0], out[1]
     kwargs = out[2] if len(out) == 3 else {}
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise UsageError(f"case {name!r}: kwargs must be a dict of str keys; {expected}")
     sets = None
+    if isinstance(args, Args):
+        args = Inputs(args)
     if isinstance(args, Inputs):
-        sets = tuple(zip(args.labels, args.sets, strict=True))
-        args = args.sets[0]
+        # each set's keywords are added to (and override) the case's own kwargs
+        sets = tuple((lab, a, {**kwargs, **kw})
+                     for lab, (a, kw) in zip(args.labels, args.calls, strict=True))
+        args, kwargs = sets[0][1], sets[0][2]
     if not callable(fn):
         from jitwarm.adapters import wrap_target
 
-        wrapped = wrap_target(fn, args, kwargs if isinstance(kwargs, dict) else {})
+        wrapped = wrap_target(fn, args, kwargs)
         if wrapped is not None:
             if sets is not None:
+                if any(kw != kwargs for _, _, kw in sets):
+                    raise UsageError(f"case {name!r}: jitwarm.args(...) keywords are for "
+                                     f"callables; a {type(fn).__name__} target takes its "
+                                     "inputs positionally")
                 return Built(wrapped.fn, wrapped.args, wrapped.kwargs,
-                             tuple((lab, wrapped.fn.prepare_args(a)) for lab, a in sets))
+                             tuple((lab, wrapped.fn.prepare_args(a), wrapped.kwargs)
+                                   for lab, a, _ in sets))
             return wrapped
     if not callable(fn):
         raise UsageError(f"case {name!r}: first item is {type(fn).__name__}, not callable; {expected}")
@@ -247,6 +302,4 @@ def validate_built(out: Any, name: str) -> Built:
         raise UsageError(
             f"case {name!r}: args must be a tuple, got {type(args).__name__}; {expected}"
         )
-    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
-        raise UsageError(f"case {name!r}: kwargs must be a dict of str keys; {expected}")
     return Built(fn=fn, args=args, kwargs=dict(kwargs), inputs=sets)
