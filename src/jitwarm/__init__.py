@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jitwarm._version import __version__
-from jitwarm.cases.targets import case, inputs
+from jitwarm.cases.targets import args, case, inputs
 
 # public name -> module that defines it (imported on first use)
 _PUBLIC: dict[str, str] = {
@@ -69,7 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from jitwarm.serve.warmer import Warmer as Warmer
     from jitwarm.serve.warmer import spec as spec
 
-__all__ = ["__version__", "case", "inputs", "load_ipython_extension", *_PUBLIC]
+__all__ = ["__version__", "args", "case", "inputs", "load_ipython_extension", *_PUBLIC]
 
 
 def load_ipython_extension(ipython: Any) -> None:

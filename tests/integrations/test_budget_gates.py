@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jitwarm._errors import UsageError
-from jitwarm.integrations.budgets import check_budgets, parse_budgets
+from jitwarm.integrations.budgets import check_budgets, format_checks, parse_budgets
 from jitwarm.measure.perf import attr_bytes, open_counter
 from jitwarm.results.profile import ProfileResult
 
@@ -148,3 +148,52 @@ def test_instruction_counter_counts_work_or_says_why():
             sum(range(n))
             counts.append(counter.stop())
     assert counts[0] and counts[1] and counts[1] > 5 * counts[0]
+
+
+def test_per_state_limits_in_one_budget():
+    """max_first_call={"cold": ..., "cached": ...}: each state against its own limit."""
+    budgets = parse_budgets({"max_first_call": {"cold": "10ms", "cached": "500us"},
+                             "max_recompiles": 0})
+    assert budgets["max_first_call"] == {"cold": 10_000_000, "cached": 500_000}
+    r = _result({"cold": [_proc(5_000_000)], "cached": [_proc(900_000)]})
+    checks = check_budgets(r, budgets)
+    firsts = {c.state: (c.limit, c.ok) for c in checks if c.budget == "max_first_call"}
+    assert firsts == {"cold": (10_000_000, True), "cached": (500_000, False)}
+    # a plain limit still applies to every state
+    assert {c.state for c in checks if c.budget == "max_recompiles"} == {"cold", "cached"}
+    # a per-state limit for a state only: the other state is not checked for it
+    only = check_budgets(r, parse_budgets({"max_first_call": {"cached": "1ms"}}))
+    assert [(c.state, c.ok) for c in only] == [("cached", True)]
+
+
+def test_a_skipped_state_fails_a_budget_without_state():
+    """cache="cold,cached" with cached skipped: a plain budget used to pass on cold alone."""
+    r = _result({"cold": [_proc(100)]}, skipped={"cached": "nothing was saved to disk"})
+    r.settings["states"] = ["cold", "cached"]
+    checks = check_budgets(r, parse_budgets({"max_first_call": "10 s"}))
+    by_state = {c.state: c for c in checks}
+    assert by_state["cold"].ok and not by_state["cached"].ok
+    assert by_state["cached"].unmeasured
+    assert "cached state was skipped: nothing was saved to disk" in by_state["cached"].basis
+    text = format_checks(checks, "t")
+    assert "NOT MEASURED" in text and "EXCEEDED" not in text
+
+
+def test_a_per_state_limit_for_a_state_not_asked_for_fails():
+    r = _result({"cold": [_proc(100)]})
+    r.settings["states"] = ["cold"]
+    [c] = check_budgets(r, parse_budgets({"max_first_call": {"cached": "1 s"}}))
+    assert (c.state, c.ok) == ("cached", False)
+    assert 'cache="cold,cached"' in c.basis
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"max_first_call": {"warm": "1ms"}}, "unknown cache state 'warm'"),
+    ({"max_first_call": {}}, "name at least one cache state"),
+    ({"max_first_call": {"cached": "1"}}, "has no unit"),
+    ({"max_compiles": {"cold": -1}}, "must not be negative"),
+    ({"state": "cold", "max_first_call": {"cached": "1ms"}}, "drop one of the two"),
+])
+def test_bad_per_state_budgets_are_usage_errors(kwargs, needle):
+    with pytest.raises(UsageError, match=needle):
+        parse_budgets(kwargs)

@@ -7,6 +7,7 @@ compare needs 4 processes per side to reach p < 0.05, so it has its own runs.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -607,5 +608,65 @@ def test_counter_gates_and_unmeasured_state_in_fresh_processes(pytester: pytest.
         "*_ test_zero_compiles_fails _*",
         "  compiles * cold * 1 * 0 * worst of 1 process * EXCEEDED",
         "*_ test_cached_budget_without_cache_fails _*",
-        "  first call * cached * not measured * 100 s * not measured: * EXCEEDED",
+        "jitwarm budget not measured, so it fails (*",
+        "  first call * cached * not measured * 100 s * not measured ?1? * NOT MEASURED",
+        "  ?1? the cached state was skipped: the cold process saved no compiled code to disk*",
     ])
+
+
+def test_cached_state_behind_a_plain_function_with_per_state_budgets(pytester: pytest.Pytester):
+    """A plain ``predict`` calling an ``@njit(cache=True)`` kernel: the cached state is
+    measured (cache="cached" alone fills the cache with an unreported cold process first),
+    a per-state budget is enforced on that state only, and a budget over a state that was
+    skipped fails with the state and the reason instead of passing."""
+    pytest.importorskip("numba")
+    pytester.makepyfile(nbwrapped="""
+        from numba import njit
+
+        @njit(cache=True)
+        def kernel(x):
+            return x * 2.0 + 1.0
+
+        def predict(x):
+            return kernel(x)
+
+        def plain(x):
+            return x + 1
+    """)
+    pytester.makepyfile(test_wrapped=f"""
+        import pytest
+        from nbwrapped import plain, predict
+
+        @pytest.mark.jitwarm(max_first_call={{"cached": "100 s"}})
+        def test_cached_only_is_measured(jitwarm):
+            r = jitwarm(predict, 1.0, processes=1, cache="cached", {SMALL})
+            assert list(r.states) == ["cached"] and not r.skipped_states
+            assert r.states["cached"]["summary"]["processes_ok"] == 1
+
+        @pytest.mark.jitwarm(max_first_call={{"cached": "1ns"}}, max_warm="100 s")
+        def test_cached_budget_enforced(jitwarm):
+            jitwarm(predict, 1.0, processes=1, cache="cold,cached", {SMALL})
+
+        @pytest.mark.jitwarm(max_first_call="100 s")
+        def test_budget_over_skipped_state_fails(jitwarm):
+            jitwarm(plain, 1, processes=1, cache="cold,cached", {SMALL})
+    """)
+    res = run(pytester, "-rN")
+    res.assert_outcomes(passed=1, failed=2)
+    res.stdout.fnmatch_lines([
+        "*_ test_cached_budget_enforced _*",
+        "jitwarm budget exceeded (test_wrapped.py::test_cached_budget_enforced; cold, cached; *",
+        "  first call * cached * ?s * 1 ns * median of 1 process * EXCEEDED",
+        "*_ test_budget_over_skipped_state_fails _*",
+        "jitwarm budget not measured, so it fails (*",
+        "  first call * cold * ?s * 100 s * median of 1 process * ok",
+        "  first call * cached * not measured * 100 s * not measured ?1? * NOT MEASURED",
+        "  ?1? the cached state was skipped: the cold process saved no compiled code to disk "
+        "(no framework wrote to its cache directory)*; to save it: numba: @njit(cache=True)",
+    ])
+    out = res.stdout.str()
+    # the per-state limit applied to cached only: no cold row for max_first_call
+    section = out.split("test_cached_budget_enforced _")[1].split(
+        "test_budget_over_skipped_state_fails")[0]
+    assert re.search(r"warm median\s+cold", section)  # the plain budget: every state
+    assert not re.search(r"first call\s+cold", section)

@@ -157,3 +157,53 @@ def test_torch_uses_fail_on_recompile_stance_and_names_the_guard_failure():
     assert g.events[0].recompile  # compile id "N/1": a second compile of the frame
     assert any(issubclass(w.category, RecompileWarning) and "tsin" in str(w.message)
                for w in caught)
+
+
+def test_numba_error_names_only_the_argument_that_changed():
+    """Four arguments, one new type: the error names that one (by its parameter name) and
+    what it was compiled for, not every argument's type."""
+
+    @numba.njit
+    def blend(weights, bias, scale, offset):
+        return weights[0] * scale + bias + offset
+
+    w = np.ones(3)
+    blend(w, 1, 2.0, 3)
+    with pytest.raises(RecompileError) as info:
+        with no_recompile():
+            blend(w, 1, 2.0, np.float32(3))
+    reason = info.value.reason
+    assert reason == "new type for argument offset: float32 (compiled for int64)"
+    assert "weights" not in reason and "array" not in reason  # unchanged ones left out
+    assert "offset" in str(info.value)
+    blend(w, 1, 2.0, np.float32(3))
+    # two changed at once (an array's dimensions, a scalar's type): both, nothing else
+    with pytest.raises(RecompileError) as info:
+        with no_recompile():
+            blend(np.ones((2, 2)), 1.5, 2.0, 3)
+    reason = info.value.reason
+    assert reason.startswith("new type for arguments weights: array(float64, 2d, C) "
+                             "(compiled for array(float64, 1d, C)), bias: float64 "
+                             "(compiled for int64)")
+    assert "scale" not in reason and "offset" not in reason
+
+
+def test_jax_error_names_only_the_input_that_changed():
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+
+    with no_recompile():  # jitwarm's JAX hook is on from here: it sees the warmup trace
+        pass
+
+    @jax.jit
+    def apply(x, params):
+        return x * params["w"] + params["b"]
+
+    x, b = jnp.ones(3), jnp.zeros(3)
+    w16 = jnp.ones(3, jnp.bfloat16)  # eager ops compile too: built outside the block
+    apply(x, {"w": jnp.ones(3), "b": b})
+    with pytest.raises(RecompileError) as info:
+        with no_recompile():
+            apply(x, {"w": w16, "b": b})
+    reason = info.value.reason
+    assert reason == "new type for input params['w']: bfloat16[3] (traced before as float32[3])"

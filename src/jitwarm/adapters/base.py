@@ -28,8 +28,9 @@ class Built:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
-    #: several input sets (``jitwarm.inputs``): ``(label, args)`` each; ``args`` is the first
-    inputs: tuple[tuple[str, tuple[Any, ...]], ...] | None = None
+    #: several input sets (``jitwarm.inputs``): ``(label, args, kwargs)`` each; ``args`` and
+    #: ``kwargs`` are the first's
+    inputs: tuple[tuple[str, tuple[Any, ...], dict[str, Any]], ...] | None = None
 
 
 _TRUE = ("1", "true", "yes", "on")

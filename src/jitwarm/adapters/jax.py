@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm._errors import shown
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     MARKERS,
@@ -59,16 +60,22 @@ def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
     import jax.monitoring as mon
 
     def on_scalar(event: str, value: float, **kw: Any) -> None:
-        if event not in (TRACE, BACKEND) or not hub.has_subscribers():
+        if event not in (TRACE, BACKEND):
             return
         name = str(kw.get("fun_name", "?"))
         kind = "trace" if event == TRACE else "backend"
-        sig = _jax_in_type() if kind == "trace" else None
+        in_type = _jax_in_type() if kind == "trace" else None
+        # every trace is remembered (a trace costs far more), so that a later one can
+        # name the inputs that changed, even if nobody listened to the earlier one
+        changed = _changed_inputs_reason(name, in_type) if kind == "trace" else None
+        if not hub.has_subscribers():
+            return
+        sig = _in_type_text(in_type)
         key = f"{kind}:{name}"
         recompile = key in _jax_seen
         _jax_seen.add(key)
         if kind == "trace":
-            reason = f"new input types {sig}" if sig else "tracing cache miss"
+            reason = changed or (f"new input types {sig}" if sig else "tracing cache miss")
         else:
             reason = "XLA backend compile (new traced program)"
         # a trace is continued by the backend compile's notice: one compile, two notices
@@ -106,20 +113,106 @@ def install_jax_hooks(emit: Callable[[Notice], None]) -> None:
     mon.register_event_listener(on_event)
 
 
-def _jax_in_type() -> str | None:
-    """The abstract input types being traced, read from JAX's tracing frame (best effort)."""
+def _jax_in_type() -> Any:
+    """The abstract input types being traced (JAX's ``in_type``), read from JAX's tracing
+    frame (best effort; called from the scalar listener only: the frame depth counts)."""
     try:
         f = sys._getframe(3)
         for _ in range(6):
             if f is None:
                 return None
             if "in_type" in f.f_locals:
-                text = str(f.f_locals["in_type"])
-                return text.removeprefix("FlatTree(").removesuffix(")")
+                in_type = f.f_locals["in_type"]
+                # JAX's own names of the flattened inputs (``params['w']``), a frame up
+                names = None
+                g = f
+                for _ in range(4):
+                    dbg = g.f_locals.get("dbg") if g is not None else None
+                    if dbg is not None and getattr(dbg, "arg_names", None) is not None:
+                        names = tuple(str(n) for n in dbg.arg_names)
+                        break
+                    g = g.f_back if g is not None else None
+                _jax_arg_names[id(in_type)] = names
+                return in_type
             f = f.f_back
     except Exception:
         return None
     return None
+
+
+#: JAX's names of a trace's inputs, by ``id(in_type)`` (one entry, read at once)
+_jax_arg_names: dict[int, tuple[str, ...] | None] = {}
+
+
+def _in_type_text(in_type: Any) -> str | None:
+    if in_type is None:
+        return None
+    return str(in_type).removeprefix("FlatTree(").removesuffix(")")
+
+
+#: per function name, the inputs of its last few traces: ((input, abstract type), ...)
+_jax_traced: dict[str, list[tuple[tuple[str, str], ...]]] = {}
+
+
+def _in_type_leaves(in_type: Any) -> tuple[tuple[str, str], ...] | None:
+    """``((input, abstract type), ...)`` of a trace: ``("x[1]['w']", "float32[3]")``, the
+    input named by its position (or keyword) and path inside it (JAX's key paths)."""
+    try:
+        from jax.tree_util import keystr
+
+        avals = [str(a).removeprefix("ShapedArray(").removesuffix(")") for a in in_type]
+        paths = list(in_type.paths)
+    except Exception:
+        return None
+    if len(paths) != len(avals):
+        return None
+    own = _jax_arg_names.pop(id(in_type), None)
+    _jax_arg_names.clear()
+    if own is not None and len(own) == len(avals) and all(own):
+        return tuple(zip(own, avals, strict=True))
+    names = []
+    for i, path in enumerate(paths):
+        try:
+            head = path[0].idx if path else None
+            if head == 0 and len(path) > 1:  # positional arguments
+                names.append(f"#{path[1].idx + 1}{keystr(tuple(path[2:]))}")
+            elif head == 1 and len(path) > 1:  # keyword arguments
+                names.append(f"{path[1].key}{keystr(tuple(path[2:]))}")
+            else:
+                names.append(keystr(tuple(path)) or f"#{i + 1}")
+        except Exception:
+            names.append(f"#{i + 1}")
+    return tuple(zip(names, avals, strict=True))
+
+
+def _changed_inputs_reason(name: str, in_type: Any) -> str | None:
+    """Why ``name`` is traced again, naming only the inputs whose abstract type (shape,
+    dtype, weak type) differs from the closest earlier trace of the same function:
+    ``new type for input #1: float32[5] (traced before as float32[3])``. None for a first
+    trace, or when the inputs cannot be read."""
+    leaves = _in_type_leaves(in_type) if in_type is not None else None
+    if leaves is None:
+        return None
+    before = _jax_traced.setdefault(name, [])
+    best: tuple[tuple[tuple[str, str], ...], list[int]] | None = None
+    for old in reversed(before):  # newest first
+        if len(old) != len(leaves) or [n for n, _ in old] != [n for n, _ in leaves]:
+            continue
+        diff = [i for i, (a, b) in enumerate(zip(leaves, old, strict=True)) if a[1] != b[1]]
+        if best is None or len(diff) < len(best[1]):
+            best = (old, diff)
+    before.append(leaves)
+    del before[:-8]
+    if len(_jax_traced) > 4096:  # a program tracing endless distinct functions
+        _jax_traced.pop(next(iter(_jax_traced)))
+    if best is None or not best[1]:
+        return None
+    old, diff = best
+    parts = [f"{shown(leaves[i][0], 60)}: {shown(leaves[i][1], 60)} (traced before as "
+             f"{shown(old[i][1], 60)})" for i in diff[:4]]
+    more = f", and {len(diff) - 4} more" if len(diff) > 4 else ""
+    what = "input" if len(diff) == 1 else "inputs"
+    return f"new type for {what} {', '.join(parts)}{more}"
 
 
 def _explanation(message: str) -> str:

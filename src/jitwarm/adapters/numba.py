@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import UsageError
+from jitwarm._errors import UsageError, shown
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
@@ -110,8 +110,7 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
             sig = str(args) if args is not None else None
             reason = (f"new argument types {sig}" if sig else "new argument types")
             if had:
-                known = ", ".join(str(s) for s in list(getattr(disp, "signatures", []))[:4])
-                reason += f"; compiled before for {known}"
+                reason = changed_arguments_reason(disp, args) or reason
             # numba:compile fires only when Numba compiles: a disk-cache load sends nothing,
             # so a compile with a cache enabled is a miss, without one there is no cache
             cache = getattr(disp, "_cache", None)
@@ -165,6 +164,45 @@ def _dispatcher_compiling() -> Any:
 def _cache_hits(disp: Any) -> int:
     hits = getattr(disp, "_cache_hits", None)
     return sum(hits.values()) if hits is not None else 0
+
+
+def changed_arguments_reason(disp: Any, args: Any) -> str | None:
+    """Why a dispatcher that already has signatures compiles again, naming only the
+    arguments whose Numba type differs from the closest signature compiled before
+    (``new type for argument y: float64 (compiled for int64)``). None when no earlier
+    signature has the same number of arguments."""
+    if args is None:
+        return None
+    new = tuple(args)
+    best: tuple[tuple[Any, ...], list[int]] | None = None
+    for old in reversed(list(getattr(disp, "signatures", None) or [])):  # newest first
+        old = tuple(old)
+        if len(old) != len(new):
+            continue
+        diff = [i for i, (a, b) in enumerate(zip(new, old, strict=True)) if a != b]
+        if best is None or len(diff) < len(best[1]):
+            best = (old, diff)
+    if best is None or not best[1]:
+        return None
+    old, diff = best
+    names = _parameter_names(disp)
+    parts = [f"{names[i] if i < len(names) else f'#{i + 1}'}: {shown(str(new[i]), 80)} "
+             f"(compiled for {shown(str(old[i]), 80)})" for i in diff[:4]]
+    more = f", and {len(diff) - 4} more" if len(diff) > 4 else ""
+    what = "argument" if len(diff) == 1 else "arguments"
+    return f"new type for {what} {', '.join(parts)}{more}"
+
+
+def _parameter_names(disp: Any) -> list[str]:
+    """The Python function's positional parameter names (Numba folds keywords into them)."""
+    import inspect
+
+    try:
+        params = inspect.signature(disp.py_func).parameters.values()
+    except (AttributeError, TypeError, ValueError):
+        return []
+    return [p.name for p in params
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _numba_name(disp: Any) -> str:

@@ -162,8 +162,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         record["notes"] = adapter.cache_notes()
         if not record["disk_cache"] and adapter.name != "python":
             record["notes"].append(
-                f"{target.name} does not use {adapter.name}'s disk cache: nothing it compiled "
-                "was written to the cache directory")
+                f"{target.name} saves nothing {adapter.name} compiles to disk (its compile "
+                "cache is off for this function): nothing was written to the cache directory")
     except UsageError as exc:
         return {"status": "usage_error", "message": str(exc)}
     except BaseException as exc:  # the user's code: record, never crash the worker

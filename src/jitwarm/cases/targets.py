@@ -16,12 +16,12 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import UsageError
+from jitwarm._errors import UsageError, shown
 from jitwarm.adapters.base import Built  # noqa: F401  (re-exported)
 
 _CASE_ATTR = "__jitwarm_case__"
@@ -56,47 +56,166 @@ class Target:
         return f"{self.file or self.module}::{self.name}"
 
 
+class Args:
+    """One argument set with keyword arguments, for :func:`inputs`: ``jitwarm.args(x,
+    scale=2)`` is the call ``fn(x, scale=2)``. (A plain tuple in ``inputs`` is positional
+    arguments only: ``(x, {"scale": 2})`` passes the dict as a second argument.)"""
+
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args: tuple[Any, ...] = args
+        self.kwargs: dict[str, Any] = kwargs
+
+    def __repr__(self) -> str:
+        return f"jitwarm.args{describe_call(self.args, self.kwargs)}"
+
+
+def args(*args: Any, **kwargs: Any) -> Args:
+    """One input set with keyword arguments: ``jitwarm.inputs(jitwarm.args(x32, scale=2),
+    jitwarm.args(x64, scale=3))``. Its keywords are added to (and override) the case's own
+    ``kwargs`` for that set."""
+    return Args(*args, **kwargs)
+
+
 class Inputs:
     """Several argument sets for one callable, returned by a case in place of ``args``.
 
     ``jitwarm sweep`` measures the compile cost of each new set (shape, dtype ...) in one
     process; ``jitwarm profile`` measures the first set. Each set is a tuple of positional
-    arguments (a non-tuple is one argument); ``labels`` name the sets in reports.
+    arguments (a non-tuple is one argument), or :func:`args` for a set with keyword
+    arguments; ``labels`` name the sets in reports (default: a one-line summary of each).
     """
 
     def __init__(self, *sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> None:
         if not sets:
             raise UsageError("jitwarm.inputs() needs at least one argument set")
-        self.sets = tuple(s if isinstance(s, tuple) else (s,) for s in sets)
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        for s in sets:
+            if isinstance(s, Args):
+                calls.append((s.args, dict(s.kwargs)))
+            else:
+                calls.append((s if isinstance(s, tuple) else (s,), {}))
+        #: ``(args, kwargs)`` of each set
+        self.calls = tuple(calls)
+        #: the positional arguments of each set
+        self.sets = tuple(a for a, _ in calls)
         if labels is not None and len(labels) != len(self.sets):
             raise UsageError(
                 f"jitwarm.inputs: {len(labels)} labels for {len(self.sets)} argument sets"
             )
-        self.labels = tuple(labels) if labels is not None else tuple(
-            describe_args(s) for s in self.sets
-        )
+        if labels is not None:  # the user's words, but one short line each in reports
+            self.labels = tuple(shown(lab, LABEL_CHARS) for lab in labels)
+        else:
+            self.labels = tuple(describe_call(a, kw) for a, kw in self.calls)
 
 
 def inputs(*sets: Any, labels: list[str] | tuple[str, ...] | None = None) -> Inputs:
-    """Several argument sets for a case: ``return fn, jitwarm.inputs((x32,), (x64,))``."""
+    """Several argument sets for a case: ``return fn, jitwarm.inputs((x32,), (x64,))``;
+    a set with keyword arguments is ``jitwarm.args(x, scale=2)``."""
     return Inputs(*sets, labels=labels)
 
 
+#: longest label of an input set (reports print one per row)
+LABEL_CHARS = 72
+
+
+def describe_call(args: tuple[Any, ...], kwargs: dict[str, Any] | None = None) -> str:
+    """:func:`describe_args` of a call with keyword arguments: ``(f32[3], scale=2)``."""
+    parts = [_describe(a) for a in args]
+    parts += [f"{shown(k, 20)}={_describe(v)}" for k, v in (kwargs or {}).items()]
+    return shown("(" + ", ".join(parts) + ")", LABEL_CHARS)
+
+
 def describe_args(args: tuple[Any, ...]) -> str:
-    """A short description of arguments: shapes and dtypes of arrays, types otherwise."""
-    parts = []
-    for a in args:
-        shape = getattr(a, "shape", None)
-        dtype = getattr(a, "dtype", None)
-        if shape is not None and dtype is not None:
-            parts.append(f"{str(dtype).replace('torch.', '')}{list(shape)}")
-        elif isinstance(a, dict):
-            parts.append("{" + ", ".join(f"{k}: {describe_args((v,))}" for k, v in a.items()) + "}")
-        elif isinstance(a, (int, float, bool, str)) and len(repr(a)) <= 20:
-            parts.append(repr(a))
+    """A short one-line description of arguments, for labels: shapes and dtypes of arrays,
+    short values as written, a summary of nested containers (a model's parameter tree is
+    ``dict(6× float32, 1.2M values)``: 6 arrays, not its every leaf), types otherwise; at most
+    :data:`LABEL_CHARS` characters."""
+    return describe_call(args)
+
+
+def _array_text(a: Any) -> str | None:
+    shape = getattr(a, "shape", None)
+    dtype = getattr(a, "dtype", None)
+    if shape is None or dtype is None:
+        return None
+    try:
+        dims = list(shape)
+    except TypeError:
+        return None
+    return f"{shown(str(dtype).replace('torch.', ''), 20)}{dims}"
+
+
+def _is_container(a: Any) -> bool:
+    return isinstance(a, (Mapping, list, tuple))
+
+
+def _describe(a: Any) -> str:
+    """One argument: an array, a short scalar, a small flat container spelled out, a
+    bigger or nested one summarised, else its type's name."""
+    text = _array_text(a)
+    if text is not None:
+        return text
+    if isinstance(a, (bool, int, float)) or (isinstance(a, str) and len(a) <= 20):
+        r = repr(a)
+        if len(r) <= 20:
+            return shown(r, 20)
+    if _is_container(a):
+        items = list(a.values()) if isinstance(a, Mapping) else list(a)
+        if len(items) <= 4 and not any(_is_container(v) for v in items):
+            if isinstance(a, Mapping):
+                inner = ", ".join(f"{shown(k, 20)}: {_describe(v)}" for k, v in a.items())
+                return "{" + inner + "}"
+            inner = ", ".join(_describe(v) for v in items)
+            return f"[{inner}]" if isinstance(a, list) else f"({inner})"
+        return _summary(a)
+    return shown(type(a).__name__, 30)
+
+
+def _summary(tree: Any) -> str:
+    """``dict(12× float32, 1.3M values)``: the leaves (12 arrays) of a nested container."""
+    arrays = others = values = 0
+    dtypes: list[str] = []
+    stack, seen = [tree], 0
+    while stack and seen < 100_000:  # a hostile or cyclic tree stops here
+        node = stack.pop()
+        seen += 1
+        if _array_text(node) is not None:
+            arrays += 1
+            dtype = str(node.dtype).replace("torch.", "")
+            if dtype not in dtypes:
+                dtypes.append(dtype)
+            try:
+                n = 1
+                for d in node.shape:
+                    n *= int(d)
+                values += n
+            except (TypeError, ValueError):
+                pass
+        elif isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
         else:
-            parts.append(type(a).__name__)
-    return "(" + ", ".join(parts) + ")"
+            others += 1
+    parts = []
+    if arrays:
+        kinds = "/".join(shown(d, 12) for d in dtypes[:3]) + ("/…" if len(dtypes) > 3 else "")
+        parts.append(f"{arrays}× {kinds}")
+        parts.append(f"{_count(values)} values")
+    if others:
+        parts.append(f"{others} other{'s' if others != 1 else ''}")
+    if stack:
+        parts.append("…")
+    return f"{shown(type(tree).__name__, 20)}({', '.join(parts) or 'empty'})"
+
+
+def _count(n: int) -> str:
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
 
 
 def _decorator_is_case(dec: ast.expr) -> tuple[bool, str | None]:
@@ -226,18 +345,29 @@ def validate_built(out: Any, name: str) -> Built:
         raise UsageError(f"case {name!r} returned {type(out).__name__}: {expected}")
     fn, args = out[0], out[1]
     kwargs = out[2] if len(out) == 3 else {}
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise UsageError(f"case {name!r}: kwargs must be a dict of str keys; {expected}")
     sets = None
+    if isinstance(args, Args):
+        args = Inputs(args)
     if isinstance(args, Inputs):
-        sets = tuple(zip(args.labels, args.sets, strict=True))
-        args = args.sets[0]
+        # each set's keywords are added to (and override) the case's own kwargs
+        sets = tuple((lab, a, {**kwargs, **kw})
+                     for lab, (a, kw) in zip(args.labels, args.calls, strict=True))
+        args, kwargs = sets[0][1], sets[0][2]
     if not callable(fn):
         from jitwarm.adapters import wrap_target
 
-        wrapped = wrap_target(fn, args, kwargs if isinstance(kwargs, dict) else {})
+        wrapped = wrap_target(fn, args, kwargs)
         if wrapped is not None:
             if sets is not None:
+                if any(kw != kwargs for _, _, kw in sets):
+                    raise UsageError(f"case {name!r}: jitwarm.args(...) keywords are for "
+                                     f"callables; a {type(fn).__name__} target takes its "
+                                     "inputs positionally")
                 return Built(wrapped.fn, wrapped.args, wrapped.kwargs,
-                             tuple((lab, wrapped.fn.prepare_args(a)) for lab, a in sets))
+                             tuple((lab, wrapped.fn.prepare_args(a), wrapped.kwargs)
+                                   for lab, a, _ in sets))
             return wrapped
     if not callable(fn):
         raise UsageError(f"case {name!r}: first item is {type(fn).__name__}, not callable; {expected}")
@@ -247,6 +377,4 @@ def validate_built(out: Any, name: str) -> Built:
         raise UsageError(
             f"case {name!r}: args must be a tuple, got {type(args).__name__}; {expected}"
         )
-    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
-        raise UsageError(f"case {name!r}: kwargs must be a dict of str keys; {expected}")
     return Built(fn=fn, args=args, kwargs=dict(kwargs), inputs=sets)

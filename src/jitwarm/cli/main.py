@@ -117,7 +117,7 @@ def _finish(result: ProfileResult, json_dest: str | None, quiet: bool) -> int:
 ProcessesOpt = Annotated[int, typer.Option("--processes", "-n", help="Fresh processes per cache state.")]
 CallsOpt = Annotated[int, typer.Option("--calls", help="Cap on the warm series length per process.")]
 MaxTimeOpt = Annotated[float, typer.Option("--max-time", help="Cap on each process's warm series, seconds.")]
-CacheOpt = Annotated[str, typer.Option("--cache", help="Cache states to run: cold,cached.")]
+CacheOpt = Annotated[str, typer.Option("--cache", help="Cache states to run: cold,cached (cached alone: one unreported cold process fills the cache first).")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Kill a worker process after this many seconds.")]
 JsonOpt = Annotated[str | None, typer.Option("--json", help="Write the result JSON here ('-' for stdout).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No table, no progress bar.")]

@@ -14,7 +14,11 @@ from jitwarm._errors import CaseError, JitwarmError
 
 def sweep_table(result: dict[str, Any]) -> Table:
     """One row per input set: first call, its compile part and reason, warm call, specialisations."""
+    from rich.markup import escape
+
+    from jitwarm._errors import shown
     from jitwarm._units import fmt_ns
+    from jitwarm.cases.targets import LABEL_CHARS
 
     case = result.get("case", {})
     table = Table(title=f"{case.get('name')}: compile cost per input set "
@@ -37,7 +41,9 @@ def sweep_table(result: dict[str, Any]) -> Table:
         again_txt = fmt_ns(again.get("call_ns"))
         if again.get("compiles"):
             again_txt += " (recompiled)"
-        table.add_row(row["label"], fmt_ns(row["first_call_ns"]), fmt_ns(row.get("compile_ns")),
+        # the label comes from the case (its own words, or its arguments): one short line
+        label = escape(shown(row.get("label"), LABEL_CHARS))
+        table.add_row(label, fmt_ns(row["first_call_ns"]), fmt_ns(row.get("compile_ns")),
                       what, fmt_ns(row.get("warm_median_ns")),
                       str(row.get("specializations") if row.get("specializations") is not None else "-"),
                       again_txt)

@@ -11,10 +11,11 @@ A budget that measured nothing (a skipped state, a counter this machine lacks) f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jitwarm._errors import UsageError
+from jitwarm._errors import UsageError, shown
 from jitwarm._units import fmt_ns, parse_big_count, parse_count, parse_duration  # noqa: F401  (parse_duration: re-exported)
 from jitwarm.results.stats import worst_process as _worst
 
@@ -41,7 +42,10 @@ def parse_budgets(kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> dict[st
     """Validate marker keywords into ``{budget: limit}`` (ns for durations, counts otherwise).
 
     ``state="cached"`` (kept under the key ``"state"`` as the state's name) limits the
-    marker's budgets to that cache state; without it they apply to every measured state.
+    marker's budgets to that cache state; without it they apply to every state the
+    measurement asked for. A budget's value may also be a mapping from cache state to
+    limit, ``max_first_call={"cold": "2 s", "cached": "500ms"}``: then that budget applies
+    to the states named there only (kept as ``{state: limit}``).
     """
     if args:
         raise UsageError(
@@ -51,25 +55,47 @@ def parse_budgets(kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> dict[st
     unknown = sorted(set(kwargs) - set(BUDGETS) - {STATE_KEY})
     if unknown:
         raise UsageError(
-            f"unknown budget {', '.join(unknown)}: choose from {', '.join(BUDGETS)} "
-            f"(and state=)"
+            f"unknown budget {', '.join(shown(str(k), 60) for k in unknown)}: choose from "
+            f"{', '.join(BUDGETS)} (and state=)"
         )
     out: dict[str, Any] = {}
+    wanted = kwargs.get(STATE_KEY)
+    if wanted is not None:
+        if wanted not in _STATES:
+            raise UsageError(f"state={shown(repr(wanted))}: choose one of {', '.join(_STATES)}")
+        out[STATE_KEY] = wanted
     for key, value in kwargs.items():
         if key == STATE_KEY:
-            if value not in _STATES:
-                raise UsageError(f"state={value!r}: choose one of {', '.join(_STATES)}")
-            out[key] = value
-        elif BUDGETS[key][1] == "duration":
-            out[key] = parse_duration(value, key)
-        elif key == "max_first_call_instructions":
-            out[key] = parse_big_count(value, key)
+            continue
+        if isinstance(value, Mapping):
+            if not value:
+                raise UsageError(f"{key}={{}}: name at least one cache state, e.g. "
+                                 f'{key}={{"cached": ...}}')
+            per_state = {}
+            for state, limit in value.items():
+                if state not in _STATES:
+                    raise UsageError(f"{key}: unknown cache state {shown(repr(state), 60)}: choose "
+                                     f"from {', '.join(_STATES)}")
+                if wanted is not None and state != wanted:
+                    raise UsageError(f"{key} sets a limit for state {state!r} in a marker "
+                                     f"limited to state={wanted!r}: drop one of the two")
+                per_state[state] = _limit(key, limit, f"{key}[{state!r}]")
+            out[key] = per_state
         else:
-            out[key] = parse_count(value, key)
+            out[key] = _limit(key, value, key)
     if set(out) == {STATE_KEY}:
         raise UsageError(f"state={out[STATE_KEY]!r} without any budget: add e.g. "
                          'max_first_call="500ms"')
     return out
+
+
+def _limit(key: str, value: Any, name: str) -> int:
+    """One budget's limit: ns for a duration, a count otherwise (``name`` for errors)."""
+    if BUDGETS[key][1] == "duration":
+        return parse_duration(value, name)
+    if key == "max_first_call_instructions":
+        return parse_big_count(value, name)
+    return parse_count(value, name)
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,11 @@ class Check:
     def ok(self) -> bool:
         value = self.measured if self.decisive is None else self.decisive
         return self.measured is not None and value is not None and value <= self.limit
+
+    @property
+    def unmeasured(self) -> bool:
+        """Failed because nothing was measured (a skipped state, a missing counter)."""
+        return self.measured is None and self.basis.startswith("not measured")
 
     def fmt(self, v: int | None) -> str:
         if BUDGETS[self.budget][1] == "duration":
@@ -145,27 +176,65 @@ def _not_measured_reason(result: Any, key: str, ok: list[dict[str, Any]]) -> str
     return ""
 
 
-def check_budgets(result: Any, budgets: dict[str, Any]) -> list[Check]:
-    """Every budget against every measured cache state of ``result`` (a ProfileResult).
-
-    With ``budgets["state"]`` only that state is checked. A budget for a state that was
-    not measured (skipped, or every process failed) fails: a budget that measured nothing
-    never passes.
-    """
+def _states_to_check(result: Any, budgets: dict[str, Any]) -> list[str]:
+    """The cache states a marker's budgets apply to: its ``state``, else every state the
+    measurement asked for (measured or skipped) and every state a per-state limit names."""
     wanted = budgets.get(STATE_KEY)
-    limits = {k: v for k, v in budgets.items() if k != STATE_KEY}
-    states = dict(result.states)
     if wanted is not None:
-        states = {wanted: states[wanted]} if wanted in states else {}
+        return [wanted]
+    names: list[str] = []
+    settings = getattr(result, "settings", None) or {}
+    for name in [*(settings.get("states") or []), *result.states,
+                 *(getattr(result, "skipped_states", None) or {})]:
+        if name not in names:
+            names.append(name)
+    for limit in budgets.values():
+        if isinstance(limit, dict):
+            names.extend(s for s in limit if s not in names)
+    return names
+
+
+def _not_measured(result: Any, state: str) -> str:
+    """Why ``state`` has no measurement in ``result``, for a failing budget."""
+    skipped = dict(getattr(result, "skipped_states", None) or {})
+    if state in skipped:
+        return f"the {state} state was skipped: {skipped[state]}"
+    settings = getattr(result, "settings", None) or {}
+    asked = settings.get("states") or list(result.states)
+    if state not in asked:
+        how = "measure in fresh processes with cache=\"cold,cached\"" if state != "in-process" \
+            else "measure with in_process=True"
+        return f"the {state} state was not measured ({how})"
+    return f"the {state} state was not measured"
+
+
+def check_budgets(result: Any, budgets: dict[str, Any]) -> list[Check]:
+    """Every budget against every cache state it applies to in ``result`` (a ProfileResult).
+
+    With ``budgets["state"]`` only that state is checked; a per-state limit
+    (``{state: limit}``) is checked against its states only; other budgets apply to every
+    state the measurement asked for. A budget for a state that was not measured (skipped,
+    not asked for, or every process failed) fails with the reason: a budget that measured
+    nothing never passes.
+    """
     checks: list[Check] = []
-    if not states:
-        skipped = dict(getattr(result, "skipped_states", None) or {})
-        for name in ([wanted] if wanted else (list(skipped) or ["(none)"])):
-            why = skipped.get(name, "not measured")
+    states = _states_to_check(result, budgets)
+    for state in states or ["(none)"]:
+        limits = {}
+        for key, limit in budgets.items():
+            if key == STATE_KEY:
+                continue
+            if isinstance(limit, dict):
+                if state not in limit:
+                    continue
+                limit = limit[state]
+            limits[key] = limit
+        data = result.states.get(state)
+        if data is None:
+            why = _not_measured(result, state) if state != "(none)" else "nothing measured"
             for key, limit in limits.items():
-                checks.append(Check(key, name, None, limit, f"not measured: {why}"))
-        return checks
-    for state, data in states.items():
+                checks.append(Check(key, state, None, limit, f"not measured: {why}"))
+            continue
         ok = [p for p in data["processes"] if p.get("status") == "ok"]
         n = len(ok)
         plural = "process" if n == 1 else "processes"
@@ -186,11 +255,21 @@ def check_budgets(result: Any, budgets: dict[str, Any]) -> list[Check]:
 def format_checks(checks: list[Check], title: str) -> str:
     """A plain-text table: budget, state, measured, limit, verdict."""
     rows = [("budget", "state", "measured", "budget", "basis", "")]
+    reasons: list[str] = []  # why a state or counter was not measured: below the table
     for c in checks:
+        verdict = "ok" if c.ok else "NOT MEASURED" if c.unmeasured else "EXCEEDED"
+        basis = c.basis
+        if c.unmeasured:
+            why = c.basis.removeprefix("not measured").lstrip(": ")
+            if why:
+                if why not in reasons:
+                    reasons.append(why)
+                basis = f"not measured [{reasons.index(why) + 1}]"
         rows.append((BUDGETS[c.budget][0], c.state, c.fmt(c.measured), c.fmt(c.limit),
-                     c.basis, "ok" if c.ok else "EXCEEDED"))
+                     basis, verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [title]
     for r in rows:
         lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    lines.extend(f"  [{i}] {why}" for i, why in enumerate(reasons, 1))
     return "\n".join(lines)

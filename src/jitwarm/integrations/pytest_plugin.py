@@ -58,7 +58,8 @@ MARKER_DOC = (
     "max_compiles=None, max_cache_misses=None, max_first_call_instructions=None, "
     "steady_state_within=None, state=None): JIT warmup budgets checked on every result the "
     "jitwarm fixture measures in this test (durations as strings: '500ms', '2 s', '150us'; "
-    "state='cold'|'cached'|'in-process' limits them to one cache state)"
+    "state='cold'|'cached'|'in-process' limits them to one cache state; a budget given as "
+    "{state: limit}, e.g. max_first_call={'cached': '500ms'}, applies to those states only)"
 )
 
 
@@ -228,7 +229,8 @@ class Jitwarm:
 
         ``what`` is a case target string, a ``@jitwarm.case`` function or a module-level
         function. Fresh processes by default (``processes``, default ``--jitwarm-processes``
-        or 3; ``cache``: ``cold``, ``cached`` or ``cold,cached``); ``in_process=True``
+        or 3; ``cache``: ``cold``, ``cached`` or ``cold,cached``; ``cached`` alone fills
+        the cache with one unreported cold process first); ``in_process=True``
         measures in this process. Fails the test when the measured code raised, every
         process failed, a budget of ``@pytest.mark.jitwarm`` is exceeded, or (with
         ``--jitwarm-compare``) the cold first call regressed.
@@ -273,8 +275,10 @@ class Jitwarm:
 
             checks = [c for b in budgets for c in check_budgets(result, b)]
             if not all(c.ok for c in checks):
+                what = "exceeded" if any(not c.ok and not c.unmeasured for c in checks) \
+                    else "not measured, so it fails"
                 problems.insert(0, format_checks(
-                    checks, f"jitwarm budget exceeded ({_where(result)}):"))
+                    checks, f"jitwarm budget {what} ({_where(result)}):"))
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)
         return result

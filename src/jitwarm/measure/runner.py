@@ -3,7 +3,9 @@
 For each cache state the runner starts N worker processes one after another (never in
 parallel: they would compete for cores). ``cold`` gives every process a new empty cache
 directory; ``cached`` gives each a copy of the directory the first good cold process
-populated. The user's own cache directories are never touched. Workers report through a
+populated (asked for without ``cold``, one unreported cold process fills it first), and
+runs whenever that directory holds files, whichever framework wrote them. The user's own
+cache directories are never touched. Workers report through a
 result file; a missing file means the worker crashed (its signal is recorded) or hung
 (killed after the per-process timeout). The runner never imports a framework.
 """
@@ -145,9 +147,14 @@ class Runner:
         current: list[dict[str, Any]] = []
         try:
             populated: Path | None = None
+            cold_ok: list[dict[str, Any]] = []
             for state in self.states:
                 if state == "cached":
-                    reason = self._cached_skip_reason(result, populated)
+                    if "cold" not in self.states:
+                        cold_ok, populated = self._fill(run_dir, result)
+                        if result.status == "error":
+                            return result
+                    reason = self._cached_skip_reason(result, cold_ok, populated)
                     if reason:
                         result.skipped_states["cached"] = reason
                         continue
@@ -170,14 +177,13 @@ class Runner:
                     if rec["status"] == "usage_error":
                         raise UsageError(rec["message"])
                     if rec["status"] == "case_error":
-                        result.status = "error"
-                        result.error = {k: rec.get(k) for k in
-                                        ("state", "index", "phase", "message", "traceback")}
+                        _case_error(result, rec)
                         return result
                     if rec["status"] == "ok":
                         result.framework = result.framework or rec.get("framework")
-                        if state == "cold" and populated is None:
-                            populated = cache_dir
+                        if state == "cold":
+                            cold_ok.append(rec)
+                            populated = populated or cache_dir
                 result.add_state(state, current)
                 current = []
             return result
@@ -194,21 +200,45 @@ class Runner:
     def _current_state(records: list[dict[str, Any]]) -> str:
         return records[0].get("state", "cold")
 
-    def _cached_skip_reason(self, result: ProfileResult, populated: Path | None) -> str | None:
-        cold = result.states.get("cold")
-        if cold is None:
-            return "the cached state reuses the cold state's cache: run cold,cached"
-        ok = [p for p in cold["processes"] if p.get("status") == "ok"]
-        if not ok or populated is None:
-            return "no cold process succeeded, so there is no cache to reuse"
-        if not any(p.get("disk_cache") for p in ok):
-            fw = result.framework or "this framework"
-            from jitwarm.adapters import adapter_named
+    def _fill(self, run_dir: Path, result: ProfileResult
+              ) -> tuple[list[dict[str, Any]], Path | None]:
+        """``cached`` asked for without ``cold``: one cold process, not reported as a state,
+        fills the cache the cached processes copy. Returns ([its record] if it succeeded,
+        its cache directory)."""
+        cache_dir = run_dir / "caches" / "fill"
+        cache_dir.mkdir(parents=True)
+        rec = self._one(run_dir, "cold", 0, cache_dir)
+        if rec["status"] == "usage_error":
+            raise UsageError(rec["message"])
+        if rec["status"] == "case_error":
+            _case_error(result, rec)
+            return [], None
+        if rec["status"] != "ok":
+            result.notes.append("the cold process that fills the cache for the cached state "
+                                f"failed: {rec.get('error') or rec['status']}")
+            return [], None
+        result.framework = result.framework or rec.get("framework")
+        result.notes.append("cached was asked for without cold: one cold process (not "
+                            "reported) filled the cache that the cached processes copy")
+        return [rec], cache_dir
 
-            cache_hint = adapter_named(fw).cache_hint
-            hint = f" (e.g. {cache_hint})" if cache_hint else ""
-            return f"the callable does not use {fw}'s disk cache{hint}"
-        return None
+    def _cached_skip_reason(self, result: ProfileResult, cold_ok: list[dict[str, Any]],
+                            populated: Path | None) -> str | None:
+        """Why ``cached`` cannot run, or None. It runs whenever the cold process whose cache
+        directory it copies left files there: whatever framework wrote them (the callable
+        may be a plain function calling JIT code), a new process can load them."""
+        if not cold_ok or populated is None:
+            return "no cold process succeeded, so there is no cache to reuse"
+        if _holds_files(populated):
+            return None
+        from jitwarm.adapters import ADAPTERS, adapter_named
+
+        fw = result.framework or "python"
+        own = adapter_named(fw).cache_hint
+        hints = [own] if own else [f"{a.name}: {a.cache_hint}" for a in ADAPTERS if a.cache_hint]
+        hint = f"; to save it: {'; '.join(hints)}" if hints else ""
+        return ("the cold process saved no compiled code to disk (no framework wrote to its "
+                f"cache directory), so a new process has nothing to load{hint}")
 
     def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
         """Run one worker process and return its record (never raises for worker faults)."""
@@ -230,3 +260,17 @@ class Runner:
         run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
                          env=env, python=self.python)
         return worker_record(run, {"state": state, "index": index}, self.timeout_s)
+
+
+def _case_error(result: ProfileResult, rec: dict[str, Any]) -> None:
+    """The user's code raised in a worker: the run ends with ``status=error``."""
+    result.status = "error"
+    result.error = {k: rec.get(k) for k in ("state", "index", "phase", "message", "traceback")}
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether any file lies under ``folder`` (symbolic links to folders not followed)."""
+    for _root, _dirs, files in os.walk(folder):
+        if files:
+            return True
+    return False

@@ -1,7 +1,8 @@
 """Shape/signature sweeps: the compile cost of every new input set, in one fresh process.
 
 A case gives several input sets with :func:`jitwarm.inputs` (``return fn,
-jitwarm.inputs((x32,), (x64,))``); a case function with a ``shapes`` parameter also
+jitwarm.inputs((x32,), (x64,))``; ``jitwarm.args(x, scale=2)`` for a set with keyword
+arguments); a case function with a ``shapes`` parameter also
 accepts them from the command line (``jitwarm sweep CASE --shapes 32x64,64x64`` calls
 ``case(shapes=[(32, 64), (64, 64)])``). In one fresh worker process, with an empty cache
 directory, each set in turn gets a first call (its compile events, from the framework's
@@ -26,7 +27,7 @@ from typing import Any
 from jitwarm._errors import CaseError, JitwarmError, UsageError
 from jitwarm.adapters import Adapter, adapter_for
 from jitwarm.adapters.events import CompileEvent, union_ns
-from jitwarm.cases.targets import Target, describe_args, validate_built
+from jitwarm.cases.targets import Target, describe_call, validate_built
 from jitwarm.measure.process import Settings, _user_traceback
 
 SCHEMA = "jitwarm.sweep/1"
@@ -101,7 +102,7 @@ def sweep_in_worker(case_fn: Callable[..., Any], target: Target, spec: dict[str,
         out = case_fn()
     built = validate_built(out, target.name)
     t_built = time.perf_counter_ns()
-    sets = built.inputs or ((describe_args(built.args), built.args),)
+    sets = built.inputs or ((describe_call(built.args, built.kwargs), built.args, built.kwargs),)
     adapter = adapter_for(built.fn)
     if settings.threads:
         adapter.set_threads(settings.threads)
@@ -113,7 +114,7 @@ def sweep_in_worker(case_fn: Callable[..., Any], target: Target, spec: dict[str,
         "import_ns": t_imported - spec["t_spawn_ns"],
         "setup_ns": t_built - t_imported,
     }
-    record.update(_sweep(built.fn, sets, built.kwargs, adapter,
+    record.update(_sweep(built.fn, sets, adapter,
                          spec.get("warm_calls", DEFAULT_WARM_CALLS)))
     record["runtime"] = adapter.runtime_info()
     record["framework_version"] = adapter.version()
@@ -124,15 +125,16 @@ def sweep_in_worker(case_fn: Callable[..., Any], target: Target, spec: dict[str,
     return record
 
 
-def _sweep(fn: Callable[..., Any], sets: tuple[tuple[str, tuple[Any, ...]], ...],
-           kwargs: dict[str, Any], adapter: Adapter, warm_calls: int) -> dict[str, Any]:
+def _sweep(fn: Callable[..., Any],
+           sets: tuple[tuple[str, tuple[Any, ...], dict[str, Any]], ...],
+           adapter: Adapter, warm_calls: int) -> dict[str, Any]:
     sync = adapter.sync if adapter.needs_sync else None
     rec = adapter.recorder()
     windows: list[tuple[str, int, int, int]] = []  # (label, set index, start, end)
     rows: list[dict[str, Any]] = []
     rec.start()
     try:
-        for i, (label, args) in enumerate(sets):
+        for i, (label, args, kwargs) in enumerate(sets):
             phase = "first_call" if i == 0 else "call"
             try:
                 t0, t1 = _call(fn, args, kwargs, sync)
@@ -149,7 +151,7 @@ def _sweep(fn: Callable[..., Any], sets: tuple[tuple[str, tuple[Any, ...]], ...]
                          "warm_median_ns": int(statistics.median(warm)) if warm else None,
                          "specializations": adapter.specializations(fn)})
         revisit = []
-        for i, (label, args) in enumerate(sets):
+        for i, (label, args, kwargs) in enumerate(sets):
             t0, t1 = _call(fn, args, kwargs, sync)
             windows.append(("revisit", i, t0, t1))
             revisit.append({"index": i, "label": label, "call_ns": t1 - t0})

@@ -9,9 +9,11 @@ How each framework is watched (its own mechanism, see :mod:`jitwarm.adapters.hub
 - **Numba**: the ``numba:compile`` start event. Raising inside the listener's ``on_start``
   propagates cleanly out of the call (Numba still sends the end event, the dispatcher keeps
   its earlier signatures and compiles normally later), so the error is raised *before* any
-  compile work. Reason: the new argument types and the signatures compiled before.
+  compile work. Reason: the arguments whose types differ from the closest signature
+  compiled before (by parameter name), not every argument's type.
 - **JAX**: the ``jax.monitoring`` scalar event JAX records when tracing or XLA compilation
-  starts; raising there aborts the trace. Reason: the abstract input types being traced.
+  starts; raising there aborts the trace. Reason: the inputs whose abstract types differ
+  from the closest earlier trace seen by jitwarm's hook, else all input types.
   Note that JAX's eager ops (``jnp.ones(n)``, ``x[:n]``) compile too, once per shape.
 - **torch.compile**: torch's own stance, ``torch.compiler.set_stance("fail_on_recompile")``;
   its error (with dynamo's guard-failure reasons) is re-raised as :class:`RecompileError`.
