@@ -304,10 +304,8 @@ class _Session:
         return Runner(target, processes=processes, states=states, settings=self.settings,
                       timeout_s=self.timeout_s, extra_env=extra_env).run()
 
-    def fresh_copies(self, strategy: str, target: Target, populated: Path,
-                     extra_env: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """One process per fresh copy of a populated cache directory (``extra_env``: over
-        the session's base environment)."""
+    def fresh_copies(self, strategy: str, target: Target, populated: Path) -> list[dict[str, Any]]:
+        """One process per fresh copy of a populated cache directory."""
         from jitwarm.caches.prewarm import prewarm_env
         from jitwarm.measure.runner import RunInterrupted
 
@@ -317,8 +315,7 @@ class _Session:
             copy = self.work / f"{strategy}-run-{i}"
             shutil.copytree(populated, copy)
             try:
-                res = self.runner(target, ("cold",), 1, {**self.base_env, **prewarm_env(copy),
-                                                          **(extra_env or {})})
+                res = self.runner(target, ("cold",), 1, {**self.base_env, **prewarm_env(copy)})
             except RunInterrupted as exc:
                 records.extend(_records(exc.result, "cold"))
                 raise
