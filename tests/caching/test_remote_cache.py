@@ -232,3 +232,14 @@ def test_a_server_that_stops_during_the_run_fails_the_strategy_loudly(redis_serv
     assert remote.status == "failed", remote.status
     assert "stopped answering during replica 1" in remote.reason, remote.reason
     assert "silently" in remote.reason and not res.ok
+
+
+def test_a_framework_without_remote_caches_is_skipped_with_the_reason(redis_server, tmp_path):
+    from jitwarm.caches.strategies import run_strategies
+
+    write(tmp_path / "plain.py", "import jitwarm\n\n@jitwarm.case\ndef add():\n"
+                                 "    return (lambda x: x + 1), (1,)\n")
+    res = run_strategies(f"{tmp_path}/plain.py::add", ["remote-cache"], processes=1,
+                         options={"remote_cache": redis_server.url})
+    (remote,) = res.strategies
+    assert remote.status == "skipped" and "no remote compile cache" in remote.reason, remote
