@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import UsageError
+from jitwarm.adapters import remote_cache_env
 from jitwarm.cases.targets import Target, resolve_target
 from jitwarm.measure.process import Settings
 from jitwarm.results.profile import summarize_state
@@ -266,16 +267,6 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
     return [{k: p.get(k) for k in _KEEP if k in p} for p in st["processes"]]
 
 
-def remote_env(url: str | None) -> dict[str, str]:
-    """Every adapter's variables pointing its remote compile caches at ``url`` (None: off)."""
-    from jitwarm.adapters import ADAPTERS
-
-    env: dict[str, str] = {}
-    for adapter in ADAPTERS:
-        env.update(adapter.remote_cache_env(url))
-    return env
-
-
 class _Session:
     def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
                  progress: ProgressFn | None, work: Path,
@@ -284,7 +275,7 @@ class _Session:
         #: run options of the strategies that need one (``Strategy.option``)
         self.options = dict(options or {})
         #: every process's environment unless a strategy says otherwise: remote caches off
-        self.base_env = remote_env(None)
+        self.base_env = remote_cache_env(None)
         self.processes = processes
         self.settings = settings
         self.timeout_s = timeout_s
@@ -459,7 +450,7 @@ def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     url = sess.options["remote_cache"]
     server = masked(url)
-    env = remote_env(url)
+    env = remote_cache_env(url)
     details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": []}
     records = sess.partial.setdefault("remote-cache", [])
     total = sess.processes + 1
