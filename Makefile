@@ -27,6 +27,7 @@ lint: $(VENV)/.test-deps
 
 test: $(VENV)/.test-deps lint
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-redis.sh
 	$(BIN)/python -m pytest
 
 # every benchmark runs, then the target fails if any of them missed a target it states

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, print_table, verdict, write_json  # noqa: E402
 from jitwarm._units import fmt_ns, fmt_ratio  # noqa: E402
-from jitwarm.caches.strategies import STRATEGIES, run_strategies  # noqa: E402
+from jitwarm.caches.strategies import REGISTRY, run_strategies  # noqa: E402
 from jitwarm.measure.process import Settings  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "strategy_cases" / "warm_cases.py"
@@ -140,7 +140,9 @@ def main() -> int:
     ap.add_argument("--processes", type=int, default=3)
     ap.add_argument("--frameworks", default="numba,jax,torch",
                     help=f"comma-separated, from {', '.join(TARGETS)}")
-    ap.add_argument("--strategies", default=",".join(STRATEGIES))
+    # a strategy that needs a server (remote-cache: --remote-cache) is not in the default
+    ap.add_argument("--strategies", default=",".join(st.name for st in REGISTRY
+                                                     if st.option is None))
     ap.add_argument("--rounds", type=int, default=1,
                     help="repeat the A/B and pool, interleaving the strategies in time")
     ap.add_argument("--gc-freeze", action="store_true",

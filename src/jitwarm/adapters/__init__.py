@@ -207,6 +207,16 @@ def cache_env(cache_dir: Path) -> dict[str, str]:
     return env
 
 
+def remote_cache_env(url: str | None) -> dict[str, str]:
+    """Environment pointing every known framework's remote compile caches at the server
+    ``url`` (checked by :func:`jitwarm.adapters.remote.check_url`), or, with ``None``,
+    turning them all off."""
+    env: dict[str, str] = {}
+    for adapter in ADAPTERS:
+        env.update(adapter.remote_cache_env(url))
+    return env
+
+
 __all__ = [
     "ADAPTERS",
     "PLUGINS_ENV",
@@ -223,6 +233,7 @@ __all__ = [
     "adapter_for",
     "by_name",
     "cache_env",
+    "remote_cache_env",
     "wrap_target",
 ]
 

@@ -253,6 +253,20 @@ class Adapter:
                         else (home / sub, f"~/.cache/jitwarm/{sub} (export {var})"))
         return out
 
+    def remote_cache_env(self, url: str | None) -> dict[str, str]:
+        """Environment variables that turn this framework's remote compile caches on and
+        point them at the server ``url`` (already checked by
+        :func:`jitwarm.adapters.remote.check_url`); with ``None``, the variables that turn
+        them off (a measured baseline must not be warmed by a server the shell names).
+        ``{}``: the framework has no remote cache."""
+        return {}
+
+    def remote_caches(self) -> list[Any]:
+        """The remote compile caches the environment turns on now, as
+        :class:`jitwarm.adapters.remote.RemoteCache` (``jitwarm cache status``), read
+        without importing the framework."""
+        return []
+
     def missing_message(self) -> str:
         """One line for a case that needs this framework where it cannot be imported."""
         return f"{self.module} is not installed: pip install 'jitwarm[{self.extra}]'"

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jitwarm._errors import shown
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
@@ -347,6 +348,122 @@ _INDUCTOR_DIRS = frozenset({
     "unhashed_kernel_inputs", "precompiled_headers", "aoti_eager", "torch_cutlass",
 })
 _INDUCTOR_FILES = frozenset({"memoizer_cache.json", "memoizer_cache.lock"})
+# -- remote caches (Redis) ------------------------------------------------------------------
+#: Inductor's remote caches: (what, the variable that turns it on, the class whose name keys
+#: Inductor's counters ``torch._inductor.remote_cache.cache_stats``). torch reads each
+#: variable as a tri-state: exactly ``1`` on, ``0`` off, anything else "not set".
+REMOTE_CACHES = (
+    ("FX graph", "TORCHINDUCTOR_FX_GRAPH_REMOTE_CACHE", "RemoteFxGraphCache"),
+    ("AOTAutograd", "TORCHINDUCTOR_AUTOGRAD_REMOTE_CACHE", "RemoteAOTAutogradCache"),
+    ("autotuning", "TORCHINDUCTOR_AUTOTUNE_REMOTE_CACHE", "RemoteAutotuneCache"),
+    ("bundled autotuning", "TORCHINDUCTOR_BUNDLED_AUTOTUNE_REMOTE_CACHE",
+     "RemoteBundledAutotuneCache"),
+    ("Dynamo PGO", "TORCH_DYNAMO_AUTOMATIC_DYNAMIC_REMOTE_PGO", "RemoteDynamoPGOCache"),
+)
+#: the caches the ``remote-cache`` strategy turns on (the others are variants of these or
+#: need a profile-guided setup of their own)
+_REMOTE_ON = ("TORCHINDUCTOR_FX_GRAPH_REMOTE_CACHE", "TORCHINDUCTOR_AUTOGRAD_REMOTE_CACHE",
+              "TORCHINDUCTOR_AUTOTUNE_REMOTE_CACHE")
+#: where Inductor's Redis backend connects (torch/_inductor/remote_cache.py,
+#: ``RedisRemoteCacheBackend``): the URL when set, else host and port
+REDIS_VARS = ("TORCHINDUCTOR_REDIS_URL", "TORCHINDUCTOR_REDIS_HOST", "TORCHINDUCTOR_REDIS_PORT")
+
+
+def remote_cache_env(url: str | None) -> dict[str, str]:
+    """The variables that turn Inductor's remote caches on, pointed at ``url`` (its URL
+    variable wins over host and port), or, with ``None``, every remote cache off."""
+    if url is None:
+        return {var: "0" for _, var, _ in REMOTE_CACHES}
+    return {**{var: "1" for var in _REMOTE_ON}, "TORCHINDUCTOR_REDIS_URL": url}
+
+
+def redis_target() -> tuple[str, str]:
+    """The Redis server Inductor would connect to now, and the variables that say so."""
+    url = os.environ.get("TORCHINDUCTOR_REDIS_URL")
+    if url is not None:
+        return url, "TORCHINDUCTOR_REDIS_URL"
+    host = os.environ.get("TORCHINDUCTOR_REDIS_HOST", "localhost")
+    port = os.environ.get("TORCHINDUCTOR_REDIS_PORT", "6379")
+    given = [v for v in ("TORCHINDUCTOR_REDIS_HOST", "TORCHINDUCTOR_REDIS_PORT")
+             if v in os.environ]
+    host_part = f"[{host}]" if ":" in host else host
+    return (f"redis://{host_part}:{port}",
+            " and ".join(given) if given else "torch's default (localhost:6379)")
+
+
+def torch_remote_caches() -> list[Any]:
+    """Inductor's remote caches the environment turns on (``jitwarm cache status``)."""
+    from jitwarm.adapters.remote import RemoteCache
+
+    on: list[str] = []
+    notes: list[str] = []
+    for what, var, _ in REMOTE_CACHES:
+        value = os.environ.get(var)
+        if value == "1":
+            on.append(f"{what} ({var}=1)")
+        elif value not in (None, "0"):
+            notes.append(f"{var}={shown(value, 40)!r} does nothing: torch reads only 1 or 0")
+    if not on:
+        return []
+    if env_flag("TORCHINDUCTOR_FORCE_DISABLE_CACHES"):
+        notes.append("TORCHINDUCTOR_FORCE_DISABLE_CACHES=1 turns the remote caches off too")
+    url, source = redis_target()
+    return [RemoteCache("torch", on, url, source, notes=notes)]
+
+
+def _remote_counters() -> dict[str, dict[str, int]]:
+    """Inductor's own counters of its remote caches, per cache (hit, miss, put, exception)."""
+    from torch._inductor.remote_cache import cache_stats
+
+    stats = getattr(cache_stats, "_stats", {})
+    out: dict[str, dict[str, int]] = {}
+    for what, _, cls in REMOTE_CACHES:
+        st = stats.get(cls)
+        if st is not None:
+            out[what] = {k: int(getattr(st, k, 0)) for k in ("hit", "miss", "put", "exception")}
+    return out
+
+
+def _remote_on() -> bool:
+    """Whether this process's Inductor uses a remote cache (its config, as set from the
+    environment at import)."""
+    try:
+        import torch._functorch.config as fconfig
+        import torch._inductor.config as iconfig
+    except ImportError:  # pragma: no cover - torch without Inductor
+        return False
+    return bool(iconfig.fx_graph_remote_cache or iconfig.autotune_remote_cache
+                or iconfig.bundled_autotune_remote_cache
+                or fconfig.enable_remote_autograd_cache)
+
+
+def _remote_runtime() -> dict[str, Any]:
+    """This process's remote caches after its measurement: Inductor's counters per cache,
+    whether the server answers now, and whether Inductor dropped its AOTAutograd cache's
+    connection (it does so silently on a connection error and counts every later lookup
+    as a miss)."""
+    from jitwarm.adapters.remote import masked, ping
+
+    url, source = redis_target()
+    info: dict[str, Any] = {"server": masked(url), "server_from": source,
+                            "caches": _remote_counters()}
+    info["problem"] = ping(url)
+    info["answers"] = info["problem"] is None
+    dropped = None
+    try:
+        from torch._functorch._aot_autograd.autograd_cache import AOTAutogradCache
+
+        getter = AOTAutogradCache.get_remote_cache
+        if getter.cache_info().currsize:  # created by this process's compile: its instance
+            backend = getattr(getter(), "backend", None)
+            if backend is not None and hasattr(backend, "_redis"):
+                dropped = backend._redis is None
+    except Exception:  # pragma: no cover - layout differs across versions
+        dropped = None
+    info["dropped_connection"] = dropped
+    return info
+
+
 # -- why a cached run still compiled (jitwarm cache explain) ----------------------------
 TORCH_LOGGERS = ("torch._inductor.codecache", "torch._functorch._aot_autograd.autograd_cache")
 
@@ -564,6 +681,12 @@ class TorchAdapter(Adapter):
             "TRITON_CACHE_DIR": str(cache_dir / "triton"),
         }
 
+    def remote_cache_env(self, url: str | None) -> dict[str, str]:
+        return remote_cache_env(url)
+
+    def remote_caches(self) -> list[Any]:
+        return torch_remote_caches()
+
     def detect(self, fn: Callable[..., Any]) -> bool:
         if not self._loaded():
             return False
@@ -591,7 +714,20 @@ class TorchAdapter(Adapter):
             "fxgraph_misses": fx_miss,
             "aot_autograd_hits": aot_hit,
             "aot_autograd_misses": aot_miss,
+            **self._remote_stats(),
         }
+
+    def _remote_stats(self) -> dict[str, int]:
+        """Remote-cache totals from Inductor's counters, when a remote cache is on: lookups
+        that hit or missed, entries written, and the exceptions Inductor counted (a
+        connection refused is not one of them: Inductor counts it as a miss, see
+        :func:`_remote_runtime`)."""
+        if not _remote_on():
+            return {}
+        per = _remote_counters().values()
+        return {f"remote_{name}": sum(c[key] for c in per)
+                for name, key in (("hits", "hit"), ("misses", "miss"), ("puts", "put"),
+                                  ("errors", "exception"))}
 
     def supports_disk_cache(self, fn: Callable[..., Any]) -> bool:
         import torch._functorch.config as fconfig
@@ -625,7 +761,10 @@ class TorchAdapter(Adapter):
         a hit raises :class:`FunctionCompileUnverified`. Afterwards the user's cache
         directory is back and Dynamo is reset again, so ``fn`` recompiles from the user's
         caches at its next call (its kernels from the copies lived in removed folders).
+        Remote caches (Redis) are off for the copies: a copy must compile, not load.
         """
+        import torch._functorch.config as fconfig
+        import torch._inductor.config as iconfig
         from torch._dynamo.utils import counters
 
         try:
@@ -644,7 +783,10 @@ class TorchAdapter(Adapter):
         try:
             for _ in range(3):
                 _reset_dynamo()
-                with fresh_cache():
+                with fresh_cache(), iconfig.patch(
+                        fx_graph_remote_cache=False, autotune_remote_cache=False,
+                        bundled_autotune_remote_cache=False), \
+                        fconfig.patch(enable_remote_autograd_cache=False):
                     scratch = os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
                     with self.recorder() as rec:
                         t0 = time.perf_counter_ns()
@@ -706,6 +848,8 @@ class TorchAdapter(Adapter):
             pass
         if self.function_compile_check is not None:
             info["function_compile_check"] = dict(self.function_compile_check)
+        if _remote_on():
+            info["remote_cache"] = _remote_runtime()
         return info
 
     def cache_notes(self) -> list[str]:

@@ -18,11 +18,12 @@ from pathlib import Path
 from jitwarm._errors import UsageError, shown
 from jitwarm.adapters import ADAPTERS, Adapter
 from jitwarm.adapters.base import CacheLocation
+from jitwarm.adapters.remote import RemoteCache
 from jitwarm.adapters.torch import inductor_dir, triton_dir
 
 __all__ = ["CacheLocation", "FRAMEWORKS", "check_framework", "clear", "clear_plan",
            "entries_size", "inductor_dir", "install_destinations", "is_entry", "locations",
-           "triton_dir"]
+           "remote_caches", "triton_dir"]
 
 
 def _with_caches() -> list[Adapter]:
@@ -53,6 +54,20 @@ def locations(framework: str | None = None, *, sources: Path | None = None,
         if fw in (None, adapter.name):
             out.extend(adapter.cache_locations(sources, with_config))
     return out
+
+
+def remote_caches(framework: str | None = None, *, check: bool = True) -> list[RemoteCache]:
+    """The remote compile caches the environment turns on (of one framework, or of all),
+    each asked whether its server answers (a short ping) when ``check``: the frameworks
+    themselves carry on silently without a server that does not."""
+    from jitwarm.adapters.remote import check as check_remote
+
+    fw = check_framework(framework)
+    out: list[RemoteCache] = []
+    for adapter in ADAPTERS:
+        if fw in (None, adapter.name):
+            out.extend(adapter.remote_caches())
+    return [check_remote(r) for r in out] if check else out
 
 
 # -- clearing ------------------------------------------------------------------------------

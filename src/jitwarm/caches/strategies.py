@@ -13,7 +13,15 @@ first call, compile events, warm series):
 * ``aot`` — the framework's ahead-of-time path (:mod:`jitwarm.caches.aot`): its artifact is
   made by a separate process; loading it counts as setup;
 * ``mega-cache`` — torch.compile only: the Mega-Cache blob saved by a separate process,
-  hot-loaded in setup into an empty cache directory (:mod:`jitwarm.caches.megacache`).
+  hot-loaded in setup into an empty cache directory (:mod:`jitwarm.caches.megacache`);
+* ``remote-cache`` — replicas, each with an empty local cache, sharing the framework's
+  remote compile cache (torch: Inductor's Redis caches, ``--remote-cache redis://HOST:PORT``):
+  a first replica fills it, the measured ones start after it. The server is checked before
+  anything runs and by every replica after its call, because Inductor carries on silently
+  without a server that does not answer.
+
+Every other strategy runs with the remote caches off, so a server named in the shell's
+environment cannot warm the baseline.
 
 Each strategy reports the median first call, what it saves against ``none`` (and the
 ratio, with the interval of its per-process values), the time to first result (import +
@@ -34,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import UsageError
+from jitwarm.adapters import remote_cache_env
 from jitwarm.cases.targets import Target, resolve_target
 from jitwarm.measure.process import Settings
 from jitwarm.results.profile import summarize_state
@@ -60,6 +69,16 @@ class Strategy:
     state: str | None = None
     #: skipped, with that strategy's reason, when this one was skipped
     needs: str | None = None
+    #: the run option this strategy needs (a key of ``run_strategies(options=...)``, the
+    #: CLI's ``--remote-cache`` for ``remote_cache``); refused when given without it
+    option: str | None = None
+
+    def preflight(self, options: dict[str, Any]) -> None:
+        """Check what this strategy needs before any process runs (:class:`UsageError`)."""
+
+    def describe(self, r: StrategyResult) -> list[str]:
+        """Sentences on this strategy's own details, added to its explanation."""
+        return []
 
     def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         raise NotImplementedError(self.name)
@@ -110,9 +129,40 @@ class MegaCacheStrategy(Strategy):
         return _mega(sess)
 
 
+class RemoteCacheStrategy(Strategy):
+    name = "remote-cache"
+    help = ("torch only: replicas with empty local caches sharing Inductor's Redis remote "
+            "caches (--remote-cache redis://HOST:PORT); a first replica fills them")
+    option = "remote_cache"
+
+    def preflight(self, options: dict[str, Any]) -> None:
+        from jitwarm.adapters.remote import check_url, masked, ping, probe_write
+
+        url = options.get("remote_cache")
+        if not url:
+            raise UsageError("the remote-cache strategy needs a server: "
+                             "--remote-cache redis://HOST:PORT")
+        check_url(url)
+        problem = ping(url) or probe_write(url)
+        if problem:
+            raise UsageError(f"remote cache {masked(url)} does not answer or refuses writes "
+                             f"({problem}); torch would silently compile without it, so "
+                             "nothing was measured")
+
+    def measure(self, sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return _remote(sess)
+
+    def describe(self, r: StrategyResult) -> list[str]:
+        return _remote_lines(r.details)
+
+    def setup_note(self) -> str | None:
+        return ("remote-cache: each replica starts with an empty local cache; what the "
+                "remote cache holds is looked up (and loaded) during the first call")
+
+
 #: every strategy, in the order they are measured and shown
 REGISTRY: list[Strategy] = [NoneStrategy(), DiskCacheStrategy(), BundleStrategy(),
-                            AotStrategy(), MegaCacheStrategy()]
+                            AotStrategy(), MegaCacheStrategy(), RemoteCacheStrategy()]
 #: their names (the ``--strategies`` choices)
 STRATEGIES = tuple(st.name for st in REGISTRY)
 #: the strategy every other is compared with
@@ -201,7 +251,8 @@ class StrategiesResult:
 
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
-         "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail")
+         "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
+         "runtime")
 
 
 def _summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -218,8 +269,13 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
 
 class _Session:
     def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
-                 progress: ProgressFn | None, work: Path) -> None:
+                 progress: ProgressFn | None, work: Path,
+                 options: dict[str, Any] | None = None) -> None:
         self.target = target
+        #: run options of the strategies that need one (``Strategy.option``)
+        self.options = dict(options or {})
+        #: every process's environment unless a strategy says otherwise: remote caches off
+        self.base_env = remote_cache_env(None)
         self.processes = processes
         self.settings = settings
         self.timeout_s = timeout_s
@@ -250,7 +306,7 @@ class _Session:
             copy = self.work / f"{strategy}-run-{i}"
             shutil.copytree(populated, copy)
             try:
-                res = self.runner(target, ("cold",), 1, prewarm_env(copy))
+                res = self.runner(target, ("cold",), 1, {**self.base_env, **prewarm_env(copy)})
             except RunInterrupted as exc:
                 records.extend(_records(exc.result, "cold"))
                 raise
@@ -282,7 +338,8 @@ def _bundle(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
     prep = sess.work / "bundle-prewarm"
     sess.say("bundle", "prewarming in a fresh process")
-    rec = run_case_process(sess.target, prep, timeout_s=sess.timeout_s)
+    rec = run_case_process(sess.target, prep, timeout_s=sess.timeout_s,
+                           extra_env=sess.base_env)
     if rec.get("status") != "ok":
         raise _StrategyFailed(f"prewarm failed: {rec.get('message') or rec.get('error')}")
     try:
@@ -309,7 +366,8 @@ def _bundle(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         sess.say("bundle", "a bundled run still compiled: asking the framework why")
         copy = sess.work / "bundle-explain"
         shutil.copytree(installed, copy)
-        exp = run_case_process(moved_target, copy, mode="explain", timeout_s=sess.timeout_s)
+        exp = run_case_process(moved_target, copy, mode="explain", timeout_s=sess.timeout_s,
+                               extra_env=sess.base_env)
         details["explain"] = exp.get("explanations") or [
             f"explain process failed: {exp.get('message') or exp.get('error')}"]
     return records, details
@@ -332,7 +390,7 @@ def _prepared(sess: _Session, strategy: str, mode: str, loader: str, what: str
     artifacts = sess.work / f"{strategy}-artifacts"
     cache = sess.work / f"{strategy}-prepare-cache"
     rec = run_case_process(sess.target, cache, mode=mode, timeout_s=sess.timeout_s,
-                           options={"artifact_dir": str(artifacts)})
+                           options={"artifact_dir": str(artifacts)}, extra_env=sess.base_env)
     if rec.get("status") == "usage_error":
         raise _StrategySkipped(rec["message"])
     if rec.get("status") != "ok":
@@ -376,6 +434,135 @@ def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "entries, not the compiled .so files they load; a bundle of the whole cache "
             "directory carries them"]
     return records, details
+
+
+def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Replicas sharing the remote cache at ``sess.options["remote_cache"]``: each a fresh
+    process with an empty local cache; the first fills the remote cache (its numbers go to
+    the details), the next ``sess.processes`` are the measured ones. After each replica its
+    own check of the server (and Inductor's state) must be clean, else the strategy fails:
+    a replica that silently compiled without the server is not a remote-cache result."""
+    from jitwarm.adapters import adapter_named
+    from jitwarm.adapters.remote import key_count, masked
+    from jitwarm.caches.megacache import native_builds
+    from jitwarm.caches.prewarm import prewarm_env
+    from jitwarm.measure.runner import RunInterrupted
+
+    url = sess.options["remote_cache"]
+    server = masked(url)
+    env = remote_cache_env(url)
+    details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": []}
+    records = sess.partial.setdefault("remote-cache", [])
+    total = sess.processes + 1
+    for i in range(total):
+        sess.say("remote-cache", f"replica {i + 1}/{total}"
+                 + (f": fills the remote cache at {server}" if i == 0 else ""))
+        local = sess.work / f"remote-cache-replica-{i}"
+        local.mkdir(parents=True)
+        try:
+            res = sess.runner(sess.target, ("cold",), 1,
+                              {**sess.base_env, **prewarm_env(local), **env})
+        except RunInterrupted as exc:
+            if i:
+                records.extend(_records(exc.result, "cold"))
+            raise
+        if res.status == "error" and res.error:
+            return [{"status": "case_error", "error": res.error.get("message")}], details
+        got = _records(res, "cold")
+        if not got or got[0].get("status") != "ok":
+            if i == 0:
+                err = (got[0].get("error") if got else None) or "no record"
+                raise _StrategyFailed(f"the replica filling the remote cache failed: {err}")
+            for rec in got:
+                rec["index"] = i
+            records.extend(got)
+            continue
+        rec = got[0]
+        framework = rec.get("framework")
+        if not adapter_named(framework).remote_cache_env(url):
+            raise _StrategySkipped(f"{framework or 'this case'} has no remote compile cache "
+                                   "jitwarm can point at a server (torch.compile's Inductor "
+                                   "has)")
+        remote = (rec.get("runtime") or {}).get("remote_cache")
+        if remote is None:
+            raise _StrategyFailed(f"replica {i + 1} did not use the remote cache (its Inductor "
+                                  "config has every remote cache off: "
+                                  "TORCHINDUCTOR_FORCE_DISABLE_CACHES?)")
+        if not remote.get("answers") or remote.get("dropped_connection"):
+            why = remote.get("problem") or "Inductor dropped its connection during the run"
+            raise _StrategyFailed(
+                f"the remote cache {server} stopped answering during replica {i + 1} ({why}): "
+                "torch carried on without it, silently, counting each lookup as a miss; "
+                "these replicas measured no remote cache")
+        cache = rec.get("cache") or {}
+        details["replicas"].append({
+            "replica": i + 1,
+            "role": "fills" if i == 0 else "measured",
+            "time_to_first_result_ns": (rec.get("import_ns") or 0) + (rec.get("setup_ns") or 0)
+            + (rec.get("first_call_ns") or 0),
+            "first_call_ns": rec.get("first_call_ns"),
+            "compile_ns": rec.get("compile_ns"),
+            "remote": {k: cache.get(f"remote_{k}") for k in ("hits", "misses", "puts", "errors")},
+            "remote_by_cache": remote.get("caches"),
+            "local_native_builds": native_builds(local),
+        })
+        if i:
+            rec["index"] = i
+            records.append(rec)
+    del sess.partial["remote-cache"]
+    details["keys_after"] = key_count(url)
+    measured = [r for r in details["replicas"] if r["role"] == "measured"]
+    builds = [r["local_native_builds"] for r in measured]
+    if builds and max(builds):
+        details["explain"] = [
+            f"torch: each replica still built up to {max(builds)} native librar"
+            f"{'y' if max(builds) == 1 else 'ies'} with the C++ compiler (Inductor's CPU "
+            "kernels and its vector-ISA probe): the remote caches hold the FX-graph and "
+            "AOTAutograd entries (the generated code), not the compiled .so files, which stay "
+            "in each replica's local cache; a bundle of the whole cache directory carries them"]
+    return records, details
+
+
+def _remote_lines(details: dict[str, Any]) -> list[str]:
+    """Replica 1 against the others, from the remote-cache strategy's details."""
+    import statistics
+
+    from jitwarm._units import fmt_ns
+
+    reps = details.get("replicas") or []
+    first = next((r for r in reps if r["role"] == "fills"), None)
+    rest = [r for r in reps if r["role"] == "measured"]
+    if first is None:
+        return []
+
+    def counts(rs: list[dict[str, Any]]) -> str:
+        def med(key: str) -> str:
+            vals = [r["remote"].get(key) for r in rs if r["remote"].get(key) is not None]
+            return "?" if not vals else f"{statistics.median(vals):g}"
+
+        return (f"remote {med('hits')} hit / {med('misses')} miss / {med('puts')} put / "
+                f"{med('errors')} error")
+
+    out = [f"replica 1 (fills the remote cache at {details.get('server')}): time to first "
+           f"result {fmt_ns(first['time_to_first_result_ns'])}, first call "
+           f"{fmt_ns(first['first_call_ns'])}, {counts([first])}"]
+    if rest:
+        ttfr = int(statistics.median(r["time_to_first_result_ns"] for r in rest))
+        who = "replica 2" if len(rest) == 1 else f"replicas 2–{len(rest) + 1} (median)"
+        out.append(f"{who}: time to first result {fmt_ns(ttfr)}, "
+                   f"first call {fmt_ns(statistics.median(r['first_call_ns'] for r in rest))}, "
+                   f"{counts(rest)} (Inductor's counters, per replica)")
+        if not any(r["remote"].get("hits") for r in rest):
+            out.append("warning: no measured replica hit the remote cache: its key differs "
+                       "between processes, or nothing was written to it")
+    if first["remote"].get("hits"):
+        out.append(f"replica 1 already hit {first['remote']['hits']} entr"
+                   f"{'y' if first['remote']['hits'] == 1 else 'ies'}: the server held them "
+                   f"from an earlier run ({details.get('keys_before')} keys before this one)")
+    if details.get("keys_before") is not None and details.get("keys_after") is not None:
+        out.append(f"the server holds {details['keys_after']} keys "
+                   f"({details['keys_after'] - details['keys_before']:+d} during this run)")
+    return out
 
 
 class StrategiesInterrupted(Exception):
@@ -424,8 +611,8 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
         states = ("cold", *(s for s in by_state if s != "cold"))
         sess.say(by_state.get("cold", BASELINE),
                  f"{processes} fresh process(es) per state: {', '.join(states)}")
-        extra = {k: v for k, v in prewarm_env(work / "x").items()
-                 if not v.startswith(str(work))}
+        extra = {**sess.base_env, **{k: v for k, v in prewarm_env(work / "x").items()
+                                     if not v.startswith(str(work))}}
         try:
             res = Runner(sess.target, processes=processes, states=states,
                          settings=sess.settings, timeout_s=sess.timeout_s,
@@ -461,12 +648,15 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
 
 def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                    settings: Settings | None = None, timeout_s: float = 600.0,
-                   progress: ProgressFn | None = None, rounds: int = 1) -> StrategiesResult:
+                   progress: ProgressFn | None = None, rounds: int = 1,
+                   options: dict[str, Any] | None = None) -> StrategiesResult:
     """Measure the first call in fresh processes under each strategy (see module doc).
 
     With ``rounds`` > 1 the whole A/B (caches, bundle and AOT artifacts included) is
     repeated and the processes pooled, so the strategies interleave in time and a drift
-    in the machine's load cannot favour the one measured last.
+    in the machine's load cannot favour the one measured last. ``options``: what the
+    strategies that need one take (``{"remote_cache": "redis://HOST:PORT"}``), checked
+    before any process runs.
     """
     from jitwarm.results.environment import environment
 
@@ -481,6 +671,14 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
 
     check_seconds(timeout_s, "--timeout")
     tgt = resolve_target(target)
+    opts = {k: v for k, v in (options or {}).items() if v is not None}
+    for key in opts:
+        owners = [st.name for st in REGISTRY if st.option == key]
+        if not owners or not set(owners) & set(names):
+            raise UsageError(f"--{key.replace('_', '-')} applies to --strategies "
+                             f"{', '.join(owners) or '(none takes it)'}")
+    for name in names:
+        by_name(name).preflight(opts)
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
     results: dict[str, StrategyResult] = {}
     framework: str | None = None
@@ -490,7 +688,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         for k in range(rounds):
             if rounds > 1 and progress:
                 progress("all", f"round {k + 1}/{rounds}")
-            sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}")
+            sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}",
+                            opts)
             sess.work.mkdir()
             try:
                 fw = _one_round(sess, names, results)
@@ -518,19 +717,26 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     _compare(ordered)
     for r in ordered:
         if r.status == "ok":
-            r.explanation = explain(r, framework)
+            r.explanation = explain(r, framework) + by_name(r.strategy).describe(r)
             r.misses = _misses(r) + list(r.details.get("explain") or [])
     if BASELINE not in names:
         notes.append("`none` was not measured: savings are not computed")
     result = StrategiesResult(target=target, framework=framework, strategies=ordered,
                               settings={**settings.to_dict(), "processes": processes,
                                         "rounds": rounds, "timeout_s": timeout_s,
-                                        "strategies": names},
+                                        "strategies": names, **_shown_options(opts)},
                               environment=environment(), notes=notes,
                               status="complete" if stopped is None else "interrupted")
     if stopped is not None:
         raise StrategiesInterrupted(result, stopped)
     return result
+
+
+def _shown_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The strategies' options as recorded (a server URL with its password masked)."""
+    from jitwarm.adapters.remote import masked
+
+    return {k: masked(v) if k == "remote_cache" else v for k, v in opts.items()}
 
 
 def _ok_values(r: StrategyResult, key: str) -> list[float]:

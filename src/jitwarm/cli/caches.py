@@ -69,16 +69,26 @@ def cache_status(
                          "truth for settings made in config files).")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Where each framework's cache lives now, its size, and what makes it do nothing."""
-    from jitwarm.caches.locations import locations
+    """Where each framework's cache lives now, its size, and what makes it do nothing; the
+    remote caches the environment turns on, and whether their servers answer."""
+    from jitwarm.adapters.remote import masked
+    from jitwarm.caches.locations import locations, remote_caches
 
     try:
         locs = locations(framework, sources=Path(sources) if sources else None,
                          with_config=config)
+        remotes = remote_caches(framework)
     except JitwarmError as exc:
         raise _fail(exc) from None
     if json:
-        _dump([loc.to_dict() for loc in locs])
+        rows = [loc.to_dict() for loc in locs]
+        seen: set[str] = set()
+        for row in rows:  # a framework's remote caches ride on its first location
+            if row["framework"] not in seen:
+                seen.add(row["framework"])
+                row["remote"] = [r.to_dict() for r in remotes
+                                 if r.framework == row["framework"]]
+        _dump(rows)
         return
     out = console()
     table = Table(title="compile caches", title_justify="left")
@@ -97,6 +107,22 @@ def cache_status(
     for loc in locs:
         for n in loc.notes:
             out.print(f"[dim]{loc.framework}: {escape(n)}[/dim]")
+    if remotes:
+        rt = Table(title="remote compile caches (from the environment)", title_justify="left")
+        for col in ("framework", "caches", "server", "resolved from", "answers"):
+            rt.add_column(col)
+        for r in remotes:
+            rt.add_row(r.framework, escape("; ".join(r.caches)), escape(masked(r.url)),
+                       escape(r.source), "[green]yes[/green]" if r.problem is None
+                       else "[red]NO[/red]")
+        out.print(rt)
+        for r in remotes:
+            if r.problem is not None:
+                out.print(f"[red]error[/red] {r.framework}: the remote cache "
+                          f"{escape(masked(r.url))} does not answer ({escape(r.problem)}); "
+                          f"{r.framework} will silently compile without it", soft_wrap=True)
+            for n in r.notes:
+                out.print(f"[yellow]warning[/yellow] {r.framework}: {escape(n)}")
 
 
 @cache_app.command("clear")
@@ -349,7 +375,8 @@ def bundle_install(
 def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: int,
                        max_time: float, timeout: float, json: str | None,
                        threads: int | None = None, gc_freeze: bool = False,
-                       rounds: int = 1, quiet: bool = False) -> int:
+                       rounds: int = 1, quiet: bool = False,
+                       remote_cache: str | None = None) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
@@ -370,7 +397,8 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
     settings = Settings(max_calls=calls, max_time_s=max_time, min_calls=min(50, calls),
                         threads=threads, gc_freeze=gc_freeze)
     result = run_strategies(target, names, processes=processes, settings=settings,
-                            timeout_s=timeout, progress=progress, rounds=rounds)
+                            timeout_s=timeout, progress=progress, rounds=rounds,
+                            options={"remote_cache": remote_cache})
     if json == "-":
         _dump(result.to_dict())
         return 0 if result.ok else 1

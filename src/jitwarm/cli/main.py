@@ -134,6 +134,7 @@ def _strategies_help() -> str:
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states, comma-separated: " + _strategies_help())]
 GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze() in each worker after setup, before the first call (as a service would after loading), to measure what garbage collection costs the first call.")]
 RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: repeat the whole A/B this many times and pool the processes, so the strategies interleave in time (use on a busy machine).")]
+RemoteCacheOpt = Annotated[str | None, typer.Option("--remote-cache", help="With --strategies remote-cache: the Redis server the replicas share, redis://HOST:PORT (a /DB number may follow); checked before anything runs.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
 
@@ -224,6 +225,7 @@ def profile(
     strategies: StrategiesOpt = None,
     gc_freeze: GcFreezeOpt = False,
     rounds: RoundsOpt = 1,
+    remote_cache: RemoteCacheOpt = None,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -235,6 +237,8 @@ def profile(
     if rounds != 1 and strategies is None:
         raise _fail(UsageError("--rounds applies to --strategies (a profile's processes "
                                "are already one per cache state in turn)"))
+    if remote_cache is not None and strategies is None:
+        raise _fail(UsageError("--remote-cache applies to --strategies remote-cache"))
     if strategies is not None:
         from jitwarm.cli.caches import run_strategies_cli
 
@@ -252,7 +256,7 @@ def profile(
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
                                       threads=threads, gc_freeze=gc_freeze, rounds=rounds,
-                                      quiet=quiet)
+                                      quiet=quiet, remote_cache=remote_cache)
         except StrategiesInterrupted as exc:
             import json as _json
 

@@ -216,7 +216,7 @@ class ProgramRunner:
 
     def run(self) -> dict[str, Any]:
         """Every state; a KeyboardInterrupt (Ctrl-C, SIGTERM) leaves ``self.result`` partial."""
-        from jitwarm.adapters import cache_env
+        from jitwarm.adapters import cache_env, remote_cache_env
 
         run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-program-"))
         try:
@@ -239,7 +239,10 @@ class ProgramRunner:
                         cache_dir.mkdir(parents=True)
                     if self.progress:
                         self.progress(state, i, self.processes, None)
-                    rec = self._one(run_dir, state, i, cache_env(cache_dir))
+                    # remote caches off, as for a profile: a shared server would make
+                    # `cold` warm
+                    rec = self._one(run_dir, state, i,
+                                    {**cache_env(cache_dir), **remote_cache_env(None)})
                     records.append(rec)
                     if self.progress:
                         self.progress(state, i, self.processes, rec)

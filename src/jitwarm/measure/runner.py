@@ -5,7 +5,8 @@ parallel: they would compete for cores). ``cold`` gives every process a new empt
 directory; ``cached`` gives each a copy of the directory the first good cold process
 populated (asked for without ``cold``, one unreported cold process fills it first), and
 runs whenever that directory holds files, whichever framework wrote them. The user's own
-cache directories are never touched. Workers report through a
+cache directories are never touched, and the frameworks' remote compile caches are off (a
+caller turns them on through ``extra_env``). Workers report through a
 result file; a missing file means the worker crashed (its signal is recorded) or hung
 (killed after the per-process timeout). The runner never imports a framework.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 from jitwarm._errors import UsageError
 from jitwarm._version import __version__
-from jitwarm.adapters import cache_env
+from jitwarm.adapters import cache_env, remote_cache_env
 from jitwarm.cases.targets import Target
 from jitwarm.measure.process import Settings
 from jitwarm.measure.spawn import (
@@ -255,8 +256,10 @@ class Runner:
         }
         spec_path = Path(f"{stem}.spec.json")
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        env = worker_env({**cache_env(cache_dir), **thread_env(self.settings.threads),
-                          **self.extra_env})
+        # remote compile caches off unless the caller turns them on (extra_env): a server
+        # named in the shell's environment would make `cold` warm
+        env = worker_env({**cache_env(cache_dir), **remote_cache_env(None),
+                          **thread_env(self.settings.threads), **self.extra_env})
         run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
                          env=env, python=self.python)
         return worker_record(run, {"state": state, "index": index}, self.timeout_s)
