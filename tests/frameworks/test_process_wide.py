@@ -333,3 +333,40 @@ def test_no_recompile_and_the_in_process_profile_see_wrapped_code():
     with pytest.raises(jitwarm.RecompileError, match="kernel"):
         with jitwarm.no_recompile():
             wrapped(np.arange(4, dtype=np.int32))  # new argument type inside the wrapper
+
+
+ORT_HANDLER = """
+import numpy as np
+import onnxruntime as ort
+import jitwarm
+from jitwarm.examples.onnx_cases import mlp_model
+
+
+def make_service(path):
+    state = {}
+
+    def handle(x):
+        if "session" not in state:  # created lazily, inside the first request
+            state["session"] = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        return state["session"].run(None, {"x": x})[0]
+
+    return handle
+
+
+@jitwarm.case
+def service():
+    return make_service(str(mlp_model())), (np.ones((8, 64), dtype=np.float32),)
+"""
+
+
+@pytest.mark.slow
+def test_an_ort_session_created_inside_a_call_is_a_unit(tmp_path):
+    pytest.importorskip("onnxruntime")
+    case = write_case(tmp_path / "svc.py", ORT_HANDLER)
+    data = profile_json(f"{case}::service", tmp_path / "svc.json", "--cache", "cold")
+    cold = proc0(data, "cold")
+    assert data["framework"] == "onnxruntime" and cold["callable_framework"] == "python"
+    [unit] = [u for u in cold["compiled"] if u["framework"] == "onnxruntime"]
+    assert unit["call"] == 0 and unit["name"].endswith(".onnx")
+    assert "svc.py" in unit["location"] and "handle" in unit["location"]
+    assert 0 < cold["compile_ns_by_framework"]["onnxruntime"] <= cold["first_call_ns"]

@@ -22,12 +22,14 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import FrameworkMissing, UsageError
+from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
     Built,
@@ -36,7 +38,7 @@ from jitwarm.adapters.base import (
     env_value,
     scan_dir,
 )
-from jitwarm.adapters.events import CompileEvent
+from jitwarm.adapters.events import CompileEvent, Notice
 
 CACHE_ENV = "JITWARM_ORT_CACHE_DIR"
 
@@ -169,6 +171,38 @@ class OrtRecorder(Recorder):
         self.events = list(_LOG[self._mark:])
 
 
+def install_ort_hooks(emit: Callable[[Notice], None]) -> None:
+    """The hub's ONNX Runtime hook. ORT has no compile callback, so the one place every
+    session is created, ``InferenceSession.__init__`` (model load, graph optimisation,
+    kernel creation), is wrapped to emit a start and an end notice around it."""
+    from onnxruntime import InferenceSession
+
+    init = InferenceSession.__init__
+    if getattr(init, "_jitwarm_hooked", False):
+        return
+
+    def hooked_init(self: Any, path_or_bytes: Any, *args: Any, **kwargs: Any) -> None:
+        if not hub.has_subscribers():
+            init(self, path_or_bytes, *args, **kwargs)
+            return
+        name = (Path(str(path_or_bytes)).name if isinstance(path_or_bytes, (str, os.PathLike))
+                else f"<model bytes, {len(path_or_bytes)} B>")
+        start = Notice("onnxruntime", "start", name, threading.get_ident(),
+                       time.perf_counter_ns(), reason="new InferenceSession")
+        emit(start)
+        failed = True
+        try:
+            init(self, path_or_bytes, *args, **kwargs)
+            failed = False
+        finally:
+            now = time.perf_counter_ns()
+            emit(Notice("onnxruntime", "end", name, start.thread, now, reason=start.reason,
+                        duration_ns=now - start.time_ns, extra={"failed": failed}))
+
+    hooked_init._jitwarm_hooked = True  # type: ignore[attr-defined]
+    InferenceSession.__init__ = hooked_init  # type: ignore[method-assign]
+
+
 def _is_session_run(fn: Any) -> bool:
     owner = getattr(fn, "__self__", None)
     return getattr(fn, "__name__", None) == "run" and type(owner).__name__ == "InferenceSession"
@@ -294,6 +328,13 @@ class OnnxRuntimeAdapter(Adapter):
 
     def recorder(self) -> Recorder:
         return OrtRecorder()
+
+    #: session creations anywhere in the process reach the hub (a library or handler that
+    #: creates its session during a call is seen whatever the callable is)
+    hook_module = "onnxruntime"
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        install_ort_hooks(emit)
 
     def cache_stats(self, fn: Callable[..., Any]) -> dict[str, int] | None:
         if not isinstance(fn, OrtModel):
