@@ -75,29 +75,55 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
 
     class _LockListener(ev.Listener):
         """Numba takes its compiler lock before the typing/target refresh and the disk-cache
-        lookup that precede ``numba:compile``: a compile is timed from there, and a lock
-        hold that loaded a function from the disk cache is told as a ``load`` span."""
+        lookup that precede ``numba:compile``: a compile is timed from there. A lock hold
+        whose taker loaded from the disk cache is told as a ``load`` span; one whose taker
+        ran compiler passes without announcing a compile (``@vectorize`` /
+        ``@guvectorize`` builds go through ``UFuncDispatcher``, which sends no
+        ``numba:compile``) as a ``compile`` span, the compiles nested in it its children."""
 
         def on_start(self, event: Any) -> None:
             depth = getattr(lock, "depth", 0)
             lock.depth = depth + 1
             if depth == 0:
                 lock.t = time.perf_counter_ns()
-                lock.disp = _dispatcher_compiling() if hub.has_subscribers() else None
+                lock.disp = _lock_taker() if hub.has_subscribers() else None
                 lock.hits = _cache_hits(lock.disp)
+                lock.overloads = len(getattr(lock.disp, "overloads", None) or ())
                 lock.compiled = False
+                lock.passes = 0
 
         def on_end(self, event: Any) -> None:
             lock.depth = max(0, getattr(lock, "depth", 1) - 1)
             if lock.depth or lock.compiled or lock.disp is None:
                 return
             disp, lock.disp = lock.disp, None
-            if _cache_hits(disp) > lock.hits and hub.has_subscribers():
-                now = time.perf_counter_ns()
-                module = getattr(getattr(disp, "py_func", None), "__module__", None)
-                emit(Notice("numba", "span", _numba_name(disp), threading.get_ident(), now,
-                            kind="load", duration_ns=now - lock.t,
-                            extra={"module": module, "cache": "hit"}))
+            if not hub.has_subscribers():
+                return
+            now = time.perf_counter_ns()
+            module = getattr(getattr(disp, "py_func", None), "__module__", None)
+            grew = len(getattr(disp, "overloads", None) or ()) > lock.overloads
+            if _cache_hits(disp) > lock.hits:
+                kind, cache = "load", "hit"
+            elif lock.passes:
+                kind, cache = "compile", _cache_state(disp)
+            elif grew and _cache_state(disp) == "miss":
+                kind, cache = "load", "hit"  # a new overload, no pass run: read from the cache
+            else:
+                return
+            emit(Notice("numba", "span", _numba_name(disp), threading.get_ident(), now,
+                        kind=kind, duration_ns=now - lock.t,
+                        extra={"module": module, "cache": cache}))
+
+    class _PassListener(ev.Listener):
+        """Compiler passes run under the lock outside any announced compile: the lock's
+        taker is compiling without telling."""
+
+        def on_start(self, event: Any) -> None:
+            if getattr(lock, "depth", 0) and not any(s[0] == "numba" for s in hub.stack()):
+                lock.passes = getattr(lock, "passes", 0) + 1
+
+        def on_end(self, event: Any) -> None:
+            pass
 
     class _HubListener(ev.Listener):
         def on_start(self, event: Any) -> None:
@@ -113,15 +139,13 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
                 reason = changed_arguments_reason(disp, args) or reason
             # numba:compile fires only when Numba compiles: a disk-cache load sends nothing,
             # so a compile with a cache enabled is a miss, without one there is no cache
-            cache = getattr(disp, "_cache", None)
-            cache_state = None if cache is None else (
-                "none" if type(cache).__name__ == "NullCache" else "miss")
+            cache_state = _cache_state(disp)
             module = getattr(getattr(disp, "py_func", None), "__module__", None)
             depth = sum(1 for s in stack if s[0] == "numba")
             now = time.perf_counter_ns()
-            if depth == 0 and getattr(lock, "depth", 0):
+            if depth == 0 and getattr(lock, "depth", 0) and disp is lock.disp:
                 lock.compiled = True
-                now = min(now, lock.t)  # the refresh and cache lookup under the lock
+                now = min(now, lock.t)  # its refresh and cache lookup under the lock
             notice = Notice("numba", "start", name, threading.get_ident(), now,
                             signature=sig, reason=reason, recompile=bool(had), depth=depth,
                             extra={"module": module, "cache": cache_state})
@@ -146,19 +170,50 @@ def install_numba_hooks(emit: Callable[[Notice], None]) -> None:
 
     ev.register("numba:compile", _HubListener())
     ev.register("numba:compiler_lock", _LockListener())
+    ev.register("numba:run_pass", _PassListener())
 
 
-def _dispatcher_compiling() -> Any:
-    """The dispatcher whose ``compile`` took the compiler lock, from the caller frames."""
+def _lock_taker() -> Any:
+    """The dispatcher or ufunc builder that took the compiler lock (its method's ``self``,
+    or the first argument of a ``@global_compiler_lock`` method), from the caller frames."""
     f: Any = sys._getframe(3)
-    for _ in range(10):
+    for _ in range(12):
         if f is None:
             return None
-        if f.f_code.co_name == "compile":
-            disp = f.f_locals.get("self")
-            return disp if hasattr(disp, "py_func") else None
+        loc = f.f_locals
+        if f.f_code.co_name == "_acquire_compile_lock":
+            taker = (loc.get("args") or (None,))[0]
+        else:
+            taker = loc.get("self")
+        kernel = _kernel(taker)
+        if kernel is not None:
+            return kernel
         f = f.f_back
     return None
+
+
+def _kernel(obj: Any) -> Any:
+    """The object holding the compiled overloads behind a lock taker: a dispatcher itself,
+    a ``@vectorize`` DUFunc's ``_dispatcher``, a ``@guvectorize`` builder's ``nb_func``."""
+    for _ in range(4):
+        if obj is None:
+            return None
+        if hasattr(obj, "py_func") and hasattr(obj, "overloads"):
+            return obj
+        obj = (getattr(obj, "_dispatcher", None) or getattr(obj, "nb_func", None)
+               or getattr(obj, "gufunc_builder", None))
+    return None
+
+
+def _cache_state(disp: Any) -> str | None:
+    """``none`` (no disk cache), ``miss`` (a cache in use: Numba compiles only after it
+    missed), or None (not known)."""
+    cache = getattr(disp, "_cache", None)
+    if cache is None:
+        cache = getattr(disp, "cache", None)
+    if cache is None or isinstance(cache, bool):
+        return None if cache is None else ("miss" if cache else "none")
+    return "none" if type(cache).__name__ == "NullCache" else "miss"
 
 
 def _cache_hits(disp: Any) -> int:

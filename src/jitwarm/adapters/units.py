@@ -138,12 +138,20 @@ class UnitRecorder:
                 self._started(n)
             elif n.phase == "end":
                 self._ended(n)
-            elif n.phase == "span" and n.kind == "load" and not self._open.get(n.thread):
-                # a function loaded from a disk cache (Numba): not a compile, but its own unit
-                self._top(Unit(n.framework, n.function, "load", n.time_ns - (n.duration_ns or 0),
-                               n.time_ns, module=n.extra.get("module"), cache="hit",
-                               location=user_location(_skipped_dirs(), depth=4),
-                               thread=n.thread))
+            elif n.phase == "span" and n.kind in ("load", "compile") and not self._open.get(
+                    n.thread):
+                # told after the fact (Numba: a function loaded from its disk cache, or a
+                # ufunc build that announces no compile): its own unit, the top-level units
+                # inside it become its children
+                u = Unit(n.framework, n.function, n.kind, n.time_ns - (n.duration_ns or 0),
+                         n.time_ns, module=n.extra.get("module"), cache=n.extra.get("cache"),
+                         location=user_location(_skipped_dirs(), depth=4), thread=n.thread)
+                inner = [c for c in self.units if c.thread == u.thread
+                         and u.start_ns <= c.start_ns and c.end_ns <= u.end_ns]
+                if inner:
+                    self.units = [c for c in self.units if not any(c is i for i in inner)]
+                    u.children.extend(inner)
+                self._top(u)
             elif n.phase == "span":
                 self._spans.append(Unit(n.framework, n.function or n.kind, n.kind,
                                         n.time_ns - (n.duration_ns or 0), n.time_ns,
