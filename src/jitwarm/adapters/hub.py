@@ -86,6 +86,37 @@ def hook_failures() -> dict[str, str]:
     return dict(_failed)
 
 
+class LoaderProxy:
+    """A module's real loader with ``exec_module`` wrapped: ``around(exec)`` runs the real
+    one (default: just call it), then ``after()``. The real loader is put back on the
+    module before it executes, and every other attribute (``get_code`` for ``runpy``,
+    ``get_data`` for ``pkgutil``, resource readers ...) is the real loader's."""
+
+    def __init__(self, loader: Any, *, after: Callable[[], Any] | None = None,
+                 around: Callable[[Callable[[], None], Any], None] | None = None) -> None:
+        self._loader = loader
+        self._after = after
+        self._around = around
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        loader = self._loader
+        module.__loader__ = loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = loader
+        if self._around is not None:
+            self._around(lambda: loader.exec_module(module), module)
+        else:
+            loader.exec_module(module)
+        if self._after is not None:
+            self._after()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
 class _HookOnImport:
     """A ``sys.meta_path`` finder that installs a framework's hooks right after its
     ``hook_module`` is imported: code that imports a framework late (a library importing
@@ -113,18 +144,7 @@ class _HookOnImport:
         if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return None
 
-        class _Loader:
-            def create_module(self, spec: Any) -> Any:
-                return loader.create_module(spec)
-
-            def exec_module(self, module: Any) -> None:
-                module.__loader__ = loader
-                if module.__spec__ is not None:
-                    module.__spec__.loader = loader
-                loader.exec_module(module)
-                install()
-
-        spec.loader = _Loader()
+        spec.loader = LoaderProxy(loader, after=install)
         return spec
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import UsageError
+from jitwarm.adapters.hub import LoaderProxy
 from jitwarm.measure.spawn import check_seconds, run_worker, worker_env
 from jitwarm.results.compiled import by_framework, rank_units
 
@@ -56,28 +57,20 @@ class ImportClock:
         loader = getattr(spec, "loader", None)
         if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return None
-        clock = self
-
-        class _Timed:
-            def create_module(self, spec: Any) -> Any:
-                return loader.create_module(spec)
-
-            def exec_module(self, module: Any) -> None:
-                module.__loader__ = loader
-                if module.__spec__ is not None:
-                    module.__spec__.loader = loader
-                depth = getattr(local, "depth", 0)
-                local.depth = depth + 1
-                t0 = time.perf_counter_ns()
-                try:
-                    loader.exec_module(module)
-                finally:
-                    local.depth = depth
-                    if depth == 0:
-                        clock.imports.append((name, t0, time.perf_counter_ns()))
-
-        spec.loader = _Timed()
+        spec.loader = LoaderProxy(loader, around=lambda run, _m: self._timed(name, run))
         return spec
+
+    def _timed(self, name: str, run: Callable[[], None]) -> None:
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        local.depth = depth + 1
+        t0 = time.perf_counter_ns()
+        try:
+            run()
+        finally:
+            local.depth = depth
+            if depth == 0:
+                self.imports.append((name, t0, time.perf_counter_ns()))
 
     def __enter__(self) -> ImportClock:
         sys.meta_path.insert(0, self)  # type: ignore[arg-type]
@@ -184,6 +177,16 @@ def parse_argv(argv: list[str]) -> list[str]:
     if args[0] == "-m":
         if len(args) < 2 or not args[1].replace(".", "").replace("_", "").isalnum():
             raise UsageError("jitwarm run -- python -m MODULE: give a module name")
+        import importlib.util
+
+        top = args[1].split(".")[0]
+        sys.path.insert(0, os.getcwd())  # as `python -m` finds it (top level: no import)
+        try:
+            found = importlib.util.find_spec(top) is not None
+        finally:
+            sys.path.pop(0)
+        if not found:
+            raise UsageError(f"jitwarm run: no module named {top!r}")
         return args
     if args[0].startswith("-"):
         raise UsageError(f"jitwarm run: python option {args[0][:40]!r} is not supported; "
