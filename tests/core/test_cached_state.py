@@ -65,7 +65,9 @@ def test_cached_state_runs_when_cold_wrote_to_a_cache_behind_a_plain_function(ca
     type), and it loads the kernel instead of compiling it."""
     pytest.importorskip("numba")
     r = _run(case_file(WRAPPED, name="bench_wrapped.py"))
-    assert r.framework == "python"
+    # the framework that compiled inside the plain callable
+    assert r.framework == "numba"
+    assert r.states["cold"]["processes"][0]["callable_framework"] == "python"
     assert "cached" not in r.skipped_states, r.skipped_states
     cold = r.states["cold"]["processes"][0]
     cached = r.states["cached"]["processes"][0]

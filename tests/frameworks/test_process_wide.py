@@ -328,7 +328,8 @@ def test_no_recompile_and_the_in_process_profile_see_wrapped_code():
 
     result = jitwarm.profile(wrapped, np.arange(4.0), max_calls=20)
     p = result.states["in-process"]["processes"][0]
-    assert [u["name"] for u in p["compiled"] if u["call"] == 0] == ["kernel"]
+    [unit] = [u for u in p["compiled"] if u["call"] == 0]
+    assert unit["name"].endswith("<locals>.kernel") and unit["framework"] == "numba"
     assert p["compile_ns"] > 0 and p["compile_ns_by_framework"]["numba"] == p["compile_ns"]
     with pytest.raises(jitwarm.RecompileError, match="kernel"):
         with jitwarm.no_recompile():
@@ -370,3 +371,74 @@ def test_an_ort_session_created_inside_a_call_is_a_unit(tmp_path):
     assert unit["call"] == 0 and unit["name"].endswith(".onnx")
     assert "svc.py" in unit["location"] and "handle" in unit["location"]
     assert 0 < cold["compile_ns_by_framework"]["onnxruntime"] <= cold["first_call_ns"]
+
+
+UFUNCS = """
+import numpy as np
+from numba import guvectorize, vectorize
+import jitwarm
+
+
+@guvectorize("(n)->(n)", cache=True)
+def running(x, out):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i]
+        out[i] = s
+
+
+@vectorize(cache=True)
+def square(x):
+    return x * x
+
+
+def pipeline(x):
+    out = np.empty_like(x)
+    running(square(x), out)
+    return out
+
+
+@jitwarm.case
+def ufuncs():
+    return pipeline, (np.arange(100.0),)
+"""
+
+
+@pytest.mark.slow
+def test_vectorize_and_guvectorize_builds_are_units(tmp_path):
+    """Numba's ufunc builders announce no numba:compile: their compiler-lock holds with
+    compiler passes are the units, loads from the cache too."""
+    pytest.importorskip("numba")
+    case = write_case(tmp_path / "uf.py", UFUNCS)
+    data = profile_json(f"{case}::ufuncs", tmp_path / "uf.json")
+    cold = proc0(data, "cold")
+    first = {u["name"]: u for u in cold["compiled"] if u["call"] == 0}
+    assert {"square", "running"} <= set(first)
+    assert all(first[n]["kind"] == "compile" and first[n]["cache"] == "miss"
+               for n in ("square", "running"))
+    assert cold["compile_ns"] >= 0.5 * cold["first_call_ns"]
+    cached = proc0(data, "cached")
+    loads = {u["name"] for u in cached["compiled"] if u["kind"] == "load"}
+    assert {"square", "running"} <= loads and cached["compile_ns"] == 0
+
+
+def test_run_of_a_module_and_loader_attributes(tmp_path):
+    """`-m pkg.mod` runs through runpy (the real loader's get_code), and pkgutil.get_data
+    sees the real loader: the import clock changes nothing a program can observe."""
+    pkg = tmp_path / "tpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "data.txt").write_text("hello")
+    (pkg / "work.py").write_text(
+        "import pkgutil, sys\n"
+        "data = pkgutil.get_data('tpkg', 'data.txt')\n"
+        "assert data == b'hello', data\n"
+        "sys.exit(0 if sys.argv[1:] == ['7'] else 5)\n")
+    out = tmp_path / "m.json"
+    proc = cli("run", "-n", "1", "--cache", "cold", "--json", str(out), "--",
+               "python", "-m", "tpkg.work", "7", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rec = json.loads(out.read_text())["states"]["cold"]["processes"][0]
+    assert rec["status"] == "ok" and rec["exit_code"] == 0
+    proc = cli("run", "--", "python", "-m", "no_such_module_here", cwd=tmp_path)
+    assert proc.returncode == 2 and "no module named" in proc.stderr

@@ -249,7 +249,7 @@ def _torch_frame_name() -> tuple[str, str | None]:
         code = f.f_locals.get("code")
         if isinstance(code, types.CodeType):
             frame = f.f_locals.get("frame")
-            glb = getattr(frame, "f_globals", None)
+            glb = getattr(frame, "f_globals", None) or f.f_locals.get("globals")
             module = glb.get("__name__") if isinstance(glb, dict) else None
             return (code.co_qualname if hasattr(code, "co_qualname") else code.co_name), module
         f = f.f_back

@@ -124,16 +124,20 @@ def compiles_table(units: Sequence[dict[str, Any]], title: str, top: int = 15,
     """The compile units ranked by time: what compiled (``load``: read from a disk cache),
     where it was triggered, its cache state; ``calls``: the call it happened in."""
     t = Table(title=title, title_justify="left")
-    cols = ["framework", "compiled", "kind", "module", "time", "share", "cache",
+    cols = ["framework", "compiled", "kind", "module", "×", "time", "share", "cache",
             *(["call"] if calls else []), "triggered at"]
     for col in cols:
-        t.add_column(col, justify="right" if col in ("time", "share", "call") else "left")
+        t.add_column(col, justify="right" if col in ("×", "time", "share", "call") else "left")
     for u in list(units)[:top]:
-        share = (f"{100 * u['duration_ns'] / total:.0f} %" if total else "–")
         call = u.get("call")
+        # a share of the first call only for what happened in it (a program: of its run)
+        share = (f"{100 * u['duration_ns'] / total:.0f} %"
+                 if total and (call == 0 or not calls) else "–")
+        kind = str(u.get("kind")) + (" (recompile)" if u.get("recompile") else "")
         t.add_row(escape(str(u["framework"])), escape(shown(str(u["name"]), 50)),
-                  escape(str(u.get("kind"))), escape(shown(str(u.get("module") or "–"), 40)),
-                  fmt_ns(u["duration_ns"]), share, escape(str(u.get("cache") or "–")),
+                  escape(kind), escape(shown(str(u.get("module") or "–"), 40)),
+                  f"{u.get('per_process', 1):g}", fmt_ns(u["duration_ns"]), share,
+                  escape(str(u.get("cache") or "–")),
                   *([("setup" if call is None else str(call))] if calls else []),
                   escape(_where(u.get("location"))))
     if len(units) > top:

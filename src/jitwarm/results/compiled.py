@@ -23,24 +23,29 @@ def by_framework(records: list[dict[str, Any]]) -> dict[str, int]:
 
 def rank_units(records: list[dict[str, Any]], call: int | None = -1) -> list[dict[str, Any]]:
     """The compile units of ``records``, one row per (framework, name, module, signature,
-    kind), ranked by median duration. ``call``: only units of that call index (``-1``: all;
-    ``None``: those before the first call, i.e. during setup)."""
-    units: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for r in records:
+    kind, first compile or recompile), ranked by time: ``duration_ns`` is the median over
+    processes of the row's total per process (a function compiled twice counts twice),
+    ``per_process`` how many units it holds per process. ``call``: only units of that call
+    index (``-1``: all; ``None``: those before the first call, i.e. during setup)."""
+    rows: dict[tuple[Any, ...], list[list[dict[str, Any]]]] = {}
+    for i, r in enumerate(records):
         for u in r.get("compiled") or []:
             if call != -1 and u.get("call") != call:
                 continue
-            key = (u["framework"], u["name"], u.get("module"), u.get("signature"), u["kind"])
-            units.setdefault(key, []).append(u)
-    n = max(1, len(records))
+            key = (u["framework"], u["name"], u.get("module"), u.get("signature"), u["kind"],
+                   bool(u.get("recompile")))
+            per = rows.setdefault(key, [[] for _ in records])
+            per[i].append(u)
     ranked = []
-    for (fw, name, module, sig, kind), us in units.items():
+    for (fw, name, module, sig, kind, recompile), per in rows.items():
+        units = [u for us in per for u in us]
         ranked.append({
             "framework": fw, "name": name, "module": module, "signature": sig, "kind": kind,
-            "per_process": round(len(us) / n, 2),
-            "duration_ns": int(statistics.median(u["duration_ns"] for u in us)),
-            "cache": us[0].get("cache"), "location": us[0].get("location"),
-            "call": us[0].get("call"),
+            "recompile": recompile, "per_process": round(len(units) / max(1, len(records)), 2),
+            "duration_ns": int(statistics.median(sum(u["duration_ns"] for u in us)
+                                                 for us in per)),
+            "cache": units[0].get("cache"), "location": units[0].get("location"),
+            "call": units[0].get("call"),
         })
     ranked.sort(key=lambda u: -u["duration_ns"])
     return ranked

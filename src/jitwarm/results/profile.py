@@ -447,8 +447,10 @@ _N = "num"
 _EVENT = {k: _N for k in ("start_ns", "end_ns", "duration_ns", "depth", "call_index")} | {
     k: "str" for k in ("name", "kind", "signature", "cache", "reason")}
 _UNIT: dict[str, Any] = {k: _N for k in ("start_ns", "duration_ns", "call", "per_process")} | {
-    k: "str" for k in ("framework", "name", "module", "kind", "signature", "cache", "location",
-                       "reason")} | {"recompile": "bool", "children": ("list", "any")}
+    k: "str" for k in ("module", "signature", "cache", "location", "reason")} | {
+    k: ("req", "str") for k in ("framework", "name", "kind")} | {"recompile": "bool"}
+_UNIT["duration_ns"] = ("req", _N)
+_UNIT["children"] = ("list", ("req", _UNIT))  # nested phases: the same fields, checked alike
 _PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
                        "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
