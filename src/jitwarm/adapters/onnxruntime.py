@@ -206,15 +206,18 @@ def _ort_prepare(built: Built, out: Path) -> dict[str, Any]:
     dest = out / f"{Path(path).stem}.optimized.onnx"
     so.optimized_model_filepath = str(dest)
     ort.InferenceSession(str(path), so, providers=list(model.providers))
-    return {"model": str(dest), "providers": list(model.providers)}
+    return {"loader": "onnxruntime-optimized", "file": dest.name,
+            "providers": [str(p) for p in model.providers], "needs": ["onnxruntime"]}
 
 
 class _OrtOptimised:
     """An offline-optimised model: the first call creates the session (optimisation off)."""
 
-    def __init__(self, info: dict[str, Any]) -> None:
-        self.path = info["model"]
-        self.providers = info["providers"]
+    def __init__(self, info: dict[str, Any], root: Path) -> None:
+        self.path = str(root / info["file"])
+        self.providers = [str(p) for p in info["providers"]]
+        if not all(re.fullmatch(r"[A-Za-z]{1,40}ExecutionProvider", p) for p in self.providers):
+            raise UsageError("the artifact's ONNX Runtime providers are malformed")
         self.session: Any = None
         self.__name__ = Path(self.path).stem
 
@@ -259,8 +262,9 @@ class OnnxRuntimeAdapter(Adapter):
     def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
         return _ort_prepare(built, out)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _OrtOptimised(info)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        return _OrtOptimised(info, root)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {CACHE_ENV: str(cache_dir / "onnxruntime")}

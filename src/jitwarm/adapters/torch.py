@@ -358,14 +358,39 @@ def _torch_prepare(built: Built, out: Path) -> dict[str, Any]:
 
         orig = _Wrap()
     ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
-    path = torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
-    return {"package": str(path)}
+    torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
+    return {"loader": "torch-aoti", "file": "model.pt2", "needs": ["torch"],
+            "notes": ["torch.export + AOTInductor package model.pt2, loaded through "
+                      "torch._C._aoti.AOTIModelPackageLoader (Dynamo and Inductor are not "
+                      "imported)"]}
 
 
-def _torch_load(info: dict[str, Any]) -> Any:
-    import torch
+class AotiPackage:
+    """An AOTInductor ``.pt2`` package run through the C++ package loader.
 
-    return torch._inductor.aoti_load_package(info["package"])
+    ``torch._inductor.aoti_load_package`` imports Inductor (and with it Dynamo) to do the
+    same; this keeps to ``torch._C._aoti.AOTIModelPackageLoader`` and ``torch.utils._pytree``
+    for the call spec, so loading costs the shared library's load and nothing else.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import torch
+        from torch.utils import _pytree as pytree
+
+        self._pytree = pytree
+        self._tensor = torch.Tensor
+        self.loader = torch._C._aoti.AOTIModelPackageLoader(str(path), "model", False, 1, -1)
+        in_spec, out_spec = (pytree.treespec_loads(s) for s in self.loader.get_call_spec())
+        self._out_spec = out_spec
+        kw = in_spec.child(1) if in_spec.num_children == 2 else None
+        self._kw_order = list(kw.context) if kw is not None and kw.context else []
+        self.__name__ = path.stem
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ordered = {k: kwargs[k] for k in self._kw_order if k in kwargs}
+        flat = self._pytree.tree_flatten((args, ordered))[0]
+        flat = [x for x in flat if isinstance(x, self._tensor)]
+        return self._pytree.tree_unflatten(self.loader.boxed_run(flat), self._out_spec)
 
 
 # -- no_recompile: torch's own fail_on_recompile stance ------------------------------
@@ -470,8 +495,9 @@ class TorchAdapter(Adapter):
     def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
         return _torch_prepare(built, out)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _torch_load(info)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        return AotiPackage(root / info["file"])
 
     array_kind = "torch"
 

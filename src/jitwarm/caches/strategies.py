@@ -98,8 +98,9 @@ class AotStrategy(Strategy):
         return _aot(sess)
 
     def setup_note(self) -> str | None:
-        return ("aot: loading the artifact (and, for Numba's eager signatures, the "
-                "compile or cache load) happens in setup, before the first call")
+        return ("aot: verifying and loading the artifact (jitwarm.load: hashes, "
+                "compatibility, then the framework's fastest load path) happens in setup, "
+                "before the first call")
 
 
 class MegaCacheStrategy(Strategy):
@@ -326,7 +327,7 @@ def _prepared(sess: _Session, strategy: str, mode: str, loader: str, what: str
     """A separate fresh process writes the strategy's artifact (``mode``), and a generated
     case loads it in setup. Returns the preparing record, that case, and the cache
     directory the preparing process filled."""
-    from jitwarm.caches.aot import wrapper_case_source
+    from jitwarm.caches.aot import case_source, wrapper_case_source
     from jitwarm.caches.prewarm import run_case_process
 
     artifacts = sess.work / f"{strategy}-artifacts"
@@ -340,9 +341,10 @@ def _prepared(sess: _Session, strategy: str, mode: str, loader: str, what: str
     t = sess.target
     name = strategy.replace("-", "_")
     case_file = sess.work / f"{name}_case.py"
-    case_file.write_text(wrapper_case_source(
-        {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}, str(artifacts),
-        loader=loader, name=name), encoding="utf-8")
+    spec = {"spec": t.spec, "name": t.name, "file": t.file, "module": t.module}
+    case_file.write_text(case_source(spec, str(artifacts), name=name) if mode == "aot-prepare"
+                         else wrapper_case_source(spec, str(artifacts), loader=loader, name=name),
+                         encoding="utf-8")
     cache.mkdir(parents=True, exist_ok=True)
     return rec, resolve_target(f"{case_file}::{name}"), cache
 
@@ -354,7 +356,11 @@ def _aot(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     # the measured processes get the cache the preparing process filled (Numba's eager
     # signatures load from it, JAX's compile in setup hits it)
     records = sess.fresh_copies("aot", target, cache)
-    return records, {"artifact": rec.get("aot")}
+    details: dict[str, Any] = {"artifact": rec.get("aot")}
+    fallback = (rec.get("aot") or {}).get("fallback")
+    if fallback:
+        details["explain"] = [fallback]
+    return records, details
 
 
 def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
