@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -230,6 +231,67 @@ def prepare(framework: str, built: Built, artifact_dir: str | Path,
     }
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
     return manifest
+
+
+def _output_dir(output: str | Path) -> Path:
+    """``output`` as a folder ``build`` may create: new (or empty), in an existing folder."""
+    out = Path(output)
+    if str(output) == "" or "\x00" in str(output):
+        raise UsageError("the output folder is empty or holds a NUL character")
+    if out.is_symlink():
+        raise UsageError(f"{shown(out)} is a symlink: give a new folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{shown(out)} exists and is not an empty folder: give a new folder")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise UsageError(f"the folder {shown(parent)} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"the folder {shown(parent)} is not writable")
+    return out
+
+
+def build(target: str, output: str | Path, *, timeout_s: float = 600.0) -> dict[str, Any]:
+    """``jitwarm aot build``: compile ``target`` ahead of time in a fresh process and write
+    the verified artifact folder ``output`` (all or nothing: it appears only when complete).
+
+    Returns the manifest. A case that has no AOT module (a fallback) writes nothing and
+    raises :class:`UsageError` with the reason.
+    """
+    import shutil
+    import tempfile
+
+    from jitwarm._errors import CaseError
+    from jitwarm.caches.prewarm import run_case_process
+    from jitwarm.cases.targets import resolve_target
+
+    tgt = resolve_target(target)
+    out = _output_dir(output)
+    parent = out.absolute().parent
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".jitwarm-aot-", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"cannot create a folder in {shown(parent)}: "
+                         f"{exc.strerror or exc}") from None
+    try:
+        art = staging / "artifact"
+        rec = run_case_process(tgt, staging / "cache", mode="aot-prepare", timeout_s=timeout_s,
+                               options={"artifact_dir": str(art)})
+        if rec.get("status") == "usage_error":
+            raise UsageError(str(rec.get("message")))
+        if rec.get("status") != "ok":
+            raise CaseError(f"building {tgt.describe()} ahead of time failed: "
+                            f"{rec.get('message') or rec.get('error')}",
+                            str(rec.get("traceback") or ""), str(rec.get("phase") or ""))
+        manifest = verify(art)
+        if manifest.get("fallback"):
+            raise UsageError(f"no AOT artifact written: {manifest['fallback']}; deploy the disk "
+                             "cache with `jitwarm prewarm` and `jitwarm bundle create`")
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.replace(art, out)
+        return manifest
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # -- checking --------------------------------------------------------------------------------

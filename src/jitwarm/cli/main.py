@@ -421,3 +421,6 @@ _register_caches(app)
 
 from jitwarm.cli.sweep import register as _register_frameworks  # noqa: E402, I001
 _register_frameworks(app)
+
+from jitwarm.cli.aot import register as _register_aot  # noqa: E402, I001
+_register_aot(app)
