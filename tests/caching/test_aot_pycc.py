@@ -231,3 +231,24 @@ def test_prepare_refuses_a_used_folder(tmp_path):
     (tmp_path / "used" / "keep.txt").write_text("x")
     with pytest.raises(UsageError, match="not an empty folder"):
         prepare("numba", Built(fn=len, args=(), kwargs={}), tmp_path / "used")
+
+
+def test_other_gpu_is_refused(art):
+    def change(m):
+        m["info"]["device"] = "cuda"
+        m["machine"]["gpus"] = [{"name": "old", "compute_capability": "1.0"}]
+
+    _edit(art, change)
+    with pytest.raises(ArtifactRefused, match="compute capability 1.0"):
+        load(art)
+
+
+def test_named_tuple_arguments_are_explained(tmp_path):
+    from collections import namedtuple
+
+    from jitwarm._errors import UsageError
+    from jitwarm.caches.aot import _save_value
+
+    state = namedtuple("ScaleByAdamState", "count mu")(1, 2)
+    with pytest.raises(UsageError, match="ScaleByAdamState.*named tuple.*plain tuple"):
+        _save_value((1.0, state), tmp_path, [], "args")

@@ -360,9 +360,20 @@ def _torch_prepare(built: Built, out: Path) -> dict[str, Any]:
     ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
     torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
     return {"loader": "torch-aoti", "file": "model.pt2", "needs": ["torch"],
+            "device": _device_of(built),
             "notes": ["torch.export + AOTInductor package model.pt2, loaded through "
                       "torch._C._aoti.AOTIModelPackageLoader (Dynamo and Inductor are not "
                       "imported)"]}
+
+
+def _device_of(built: Built) -> str:
+    """The device type of the case's first tensor argument (``cpu`` without one)."""
+    import torch
+
+    for a in (*built.args, *built.kwargs.values()):
+        if isinstance(a, torch.Tensor):
+            return str(a.device.type)
+    return "cpu"
 
 
 class AotiPackage:

@@ -84,6 +84,10 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
         raise UsageError(f"argument {where} is nested too deeply to be saved with the artifact")
     if x is None or isinstance(x, (bool, int, float, str)):
         return {"value": x}
+    if isinstance(x, tuple) and hasattr(type(x), "_fields"):
+        raise UsageError(f"argument {where} is a {shown(type(x).__name__, 60)} (a named tuple): "
+                         "its type cannot be rebuilt without the case's code; pass its fields "
+                         "as a plain tuple or dict")
     if isinstance(x, (tuple, list)):
         return {"tuple" if isinstance(x, tuple) else "list":
                 [_save_value(v, out, files, f"{where}[{i}]", depth + 1) for i, v in enumerate(x)]}
@@ -112,13 +116,16 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
     leaf: dict[str, Any] = {"npy": rel}
     if kind is not None:
         leaf["kind"] = kind
+        device = str(getattr(x, "device", "cpu"))
+        if kind == "torch" and device != "cpu":
+            leaf["device"] = device
     if isinstance(x, np.generic):
         leaf["scalar"] = True
     return leaf
 
 
 def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
-    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3):
+    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3, 4):
         raise ArtifactRefused("the manifest's inputs are malformed")
     if "value" in node:
         v = node["value"]
@@ -151,7 +158,11 @@ def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
     adapter = array_kinds().get(kind) if isinstance(kind, str) else None
     if adapter is None:
         raise ArtifactRefused(f"the manifest's input kind {shown(kind, 40)} is unknown")
-    return adapter.from_numpy(np.ascontiguousarray(arr))
+    device = node.get("device")
+    if device is not None and not (isinstance(device, str)
+                                   and re.fullmatch(r"[a-z]{2,10}(:[0-9]{1,3})?", device)):
+        raise ArtifactRefused(f"the manifest's input device {shown(device, 40)} is malformed")
+    return adapter.from_numpy(np.ascontiguousarray(arr), device=device)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -404,6 +415,16 @@ def compatibility(manifest: dict[str, Any]) -> list[str]:
         reasons.append(f"this CPU lacks features of the CPU it was built on "
                        f"({shown(', '.join(missing[:12]), 120)}): its native code may use "
                        "instructions this CPU does not have")
+    device = str((manifest.get("info") or {}).get("device") or "cpu")
+    if device.startswith("cuda"):
+        from jitwarm.caches.machine import gpus
+
+        want = {str(g.get("compute_capability")) for g in mach.get("gpus") or []
+                if isinstance(g, dict)}
+        have = {g["compute_capability"] for g in gpus()}
+        if want and not want & have:
+            reasons.append(f"built for GPU compute capability {shown(', '.join(sorted(want)), 40)}"
+                           f", this machine has {', '.join(sorted(have)) or 'no NVIDIA GPU'}")
     now = _versions([str(k) for k in manifest["versions"]])
     for name, ver in manifest["versions"].items():
         if now[str(name)] != ver:
