@@ -393,9 +393,13 @@ class Adapter:
     supports_aot: bool = False
     #: whether :meth:`aot_load` needs the case's saved arguments (JAX lowers for them)
     aot_needs_inputs: bool = False
+    #: other artifact kinds :meth:`aot_prepare` writes (``kind=``), each measured by the
+    #: strategy of that name (torch: ``torchscript``)
+    aot_kinds: tuple[str, ...] = ()
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
-        """Write this framework's ahead-of-time artifact of a built case into ``out``.
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
+        """Write this framework's ahead-of-time artifact of a built case into ``out``
+        (``kind``: ``"aot"``, the fastest load path, or one of :attr:`aot_kinds`).
 
         Runs in a fresh process; returns a JSON-able description that :meth:`aot_load` gets
         back (file names in it relative to ``out``), with ``needs``: the distributions the

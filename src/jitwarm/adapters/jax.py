@@ -491,7 +491,7 @@ class JaxAdapter(Adapter):
     supports_aot = True
     aot_needs_inputs = True  # lowered and compiled for the saved arguments' shapes
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
         return _jax_prepare(built, out)
 
     def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],

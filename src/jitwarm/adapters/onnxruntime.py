@@ -259,7 +259,7 @@ class OnnxRuntimeAdapter(Adapter):
 
     supports_aot = True
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
         return _ort_prepare(built, out)
 
     def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],

@@ -195,7 +195,7 @@ def _versions(packages: list[str]) -> dict[str, str | None]:
 
 
 def prepare(framework: str, built: Built, artifact_dir: str | Path,
-            target: str | None = None) -> dict[str, Any]:
+            target: str | None = None, kind: str = "aot") -> dict[str, Any]:
     """Write the artifact of a built case, its arguments and the manifest into ``artifact_dir``.
 
     Returns the manifest. The folder must be new or empty (it is the artifact and nothing else).
@@ -208,8 +208,11 @@ def prepare(framework: str, built: Built, artifact_dir: str | Path,
         raise UsageError(f"{shown(out)} exists and is not an empty folder")
     out.mkdir(parents=True, exist_ok=True)
     adapter = _adapter(framework)
+    if kind != "aot" and kind not in adapter.aot_kinds:
+        raise UsageError(f"no {shown(kind, 40)} artifact for {framework} callables")
     t0 = time.perf_counter_ns()
-    info = adapter.aot_prepare(built, out)
+    info = adapter.aot_prepare(built, out, kind=kind) if kind != "aot" else \
+        adapter.aot_prepare(built, out)
     prepare_ns = time.perf_counter_ns() - t0
     inputs_files: list[str] = []
     inputs = {"args": _save_value(tuple(built.args), out, inputs_files, "args"),
@@ -229,6 +232,7 @@ def prepare(framework: str, built: Built, artifact_dir: str | Path,
         "schema": SCHEMA,
         "jitwarm": __version__,
         "framework": framework,
+        "kind": kind,
         "target": target,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loader": info.get("loader", framework),
@@ -261,7 +265,8 @@ def _output_dir(output: str | Path) -> Path:
     return out
 
 
-def build(target: str, output: str | Path, *, timeout_s: float = 600.0) -> dict[str, Any]:
+def build(target: str, output: str | Path, *, timeout_s: float = 600.0,
+          kind: str = "aot") -> dict[str, Any]:
     """``jitwarm aot build``: compile ``target`` ahead of time in a fresh process and write
     the verified artifact folder ``output`` (all or nothing: it appears only when complete).
 
@@ -275,6 +280,9 @@ def build(target: str, output: str | Path, *, timeout_s: float = 600.0) -> dict[
     from jitwarm.caches.prewarm import run_case_process
     from jitwarm.cases.targets import resolve_target
 
+    kinds = ("aot", *sorted({k for a in _aot_adapters() for k in a.aot_kinds}))
+    if kind not in kinds:
+        raise UsageError(f"unknown artifact kind {shown(kind, 40)}: choose from {', '.join(kinds)}")
     tgt = resolve_target(target)
     out = _output_dir(output)
     parent = out.absolute().parent
@@ -286,7 +294,7 @@ def build(target: str, output: str | Path, *, timeout_s: float = 600.0) -> dict[
     try:
         art = staging / "artifact"
         rec = run_case_process(tgt, staging / "cache", mode="aot-prepare", timeout_s=timeout_s,
-                               options={"artifact_dir": str(art)})
+                               options={"artifact_dir": str(art), "kind": kind})
         if rec.get("status") == "usage_error":
             raise UsageError(str(rec.get("message")))
         if rec.get("status") != "ok":

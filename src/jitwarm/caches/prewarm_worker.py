@@ -139,7 +139,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
                 record[phase] = describe(prepare(adapter.name, built,
                                                  spec["options"]["artifact_dir"],
-                                                 target=target.spec))
+                                                 target=target.spec,
+                                                 kind=spec["options"].get("kind", "aot")))
             else:
                 record[phase] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
             return record

@@ -39,6 +39,9 @@ def aot_build(
                                         help="A new folder for the artifact.")],
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds the building process "
                                            "may take.")] = 600.0,
+    kind: Annotated[str, typer.Option("--kind", help="aot: the framework's fastest load path; "
+                                      "torchscript: torch.jit.trace + save (torch only).")
+                    ] = "aot",
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Compile TARGET ahead of time (Numba: a numba.pycc module; torch: an AOTInductor
@@ -46,7 +49,7 @@ def aot_build(
     from jitwarm.caches.aot import build
 
     try:
-        manifest = build(target, output, timeout_s=timeout)
+        manifest = build(target, output, timeout_s=timeout, kind=kind)
     except JitwarmError as exc:
         raise _fail(exc) from None
     if json:
