@@ -20,9 +20,12 @@ def test_onnxruntime_offline_optimised_model(tmp_path):
     manifest = prepare("onnxruntime", built, str(tmp_path / "art"))
     assert json.loads((tmp_path / "art" / MANIFEST).read_text()) == manifest
     assert manifest["info"]["file"] in manifest["files"]
+    assert manifest["loader"] == "onnxruntime-ort" and manifest["info"]["file"].endswith(".ort")
     optimised = load(tmp_path / "art")
     args, kwargs = load_inputs(tmp_path / "art")
     (got,) = optimised(*args, **kwargs)
+    assert optimised.session.get_session_options().get_session_config_entry(
+        "session.load_model_format") == "ORT"
     (want,) = built.fn(*built.args)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
