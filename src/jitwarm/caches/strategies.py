@@ -26,6 +26,8 @@ and why, one-time initialisation, imports).
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -178,6 +180,15 @@ class StrategyResult:
     explanation: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    #: the headline: median time to first result (interpreter + imports + setup + first call)
+    ttfr_ns: int | None = None
+    #: the floor: median of fresh processes that only import ``floor_imports`` (what this
+    #: strategy's artifact needs; the framework for the cache strategies), same runs
+    floor_ns: int | None = None
+    floor_imports: list[str] | None = None
+    ttfr_over_floor: float | None = None
+    #: ``none``'s time to first result minus this one's
+    ttfr_saved_ns: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -194,6 +205,8 @@ class StrategiesResult:
     environment: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     status: str = "complete"  # or "interrupted": what finished before Ctrl-C/SIGTERM
+    #: ``{"numba": [ns, ...]}``: each floor's fresh processes (imports joined by ``+``)
+    floors: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -211,6 +224,7 @@ class StrategiesResult:
             "settings": self.settings,
             "environment": self.environment,
             "strategies": {s.strategy: s.to_dict() for s in self.strategies},
+            "floors": self.floors,
             "notes": self.notes,
         }
 
@@ -545,6 +559,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     tgt = resolve_target(target)
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
     results: dict[str, StrategyResult] = {}
+    floors: dict[str, list[int]] = {}
     framework: str | None = None
     notes: list[str] = []
     stopped: BaseException | None = None
@@ -556,6 +571,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             sess.work.mkdir()
             try:
                 fw = _one_round(sess, names, results)
+                _measure_floors(sess, results, framework or fw, floors)
             except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
                 stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
                 for name, records in sess.partial.items():
@@ -578,6 +594,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             framework = framework or (r.details.get("artifact") or {}).get("framework") or next(
                 (p.get("framework") for p in r.processes if p.get("framework")), None)
     _compare(ordered)
+    _headline(ordered, floors, framework, notes)
     for r in ordered:
         if r.status == "ok":
             r.explanation = explain(r, framework)
@@ -589,10 +606,95 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                                         "rounds": rounds, "timeout_s": timeout_s,
                                         "strategies": names},
                               environment=environment(), notes=notes,
-                              status="complete" if stopped is None else "interrupted")
+                              status="complete" if stopped is None else "interrupted",
+                              floors=floors)
     if stopped is not None:
         raise StrategiesInterrupted(result, stopped)
     return result
+
+
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}(\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,4}")
+_FLOOR_SCRIPT = (
+    "import time, sys\n{imports}t = time.perf_counter_ns()\n"
+    "import json, os\n"
+    "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+    "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2])}}, f)\n"
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+
+
+def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
+    """What a process running this strategy's result must import at the least: the
+    artifact's needs (a pycc module: NumPy), else the framework."""
+    from jitwarm.adapters import adapter_named
+
+    art = r.details.get("artifact") or {}
+    needs = art.get("needs") if not art.get("fallback") else None
+    if isinstance(needs, list) and needs:
+        return tuple(sorted(str(n) for n in needs))
+    module = adapter_named(framework).module if framework else None
+    return (module,) if module else ()
+
+
+def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
+                    framework: str | None, floors: dict[str, list[int]]) -> None:
+    """``sess.processes`` fresh processes per floor the round's strategies need, timed from
+    spawn to the end of their imports on the same clock as the measured processes."""
+    from jitwarm.measure.spawn import run_worker, worker_env
+
+    wanted = sorted({_floor_imports(r, framework) for r in results.values()
+                     if r.status == "ok"})
+    for imports in wanted:
+        if not all(_MODULE.fullmatch(m) for m in imports):
+            continue
+        key = "+".join(imports) or "python"
+        name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
+        script = sess.work / f"{name}.py"
+        script.write_text(_FLOOR_SCRIPT.format(
+            imports="".join(f"import {m}\n" for m in imports)), encoding="utf-8")
+        env = worker_env()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sess.work),
+                                                        env.get("PYTHONPATH", "")) if p)
+        for i in range(sess.processes):
+            sess.say("floor", f"{key}: process {i + 1}/{sess.processes}")
+            out = sess.work / f"{name}-{i}.json"
+            run = run_worker(name, out, out, timeout_s=sess.timeout_s, env=env)
+            if run.record and isinstance(run.record.get("floor_ns"), int):
+                floors.setdefault(key, []).append(run.record["floor_ns"])
+
+
+def _median(values: list[int]) -> int | None:
+    if not values:
+        return None
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) // 2
+
+
+def _headline(results: list[StrategyResult], floors: dict[str, list[int]],
+              framework: str | None, notes: list[str]) -> None:
+    """Time to first result, against its floor and against ``none``; a note when no
+    strategy is worth it."""
+    base = next((r for r in results if r.strategy == BASELINE and r.status == "ok"), None)
+    b_ttfr = base.summary.get("time_to_first_result_ns") if base else None
+    for r in results:
+        if r.status != "ok":
+            continue
+        r.ttfr_ns = r.summary.get("time_to_first_result_ns")
+        imports = _floor_imports(r, framework)
+        r.floor_imports = list(imports)
+        r.floor_ns = _median(floors.get("+".join(imports) or "python") or [])
+        if r.ttfr_ns and r.floor_ns:
+            r.ttfr_over_floor = r.ttfr_ns / r.floor_ns
+        if b_ttfr and r.ttfr_ns is not None and r is not base:
+            r.ttfr_saved_ns = int(b_ttfr - r.ttfr_ns)
+    others = [r for r in results if r is not base and r.ttfr_saved_ns is not None]
+    if b_ttfr and others and all(r.ttfr_saved_ns < 0.05 * b_ttfr for r in others):
+        from jitwarm._units import fmt_ns
+
+        best = max(others, key=lambda r: r.ttfr_saved_ns or 0)
+        notes.append(f"no strategy is worth it here: none cuts the time to first result "
+                     f"({fmt_ns(b_ttfr)} with `none`) by 5 % or more (best: {best.strategy}, "
+                     f"{fmt_ns(best.ttfr_saved_ns)})")
 
 
 def _ok_values(r: StrategyResult, key: str) -> list[float]:
@@ -715,7 +817,8 @@ def _misses(r: StrategyResult) -> list[str]:
 
 
 def strategies_table(result: StrategiesResult) -> Any:
-    """A rich table: per strategy, first call, saving, ratio, time to first result, warm."""
+    """A rich table: per strategy, the time to first result (against its floor and ``none``),
+    then the first call, its saving and ratio, where the rest goes, the warm median."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -724,17 +827,22 @@ def strategies_table(result: StrategiesResult) -> Any:
 
     table = Table(title=f"warmup strategies: {result.target} ({result.framework or '?'}), "
                         "fresh processes", title_justify="left",
-                  caption=f"ratios of medians across processes (95% interval from every "
+                  caption=f"to first result = interpreter + imports + setup + first call; "
+                          f"÷ floor: over fresh processes that only import what the strategy "
+                          f"needs ({', '.join(sorted(result.floors)) or 'not measured'}); "
+                          f"ratios of medians across processes (95% interval from every "
                           f"process); warm medians are flagged only when the interval "
                           f"clears ±{PRACTICAL_MARGIN:.0%}", caption_justify="left")
-    for col in ("strategy", "first call", "saves", "vs none", "compile", "init+load",
-                "import+setup", "to first result", "warm median", "warm vs none"):
+    for col in ("strategy", "to first result", "÷ floor", "TTFR saved", "first call", "saves",
+                "vs none", "compile", "init+load", "import+setup", "warm median",
+                "warm vs none"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     base = result.get(BASELINE)
     n_none = base.summary.get("processes_ok", 0) if base and base.status == "ok" else 0
     for r in result.strategies:
         if r.status != "ok":
-            table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {r.reason}", *[""] * 8)
+            table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {escape(str(r.reason))}",
+                          *[""] * 10)
             continue
         s = r.summary
         init = s.get("runtime_init_ns")
@@ -746,10 +854,12 @@ def strategies_table(result: StrategiesResult) -> Any:
         elif r.warm_verdict == "faster":
             wr = f"[green]{wr} faster[/green]"
         table.add_row(
-            r.strategy, fmt_ns(s.get("first_call_ns")),
+            r.strategy, fmt_ns(r.ttfr_ns),
+            "–" if r.ttfr_over_floor is None else f"{r.ttfr_over_floor:.2f}×",
+            "–" if r.ttfr_saved_ns is None else fmt_ns(r.ttfr_saved_ns),
+            fmt_ns(s.get("first_call_ns")),
             "–" if r.saves_ns is None else fmt_ns(r.saves_ns),
             escape(_ratio_cell(r.speedup, r.speedup_ci, r.first_call_verdict, n)),
             fmt_ns(s.get("compile_ns")), fmt_ns(init),
-            fmt_ns((s.get("import_ns") or 0) + (s.get("setup_ns") or 0)),
-            fmt_ns(s.get("time_to_first_result_ns")), warm, wr)
+            fmt_ns((s.get("import_ns") or 0) + (s.get("setup_ns") or 0)), warm, wr)
     return table
