@@ -252,3 +252,69 @@ def test_named_tuple_arguments_are_explained(tmp_path):
     state = namedtuple("ScaleByAdamState", "count mu")(1, 2)
     with pytest.raises(UsageError, match="ScaleByAdamState.*named tuple.*plain tuple"):
         _save_value((1.0, state), tmp_path, [], "args")
+
+
+STUMPY = """
+import jitwarm
+
+@jitwarm.case
+def sdp():
+    import numpy as np
+    from stumpy import core
+
+    rng = np.random.default_rng(0)
+    return core._sliding_dot_product, (rng.random(50), rng.random(500))
+"""
+
+RANDOM = """
+import jitwarm
+
+@jitwarm.case
+def noise():
+    import numpy as np
+    from numba import njit
+
+    @njit
+    def draw(n):
+        return np.random.random(n).sum()
+
+    return draw, (8,)
+"""
+
+
+@pytest.mark.slow
+def test_third_party_fastmath_kernel_with_blas(tmp_path):
+    """STUMPY's kernels use fastmath and np.dot: the options are carried into pycc, the
+    result checked against the JIT's, and SciPy's BLAS imported by the loader, not the call."""
+    pytest.importorskip("stumpy")
+    case = write(tmp_path / "st.py", STUMPY)
+    target, built = _built(case, "sdp")
+    assert built.fn.targetoptions.get("fastmath")
+    manifest = prepare("numba", built, tmp_path / "art", target=target.spec)
+    assert manifest["loader"] == "numba-pycc", manifest["fallback"]
+    assert manifest["info"]["imports"] == ["numpy", "scipy.linalg.cython_blas"]
+    assert set(manifest["versions"]) == {"numpy", "scipy"}
+    code = ("import sys, jitwarm\n"
+            "from jitwarm.caches.aot import load_inputs\n"
+            f"fn = jitwarm.load({str(tmp_path / 'art')!r})\n"
+            f"args, _ = load_inputs({str(tmp_path / 'art')!r})\n"
+            "before = set(sys.modules)\n"
+            "out = fn(*args)\n"
+            "print(sorted(set(sys.modules) - before), 'numba' in sys.modules, out.sum())\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    new, numba_loaded, total = res.stdout.rsplit(" ", 2)
+    assert new == "[]" and numba_loaded == "False"  # the first call imported nothing
+    assert float(total) == pytest.approx(float(built.fn(*built.args).sum()))
+
+
+@pytest.mark.slow
+def test_result_unlike_the_jits_falls_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    case = write(tmp_path / "rnd.py", RANDOM)
+    target, built = _built(case, "noise")
+    manifest = prepare("numba", built, tmp_path / "art", target=target.spec)
+    assert manifest["loader"] == "numba-disk-cache"
+    assert "result differs from the JIT's" in manifest["fallback"]
+    assert not list((tmp_path / "art").glob("jitwarm_aot_*"))

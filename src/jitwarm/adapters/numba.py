@@ -252,13 +252,19 @@ def numba_before_call(fn: Any, args: tuple[Any, ...], cache_root: Path | None) -
 _PYCC_DROPS = {
     "parallel": "parallel=True needs Numba's threading layer at run time, which a pycc "
                 "module (imported without Numba) does not have",
-    "fastmath": "fastmath is not applied by pycc (it compiles with its own flags), so the "
-                "module would compute with other floating-point rules",
-    "error_model": "error_model is not applied by pycc (it compiles with its own flags)",
     "forceobj": "object mode cannot be compiled ahead of time",
 }
+#: the dispatcher's options that change what the code computes, which pycc's own flags
+#: leave out: they are carried into pycc's compile (see :func:`_carried_flags`)
+_CARRIED = ("fastmath", "error_model", "boundscheck")
 #: the module name a pycc artifact may carry (checked again when loading)
 _PYCC_MODULE = re.compile(r"jitwarm_aot_[A-Za-z0-9_]{1,80}")
+#: Numba's BLAS/LAPACK helpers (numba/_lapack.c) take their functions from SciPy's Cython
+#: modules on first use: a module calling them imports those (~SciPy) at its first call
+_LINALG = re.compile(r"@(numba_x\w+|numba_ez_\w+)\(")
+_BLAS_HELPERS = {"numba_xxdot", "numba_xxgemm", "numba_xxgemv", "numba_xxnrm"}
+#: the modules a pycc artifact may ask its loader to import first (an allow-list)
+_PRELOADS = ("scipy.linalg.cython_blas", "scipy.linalg.cython_lapack")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
 
 
@@ -280,8 +286,6 @@ def _pycc_problem(fn: Any) -> str | None:
     for key, why in _PYCC_DROPS.items():
         if opts.get(key):
             return why
-    if opts.get("boundscheck"):
-        return "boundscheck=True is not applied by pycc (it compiles with its own flags)"
     if type(fn).__name__ != "CPUDispatcher":
         return f"a {type(fn).__name__} (only plain @jit/@njit dispatchers are compiled by pycc)"
     return None
@@ -324,24 +328,94 @@ def _pycc_build(built: Built, out: Path) -> dict[str, Any]:
     module = f"jitwarm_aot_{base}_{secrets.token_hex(4)}"
     export = py.__name__ if _IDENT.fullmatch(py.__name__) else "entry"
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _carried_flags(fn):
             warnings.simplefilter("ignore")
             cc = CC(module)
             cc.output_dir = str(out)
             cc.target_cpu = "host"  # the JIT's code; the manifest's CPU flags guard it
             cc.export(export, sig)(py)
             cc.compile()
+        _same_result(fn, built.args, _pycc_load({"module": module, "file": cc.output_file,
+                                                 "function": export}, out))
     except Exception as exc:
         for p in out.glob(f"{module}*"):
             p.unlink()
+        if isinstance(exc, _NoPycc):
+            raise
         first = (str(exc).strip().splitlines() or [""])[0]
         raise _NoPycc(f"pycc could not compile it ({type(exc).__name__}: "
                       f"{shown(first, 160)})") from None
+    preload = _linalg_modules(cres)
+    imported = "NumPy" + (" and SciPy's BLAS/LAPACK (Numba's linear algebra calls them)"
+                          if preload else "")
     return {"loader": "numba-pycc", "module": module, "file": cc.output_file,
-            "function": export, "signature": str(sig),
-            "target_cpu": _host_cpu(), "needs": ["numpy"],
+            "function": export, "signature": str(sig), "target_cpu": _host_cpu(),
+            "needs": ["numpy", *(["scipy"] if preload else [])],
+            "imports": ["numpy", *preload], "preload": preload,
             "notes": [f"{py.__qualname__}: pycc extension module {module}, signature {sig}; "
-                      "imported with NumPy only (Numba is not imported)"]}
+                      f"loaded with {imported} only (Numba is not imported)"]}
+
+
+def _linalg_modules(cres: Any) -> list[str]:
+    """SciPy's Cython BLAS/LAPACK modules the compiled code reaches through Numba's helpers
+    (read from its LLVM IR), which the loader imports before returning the function."""
+    try:
+        helpers = set(_LINALG.findall(cres.library.get_llvm_str()))
+    except Exception:  # pragma: no cover - Numba internals differ
+        return list(_PRELOADS)  # unknown: import both rather than pay it at the first call
+    if not helpers:
+        return []
+    return [_PRELOADS[0], *([_PRELOADS[1]] if helpers - _BLAS_HELPERS else [])]
+
+
+class _carried_flags:  # noqa: N801 - a context manager
+    """pycc compiles every export with a fresh ``numba.pycc.compiler.Flags()``, which drops the
+    dispatcher's ``fastmath``, ``error_model`` and ``boundscheck``: for the duration of one
+    build (in the preparing process only) that class is replaced by one that carries them."""
+
+    def __init__(self, fn: Any) -> None:
+        opts = dict(getattr(fn, "targetoptions", {}) or {})
+        self.carried = {k: opts[k] for k in _CARRIED if opts.get(k) is not None}
+        self.saved: Any = None
+
+    def __enter__(self) -> None:
+        if not self.carried:
+            return
+        import numba.pycc.compiler as pyc
+
+        carried = self.carried
+        self.saved = base = pyc.Flags
+
+        class _Flags(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *a: Any, **k: Any) -> None:
+                super().__init__(*a, **k)
+                for key, value in carried.items():
+                    setattr(self, key, value)
+
+        pyc.Flags = _Flags
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import numba.pycc.compiler as pyc
+
+            pyc.Flags = self.saved
+
+
+def _same_result(fn: Any, args: tuple[Any, ...], compiled: Any) -> None:
+    """The pycc function must return what the JIT returns on the case's arguments (each on
+    its own copy of them); otherwise the module is not used (a fallback)."""
+    import copy
+
+    import numpy as np
+
+    want = fn(*copy.deepcopy(args))
+    got = compiled(*copy.deepcopy(args))
+    try:
+        same = bool(np.array_equal(np.asarray(want), np.asarray(got), equal_nan=True))
+    except TypeError:  # not numbers (a tuple of mixed things ...): plain equality
+        same = bool(want == got)
+    if not same:
+        raise _NoPycc("the pycc module's result differs from the JIT's on the case's arguments")
 
 
 def _host_cpu() -> str:
@@ -373,6 +447,7 @@ def _numba_prepare(built: Built, out: Path) -> dict[str, Any]:
 
 def _pycc_load(info: dict[str, Any], root: Path) -> Any:
     """Import the verified pycc module from ``root`` (NumPy only) and return its function."""
+    import importlib
     import importlib.machinery
     import importlib.util
 
@@ -383,6 +458,11 @@ def _pycc_load(info: dict[str, Any], root: Path) -> Any:
             and any(file == module + suf for suf in importlib.machinery.EXTENSION_SUFFIXES)):
         raise UsageError("the artifact's pycc module name, file or function is malformed "
                          f"(or built for another interpreter: {shown(file, 80)})")
+    preload = info.get("preload") or []
+    if not (isinstance(preload, list) and all(p in _PRELOADS for p in preload)):
+        raise UsageError("the artifact's pycc preloads are not SciPy's BLAS/LAPACK modules")
+    for name in preload:  # what the first call would import (see _linalg_modules)
+        importlib.import_module(name)
     mod = sys.modules.get(module)
     if mod is None:
         spec = importlib.util.spec_from_file_location(module, root / file)

@@ -540,5 +540,5 @@ def describe(manifest: dict[str, Any]) -> dict[str, Any]:
             "bytes": sum(r["size"] for r in manifest.get("files", {}).values()),
             "files": len(manifest.get("files", {})),
             **{k: v for k, v in (manifest.get("info") or {}).items()
-               if k in ("signature", "signatures", "function", "notes", "needs")}}
+               if k in ("signature", "signatures", "function", "notes", "needs", "imports")}}
 

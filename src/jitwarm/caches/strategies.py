@@ -628,7 +628,7 @@ def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
     from jitwarm.adapters import adapter_named
 
     art = r.details.get("artifact") or {}
-    needs = art.get("needs") if not art.get("fallback") else None
+    needs = (art.get("imports") or art.get("needs")) if not art.get("fallback") else None
     if isinstance(needs, list) and needs:
         return tuple(sorted(str(n) for n in needs))
     module = adapter_named(framework).module if framework else None
