@@ -318,3 +318,11 @@ def test_result_unlike_the_jits_falls_back(tmp_path, monkeypatch):
     assert manifest["loader"] == "numba-disk-cache"
     assert "result differs from the JIT's" in manifest["fallback"]
     assert not list((tmp_path / "art").glob("jitwarm_aot_*"))
+
+
+def test_public_name():
+    import jitwarm
+    import jitwarm.caches.aot as aot
+
+    assert jitwarm.load is aot.load and jitwarm.ArtifactRefused is aot.ArtifactRefused
+    assert "load" in jitwarm.__all__

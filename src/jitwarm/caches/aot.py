@@ -20,7 +20,8 @@ callable through the adapter's fastest load path (:meth:`~jitwarm.adapters.base.
   package loader ``torch._C._aoti.AOTIModelPackageLoader``: Dynamo and Inductor are not
   imported;
 * **JAX** — ``jax.export``: serialised StableHLO, lowered and compiled in setup;
-* **ONNX Runtime** — the offline-optimised model, loaded with optimisation off.
+* **ONNX Runtime** — the model optimised once and saved in ORT format (``.ort``), its
+  session created at load with optimisation off.
 
 The ``aot`` strategy's measured case is :func:`case_source`: it calls :func:`load` and
 :func:`load_inputs`, so what the strategy measures is exactly what ``jitwarm.load`` does.
