@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import sys
 import threading
 import time
@@ -293,6 +292,7 @@ def _pycc_problem(fn: Any) -> str | None:
 
 def _pycc_build(built: Built, out: Path) -> dict[str, Any]:
     """A ``numba.pycc`` extension module of the signature the case's arguments select."""
+    import secrets
     import warnings
 
     import numba
