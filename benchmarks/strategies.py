@@ -231,7 +231,7 @@ def main() -> int:
               f"(= one-time initialisation {fmt_ns(a['one_time_init_ns'])} + its cache load; "
               f"a second cached function's first call {fmt_ns(a['first_g_ns'])}), warm call "
               f"{fmt_ns(a['warm_ns'])}; uncached first call {fmt_ns(a['cold_first_f_ns'])}")
-    floors = "; ".join(f"{k}: {'+'.join(sorted(res.get('floors') or {}))}"
+    floors = "; ".join(f"{k}: {', '.join(sorted(res.get('floors') or {}))}"
                        for k, res in ((k, payload["frameworks"][k]) for k in keys))
     print(f"floors measured (fresh processes that only import these): {floors}")
     print_table(["framework", "strategy", "to first result", "/ framework floor",
