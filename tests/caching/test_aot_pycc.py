@@ -326,3 +326,16 @@ def test_public_name():
 
     assert jitwarm.load is aot.load and jitwarm.ArtifactRefused is aot.ArtifactRefused
     assert "load" in jitwarm.__all__
+
+
+def test_accelerator_artifacts_are_synchronised_when_measured(art, monkeypatch):
+    from jitwarm.adapters import by_name
+
+    synced = []
+    monkeypatch.setattr(type(by_name("numba")), "sync", lambda self, out: synced.append(out),
+                        raising=False)
+    _edit(art, lambda m: m["info"].update(device="cuda"))
+    monkeypatch.setattr("jitwarm.caches.aot.compatibility", lambda m: [])  # no GPU here
+    fn, args, _ = load_case({"spec": "x", "name": "x", "file": None, "module": None}, str(art))
+    out = fn(*args)
+    assert synced == [out]

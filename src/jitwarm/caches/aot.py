@@ -502,6 +502,8 @@ def load_case(target: dict[str, Any], artifact_dir: str) -> tuple[Any, ...]:
     if not manifest.get("fallback"):
         fn = _load_verified(root, manifest)
         args, kwargs = load_inputs(root, manifest)
+        if str(manifest["info"].get("device") or "cpu") != "cpu":
+            fn = _Synced(fn, _adapter(manifest["framework"]))
         return fn, args, kwargs
     from jitwarm.cases.targets import Target, build
     from jitwarm.cases.targets import load_case as load_user_case
@@ -511,6 +513,20 @@ def load_case(target: dict[str, Any], artifact_dir: str) -> tuple[Any, ...]:
     adapter = _adapter(manifest["framework"])
     return (adapter.aot_load(manifest["info"], root, built.args, built.kwargs, built=built),
             built.args, built.kwargs)
+
+
+class _Synced:
+    """A loaded artifact on an accelerator, measured: each call waits for its result (the
+    artifact's callable is no longer its framework's type, so the measurement cannot)."""
+
+    def __init__(self, fn: Any, adapter: Adapter) -> None:
+        self.fn, self.adapter = fn, adapter
+        self.__name__ = getattr(fn, "__name__", "artifact")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.fn(*args, **kwargs)
+        self.adapter.sync(out)
+        return out
 
 
 def case_source(target: dict[str, Any], artifact_dir: str, *, name: str = "aot") -> str:
