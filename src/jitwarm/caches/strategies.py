@@ -10,14 +10,19 @@ first call, compile events, warm series):
 * ``bundle`` — the cache made by a prewarm process, packed into a bundle, installed
   into a *new* directory, with the case file copied to *another* directory: what a
   deployment to another host or container gets;
-* ``aot`` — the framework's ahead-of-time path (:mod:`jitwarm.caches.aot`): its artifact is
-  made by a separate process; loading it counts as setup;
+* ``aot`` — the framework's ahead-of-time artifact (:mod:`jitwarm.caches.aot`), made by a
+  separate process; the measured case is ``jitwarm.load(DIR)`` (in setup) and the saved
+  arguments, so what is measured is what ships;
+* ``torchscript`` — torch only: ``torch.jit.trace`` + ``save`` the same way; the profiling
+  executor's first, re-optimising calls are reported call by call;
 * ``mega-cache`` — torch.compile only: the Mega-Cache blob saved by a separate process,
   hot-loaded in setup into an empty cache directory (:mod:`jitwarm.caches.megacache`).
 
-Each strategy reports the median first call, what it saves against ``none`` (and the
-ratio, with the interval of its per-process values), the time to first result (import +
-setup + first call), whether the warm median changed (a cache or AOT artifact that makes
+The headline is each strategy's time to first result (interpreter + imports + setup + first
+call) over its floor — fresh processes, in the same rounds, that only import what the
+strategy needs — and what it saves against ``none``. Each strategy also reports the median
+first call, what it saves against ``none`` (and the ratio, with the interval of its
+per-process values), whether the warm median changed (a cache or AOT artifact that makes
 the code slower is flagged, only when the whole interval of the ratio to ``none`` lies
 above 1 + :data:`jitwarm.results.stats.PRACTICAL_MARGIN`; with one process there is no interval
 and nothing is flagged), and where the remaining cold start goes (compile still happening
