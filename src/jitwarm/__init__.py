@@ -17,6 +17,8 @@ _PUBLIC: dict[str, str] = {
     "profile": "jitwarm._api",
     "profile_target": "jitwarm._api",
     "run_strategies": "jitwarm.caches.strategies",
+    "load": "jitwarm.caches.aot",
+    "ArtifactRefused": "jitwarm.caches.aot",
     "ProfileResult": "jitwarm.results.profile",
     "JitwarmError": "jitwarm._errors",
     "UsageError": "jitwarm._errors",
@@ -45,6 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from jitwarm._errors import (
         UsageError as UsageError,
     )
+    from jitwarm.caches.aot import ArtifactRefused as ArtifactRefused
+    from jitwarm.caches.aot import load as load
     from jitwarm.caches.strategies import run_strategies as run_strategies
     from jitwarm.results.profile import ProfileResult as ProfileResult
     from jitwarm.serve.guard import (

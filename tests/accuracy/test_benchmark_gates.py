@@ -59,3 +59,24 @@ def test_strategy_targets(bench_path):
     assert not dict(strategies.target_checks(p, ["numba"])).popitem()[1]
     assert strategies.target_checks(p, ["jax-encoder"]) == []  # no target stated for it
 
+
+
+def test_ttfr_targets_against_the_framework_floor(bench_path):
+    import strategies
+
+    def run(aot_ttfr):
+        return {"frameworks": {"numba": {"floors": {"numba": [900, 1000, 1100],
+                                                    "numpy": [300]},
+                                         "strategies": {
+            "none": {"status": "ok", "ttfr_ns": 2000},
+            "aot": {"status": "ok", "ttfr_ns": aot_ttfr}}}}}
+
+    (what, met), = [c for c in strategies.target_checks(run(700), ["numba"])
+                    if "time to first result" in c[0]]
+    assert met and "(aot, " in what and "0.70×" in what
+    (what, met), = [c for c in strategies.target_checks(run(1200), ["numba"])
+                    if "time to first result" in c[0]]
+    assert not met
+    no_floor = run(700)
+    del no_floor["frameworks"]["numba"]["floors"]
+    assert strategies.target_checks(no_floor, ["numba"]) == []

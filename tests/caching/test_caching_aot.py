@@ -6,11 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from _craft import NUMBA_CASE, write
 
-from jitwarm.adapters.onnxruntime import _OrtOptimised
-from jitwarm.caches.aot import load, prepare
-from jitwarm.cases.targets import build, load_case, resolve_target, validate_built
+from jitwarm.caches.aot import MANIFEST, load, load_case, load_inputs, prepare
+from jitwarm.cases.targets import validate_built
 
 
 def test_onnxruntime_offline_optimised_model(tmp_path):
@@ -19,26 +17,17 @@ def test_onnxruntime_offline_optimised_model(tmp_path):
     from jitwarm.examples.onnx_cases import mlp
 
     built = validate_built(mlp(), "mlp")
-    info = prepare("onnxruntime", built, str(tmp_path))
-    assert json.loads((tmp_path / "aot.json").read_text())["model"] == info["model"]
-    optimised = _OrtOptimised(info)
-    (got,) = optimised(*built.args)
+    manifest = prepare("onnxruntime", built, str(tmp_path / "art"))
+    assert json.loads((tmp_path / "art" / MANIFEST).read_text()) == manifest
+    assert manifest["info"]["file"] in manifest["files"]
+    assert manifest["loader"] == "onnxruntime-ort" and manifest["info"]["file"].endswith(".ort")
+    optimised = load(tmp_path / "art")
+    args, kwargs = load_inputs(tmp_path / "art")
+    (got,) = optimised(*args, **kwargs)
+    assert optimised.session.get_session_options().get_session_config_entry(
+        "session.load_model_format") == "ORT"
     (want,) = built.fn(*built.args)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-
-
-def test_numba_eager_signatures(tmp_path, monkeypatch):
-    pytest.importorskip("numba")
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
-    case = write(tmp_path / "kern.py", NUMBA_CASE)
-    target = resolve_target(f"{case}::poly")
-    built = build(load_case(target), target.name)
-    info = prepare("numba", built, str(tmp_path / "art"))
-    assert len(info["signatures"]) == 1 and "float64" in info["signatures"][0]
-    fn, args, kwargs = load({"spec": target.spec, "name": target.name, "file": target.file,
-                             "module": target.module}, str(tmp_path / "art"))
-    assert len(fn.signatures) == 1  # compiled (or loaded) at decoration, before any call
-    assert fn(*args) == built.fn(*built.args)
 
 
 def test_unsupported_framework(tmp_path):
@@ -63,7 +52,7 @@ def test_jax_export_lower_compile(tmp_path, monkeypatch):
     prepare("jax", built, str(tmp_path / "art"))
     target = {"spec": "jitwarm.examples.jax_cases:mlp", "name": "mlp", "file": None,
               "module": "jitwarm.examples.jax_cases"}
-    fn, args, kwargs = load(target, str(tmp_path / "art"))
+    fn, args, kwargs = load_case(target, str(tmp_path / "art"))
     assert type(fn).__name__ == "Compiled"  # lowered and compiled in setup
     assert by_name("jax").detect(fn)  # so the measured calls are synchronised
     with by_name("jax").recorder() as rec:

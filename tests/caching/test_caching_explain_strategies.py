@@ -117,6 +117,12 @@ def test_strategies_numba(tmp_path):
     assert aot.status == "ok" and aot.summary["compile_ns"] == 0
     assert aot.summary["first_call_ns"] < none["first_call_ns"] / 10
     assert any("setup" in line for line in aot.explanation)
+    assert aot.details["artifact"]["loader"] == "numba-pycc"
+    # the headline: time to first result against its floor (a pycc module needs NumPy only)
+    assert set(res.floors) == {"numba", "numpy"} and len(res.floors["numpy"]) == 1
+    assert aot.floor_imports == ["numpy"] and by["none"].floor_imports == ["numba"]
+    assert aot.ttfr_ns == aot.summary["time_to_first_result_ns"] and aot.ttfr_over_floor > 0
+    assert aot.ttfr_saved_ns == none["time_to_first_result_ns"] - aot.ttfr_ns > 0
     d = json.loads(json.dumps(res.to_dict()))
     assert set(d["strategies"]) == {"none", "disk-cache", "bundle", "aot"}
     assert strategies_table(res).row_count == 4

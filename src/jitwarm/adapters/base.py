@@ -424,20 +424,33 @@ class Adapter:
         """Record fields made of the key messages logged during a prewarm's call."""
         return {}
 
-    #: whether :meth:`aot_prepare` / :meth:`aot_load` exist (the ``aot`` strategy)
+    #: whether :meth:`aot_prepare` / :meth:`aot_load` exist (the ``aot`` strategy,
+    #: ``jitwarm aot build`` and ``jitwarm.load``)
     supports_aot: bool = False
+    #: whether :meth:`aot_load` needs the case's saved arguments (JAX lowers for them)
+    aot_needs_inputs: bool = False
+    #: other artifact kinds :meth:`aot_prepare` writes (``kind=``), each measured by the
+    #: strategy of that name (torch: ``torchscript``)
+    aot_kinds: tuple[str, ...] = ()
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
-        """Write this framework's ahead-of-time artifact of a built case into ``out``.
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
+        """Write this framework's ahead-of-time artifact of a built case into ``out``
+        (``kind``: ``"aot"``, the fastest load path, or one of :attr:`aot_kinds`).
 
         Runs in a fresh process; returns a JSON-able description that :meth:`aot_load` gets
-        back. Raise :class:`jitwarm.UsageError` with one line when the case cannot be
-        compiled ahead of time.
+        back (file names in it relative to ``out``), with ``needs``: the distributions the
+        *loading* process imports (their versions are checked before loading). Where the
+        function cannot be compiled ahead of time but a weaker path exists, the description
+        holds ``fallback`` (one line: which construct and why) and :meth:`aot_load` gets the
+        rebuilt case. Raise :class:`jitwarm.UsageError` with one line when there is nothing.
         """
         raise NotImplementedError(f"no ahead-of-time compilation for {self.name}")
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        """In the measured process (setup): the callable that runs the artifact."""
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        """The callable that runs the artifact in ``root`` (already verified: hashes and
+        compatibility). ``args``/``kwargs`` are the saved arguments when
+        :attr:`aot_needs_inputs`; ``built`` is the rebuilt case for a ``fallback``."""
         raise NotImplementedError(f"no ahead-of-time compilation for {self.name}")
 
     # -- arrays of this framework (warmup specs, shape pinning, plan inputs) -------------

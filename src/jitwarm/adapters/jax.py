@@ -502,10 +502,12 @@ def _jax_prepare(built: Built, out: Path) -> dict[str, Any]:
     path.write_bytes(bytes(exp.serialize()))
     # fill the persistent cache with the executable the measured process will ask for
     jax.block_until_ready(jax.jit(exp.call)(*built.args, **built.kwargs))
-    return {"exported": str(path), "platforms": list(exp.platforms)}
+    return {"loader": "jax-export", "file": path.name, "platforms": list(exp.platforms),
+            "needs": ["jax", "jaxlib"]}
 
 
-def _jax_load(info: dict[str, Any], built: Built) -> Any:
+def _jax_load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Any:
     """The exported function, lowered and compiled for the case's arguments right here.
 
     ``jit(...).lower(*args).compile()`` runs in setup (a persistent-cache hit, since
@@ -515,8 +517,8 @@ def _jax_load(info: dict[str, Any], built: Built) -> Any:
     import jax
     from jax import export
 
-    exp = export.deserialize(bytearray(Path(info["exported"]).read_bytes()))
-    return jax.jit(exp.call).lower(*built.args, **built.kwargs).compile()
+    exp = export.deserialize(bytearray((root / info["file"]).read_bytes()))
+    return jax.jit(exp.call).lower(*args, **kwargs).compile()
 
 
 def _jax_device(x: Any) -> Any:
@@ -581,12 +583,14 @@ class JaxAdapter(Adapter):
         return {"jax_key_components": jax_key_components(messages)}
 
     supports_aot = True
+    aot_needs_inputs = True  # lowered and compiled for the saved arguments' shapes
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
         return _jax_prepare(built, out)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _jax_load(info, built)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        return _jax_load(info, root, args, kwargs)
 
     array_kind = "jax"
 

@@ -8,6 +8,7 @@ is redirected with ``NUMBA_CACHE_DIR``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -395,7 +396,32 @@ def numba_before_call(fn: Any, args: tuple[Any, ...], cache_root: Path | None) -
     return out
 
 
-# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
+# -- ahead-of-time compilation (the aot strategy, jitwarm aot build, jitwarm.load) ---------
+#: target options pycc compiles without (it uses its own flags): a function that sets one
+#: falls back to the disk cache rather than be compiled into something else
+_PYCC_DROPS = {
+    "parallel": "parallel=True needs Numba's threading layer at run time, which a pycc "
+                "module (imported without Numba) does not have",
+    "forceobj": "object mode cannot be compiled ahead of time",
+}
+#: the dispatcher's options that change what the code computes, which pycc's own flags
+#: leave out: they are carried into pycc's compile (see :func:`_carried_flags`)
+_CARRIED = ("fastmath", "error_model", "boundscheck")
+#: the module name a pycc artifact may carry (checked again when loading)
+_PYCC_MODULE = re.compile(r"jitwarm_aot_[A-Za-z0-9_]{1,80}")
+#: Numba's BLAS/LAPACK helpers (numba/_lapack.c) take their functions from SciPy's Cython
+#: modules on first use: a module calling them imports those (~SciPy) at its first call
+_LINALG = re.compile(r"@(numba_x\w+|numba_ez_\w+)\(")
+_BLAS_HELPERS = {"numba_xxdot", "numba_xxgemm", "numba_xxgemv", "numba_xxnrm"}
+#: the modules a pycc artifact may ask its loader to import first (an allow-list)
+_PRELOADS = ("scipy.linalg.cython_blas", "scipy.linalg.cython_lapack")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}")
+
+
+class _NoPycc(Exception):
+    """Why a function cannot become a pycc module (one line)."""
+
+
 def _numba_sigs(built: Built) -> list[Any]:
     import numba
 
@@ -404,21 +430,206 @@ def _numba_sigs(built: Built) -> list[Any]:
     return [tuple(numba.typeof(a) for a in built.args)]
 
 
-def _numba_prepare(built: Built) -> dict[str, Any]:
+def _pycc_problem(fn: Any) -> str | None:
+    """Why pycc cannot compile ``fn`` as the JIT does, from its options, or None."""
+    opts = dict(getattr(fn, "targetoptions", {}) or {})
+    for key, why in _PYCC_DROPS.items():
+        if opts.get(key):
+            return why
+    if type(fn).__name__ != "CPUDispatcher":
+        return f"a {type(fn).__name__} (only plain @jit/@njit dispatchers are compiled by pycc)"
+    return None
+
+
+def _pycc_build(built: Built, out: Path) -> dict[str, Any]:
+    """A ``numba.pycc`` extension module of the signature the case's arguments select."""
+    import secrets
+    import warnings
+
+    import numba
+
+    fn = built.fn
+    py = fn.py_func
+    problem = _pycc_problem(fn)
+    if problem:
+        raise _NoPycc(problem)
+    if built.kwargs:
+        raise _NoPycc("the case passes keyword arguments; a pycc function takes positional "
+                      "ones only")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NumbaPendingDeprecationWarning (numba#8509)
+            from numba.pycc import CC
+    except Exception as exc:  # removed from Numba, or setuptools missing
+        raise _NoPycc(f"numba.pycc cannot be imported in Numba {numba.__version__} "
+                      f"({type(exc).__name__}: {shown(exc, 120)}); Numba marks it pending "
+                      "deprecation (numba#8509)") from None
+    fn(*built.args)  # the JIT picks (and compiles) the signature these arguments select
+    argtys = tuple(fn.typeof_pyval(a) for a in built.args)
+    cres = fn.overloads.get(argtys)
+    if cres is None and len(fn.overloads) == 1:
+        cres = next(iter(fn.overloads.values()))
+    if cres is None:
+        raise _NoPycc(f"the case's argument types {argtys} were converted to another compiled "
+                      "signature; pass arguments of a compiled signature's exact types")
+    if getattr(cres, "objectmode", False):
+        raise _NoPycc("it compiled in object mode, which pycc cannot compile")
+    sig = cres.signature
+    base = re.sub(r"[^A-Za-z0-9_]", "_", py.__name__)[:40] or "fn"
+    module = f"jitwarm_aot_{base}_{secrets.token_hex(4)}"
+    export = py.__name__ if _IDENT.fullmatch(py.__name__) else "entry"
+    try:
+        with warnings.catch_warnings(), _carried_flags(fn):
+            warnings.simplefilter("ignore")
+            cc = CC(module)
+            cc.output_dir = str(out)
+            cc.target_cpu = "host"  # the JIT's code; the manifest's CPU flags guard it
+            cc.export(export, sig)(py)
+            cc.compile()
+        _same_result(fn, built.args, _pycc_load({"module": module, "file": cc.output_file,
+                                                 "function": export}, out))
+    except Exception as exc:
+        for p in out.glob(f"{module}*"):
+            p.unlink()
+        if isinstance(exc, _NoPycc):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise _NoPycc(f"pycc could not compile it ({type(exc).__name__}: "
+                      f"{shown(first, 160)})") from None
+    preload = _linalg_modules(cres)
+    imported = "NumPy" + (" and SciPy's BLAS/LAPACK (Numba's linear algebra calls them)"
+                          if preload else "")
+    return {"loader": "numba-pycc", "module": module, "file": cc.output_file,
+            "function": export, "signature": str(sig), "target_cpu": _host_cpu(),
+            "needs": ["numpy", *(["scipy"] if preload else [])],
+            "imports": ["numpy", *preload], "preload": preload,
+            "notes": [f"{py.__qualname__}: pycc extension module {module}, signature {sig}; "
+                      f"loaded with {imported} only (Numba is not imported)"]}
+
+
+def _linalg_modules(cres: Any) -> list[str]:
+    """SciPy's Cython BLAS/LAPACK modules the compiled code reaches through Numba's helpers
+    (read from its LLVM IR), which the loader imports before returning the function."""
+    try:
+        helpers = set(_LINALG.findall(cres.library.get_llvm_str()))
+    except Exception:  # pragma: no cover - Numba internals differ
+        return list(_PRELOADS)  # unknown: import both rather than pay it at the first call
+    if not helpers:
+        return []
+    return [_PRELOADS[0], *([_PRELOADS[1]] if helpers - _BLAS_HELPERS else [])]
+
+
+class _carried_flags:  # noqa: N801 - a context manager
+    """pycc compiles every export with a fresh ``numba.pycc.compiler.Flags()``, which drops the
+    dispatcher's ``fastmath``, ``error_model`` and ``boundscheck``: for the duration of one
+    build (in the preparing process only) that class is replaced by one that carries them."""
+
+    def __init__(self, fn: Any) -> None:
+        opts = dict(getattr(fn, "targetoptions", {}) or {})
+        self.carried = {k: opts[k] for k in _CARRIED if opts.get(k) is not None}
+        self.saved: Any = None
+
+    def __enter__(self) -> None:
+        if not self.carried:
+            return
+        import numba.pycc.compiler as pyc
+
+        carried = self.carried
+        self.saved = base = pyc.Flags
+
+        class _Flags(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *a: Any, **k: Any) -> None:
+                super().__init__(*a, **k)
+                for key, value in carried.items():
+                    setattr(self, key, value)
+
+        pyc.Flags = _Flags
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import numba.pycc.compiler as pyc
+
+            pyc.Flags = self.saved
+
+
+def _same_result(fn: Any, args: tuple[Any, ...], compiled: Any) -> None:
+    """The pycc function must return what the JIT returns on the case's arguments (each on
+    its own copy of them); otherwise the module is not used (a fallback)."""
+    import copy
+
+    import numpy as np
+
+    want = fn(*copy.deepcopy(args))
+    got = compiled(*copy.deepcopy(args))
+    try:
+        same = bool(np.array_equal(np.asarray(want), np.asarray(got), equal_nan=True))
+    except TypeError:  # not numbers (a tuple of mixed things ...): plain equality
+        same = bool(want == got)
+    if not same:
+        raise _NoPycc("the pycc module's result differs from the JIT's on the case's arguments")
+
+
+def _host_cpu() -> str:
+    import llvmlite.binding as llvm
+
+    return str(llvm.get_host_cpu_name())
+
+
+def _numba_prepare(built: Built, out: Path) -> dict[str, Any]:
     import numba
 
     fn = built.fn
     py = getattr(fn, "py_func", None)
     if py is None:
         raise UsageError("not a Numba dispatcher")
+    try:
+        return _pycc_build(built, out)
+    except _NoPycc as exc:
+        fallback = (f"{py.__qualname__} cannot be compiled by numba.pycc: {exc}; falling "
+                    "back to the disk cache (eager signatures, compiled at setup)")
     opts = dict(fn.targetoptions)
     opts["cache"] = True
     sigs = _numba_sigs(built)
     eager = numba.jit(sigs, **opts)(py)  # compiles now, writes the disk cache
-    return {"signatures": [str(s) for s in sigs], "cache": eager._cache.cache_path}
+    return {"loader": "numba-disk-cache", "fallback": fallback,
+            "signatures": [str(s) for s in sigs], "needs": ["numba", "llvmlite", "numpy"],
+            "cache": eager._cache.cache_path, "notes": [fallback]}
 
 
-def _numba_load(built: Built, info: dict[str, Any]) -> Any:
+def _pycc_load(info: dict[str, Any], root: Path) -> Any:
+    """Import the verified pycc module from ``root`` (NumPy only) and return its function."""
+    import importlib
+    import importlib.machinery
+    import importlib.util
+
+    module, file, function = info.get("module"), info.get("file"), info.get("function")
+    if not (isinstance(module, str) and _PYCC_MODULE.fullmatch(module)
+            and isinstance(function, str) and _IDENT.fullmatch(function)
+            and isinstance(file, str)
+            and any(file == module + suf for suf in importlib.machinery.EXTENSION_SUFFIXES)):
+        raise UsageError("the artifact's pycc module name, file or function is malformed "
+                         f"(or built for another interpreter: {shown(file, 80)})")
+    preload = info.get("preload") or []
+    if not (isinstance(preload, list) and all(p in _PRELOADS for p in preload)):
+        raise UsageError("the artifact's pycc preloads are not SciPy's BLAS/LAPACK modules")
+    for name in preload:  # what the first call would import (see _linalg_modules)
+        importlib.import_module(name)
+    mod = sys.modules.get(module)
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(module, root / file)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"cannot load {shown(file, 80)} as an extension module")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules[module] = mod
+    return getattr(mod, function)
+
+
+def _numba_load(info: dict[str, Any], root: Path, built: Built | None) -> Any:
+    if info.get("loader") == "numba-pycc":
+        return _pycc_load(info, root)
+    if built is None:
+        raise UsageError("this Numba artifact is the disk cache: it needs the case's code")
     import numba
 
     fn = built.fn
@@ -474,11 +685,12 @@ class NumbaAdapter(Adapter):
 
     supports_aot = True
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
-        return _numba_prepare(built)
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
+        return _numba_prepare(built, out)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _numba_load(built, info)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        return _numba_load(info, root, built)
 
     bundle_field_defaults = {"numba": {}}
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import FrameworkMissing, UsageError
+from jitwarm._errors import FrameworkMissing, UsageError, shown
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
@@ -229,39 +229,64 @@ _ORT_ENTRY = re.compile(r".+-[0-9a-f]{24}\.onnx(\.data)?|ort_profile_\d+_.*\.jso
 
 # -- ahead-of-time compilation (the aot strategy) ----------------------------------------
 def _ort_prepare(built: Built, out: Path) -> dict[str, Any]:
+    """The model optimised once and saved in ORT format (``.ort``: a flatbuffer that loads
+    without protobuf parsing or graph optimisation); the optimised ``.onnx`` where ORT
+    format cannot hold it."""
     import onnxruntime as ort
 
     model = built.fn
     path = getattr(model, "path", None)
     if path is None:
         raise UsageError("not an ONNX Runtime model case")
+    providers = [str(p) for p in model.providers]
+    stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", Path(path).stem)[:100] or "model"
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    dest = out / f"{Path(path).stem}.optimized.onnx"
+    dest = out / f"{stem}.ort"
     so.optimized_model_filepath = str(dest)
-    ort.InferenceSession(str(path), so, providers=list(model.providers))
-    return {"model": str(dest), "providers": list(model.providers)}
+    so.add_session_config_entry("session.save_model_format", "ORT")
+    try:
+        ort.InferenceSession(str(path), so, providers=providers)
+        return {"loader": "onnxruntime-ort", "file": dest.name, "providers": providers,
+                "needs": ["onnxruntime"],
+                "notes": ["ORT-format model (optimised once, ORT_ENABLE_ALL), loaded with "
+                          "session.load_model_format=ORT and graph optimisation off"]}
+    except Exception as exc:  # an operator ORT format cannot serialise
+        dest.unlink(missing_ok=True)
+        why = (str(exc).strip().splitlines() or [""])[0]
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    dest = out / f"{stem}.optimized.onnx"
+    so.optimized_model_filepath = str(dest)
+    ort.InferenceSession(str(path), so, providers=providers)
+    return {"loader": "onnxruntime-optimized", "file": dest.name, "providers": providers,
+            "needs": ["onnxruntime"],
+            "notes": [f"ORT format could not hold the model ({shown(why, 160)}): the "
+                      "offline-optimised .onnx is loaded with graph optimisation off"]}
 
 
 class _OrtOptimised:
-    """An offline-optimised model: the first call creates the session (optimisation off)."""
+    """An offline-optimised model (ORT format or ``.onnx``), its session created at load
+    with graph optimisation off; a call is ``session.run``."""
 
-    def __init__(self, info: dict[str, Any]) -> None:
-        self.path = info["model"]
-        self.providers = info["providers"]
-        self.session: Any = None
+    def __init__(self, info: dict[str, Any], root: Path) -> None:
+        import onnxruntime as ort
+
+        self.path = str(root / info["file"])
+        providers = [str(p) for p in info["providers"]]
+        if not all(re.fullmatch(r"[A-Za-z]{1,40}ExecutionProvider", p) for p in providers):
+            raise UsageError("the artifact's ONNX Runtime providers are malformed")
         self.__name__ = Path(self.path).stem
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        if info.get("loader") == "onnxruntime-ort":
+            so.add_session_config_entry("session.load_model_format", "ORT")
+        threads = os.environ.get("JITWARM_THREADS")
+        if threads:
+            so.intra_op_num_threads = int(threads)
+        self.session = ort.InferenceSession(self.path, so, providers=providers)
 
     def __call__(self, feed: dict[str, Any]) -> Any:
-        if self.session is None:
-            import onnxruntime as ort
-
-            so = ort.SessionOptions()
-            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-            threads = os.environ.get("JITWARM_THREADS")
-            if threads:
-                so.intra_op_num_threads = int(threads)
-            self.session = ort.InferenceSession(self.path, so, providers=self.providers)
         return self.session.run(None, feed)
 
 
@@ -290,11 +315,12 @@ class OnnxRuntimeAdapter(Adapter):
 
     supports_aot = True
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
         return _ort_prepare(built, out)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _OrtOptimised(info)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        return _OrtOptimised(info, root)
 
     def cache_env(self, cache_dir: Path) -> dict[str, str]:
         return {CACHE_ENV: str(cache_dir / "onnxruntime")}

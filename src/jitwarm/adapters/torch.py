@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import shown
+from jitwarm._errors import UsageError, shown
 from jitwarm.adapters import hub
 from jitwarm.adapters.base import (
     Adapter,
@@ -513,7 +513,8 @@ def torch_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
 
 
 # -- ahead-of-time compilation (the aot strategy) ----------------------------------------
-def _torch_prepare(built: Built, out: Path) -> dict[str, Any]:
+def _module_of(built: Built) -> Any:
+    """The eager module behind a ``torch.compile``d callable (a function is wrapped in one)."""
     import torch
 
     fn = built.fn
@@ -526,15 +527,91 @@ def _torch_prepare(built: Built, out: Path) -> dict[str, Any]:
                 return func(*a, **k)
 
         orig = _Wrap()
-    ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
-    path = torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
-    return {"package": str(path)}
+    return orig
 
 
-def _torch_load(info: dict[str, Any]) -> Any:
+def _torchscript_prepare(built: Built, out: Path) -> dict[str, Any]:
+    """``torch.jit.trace`` the eager module with the case's arguments and ``torch.jit.save`` it."""
+    import warnings
+
     import torch
 
-    return torch._inductor.aoti_load_package(info["package"])
+    if built.kwargs:
+        raise UsageError("torch.jit.trace takes positional arguments only; the case passes "
+                         "keyword arguments")
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", torch.jit.TracerWarning)
+        try:
+            traced = torch.jit.trace(_module_of(built), tuple(built.args))
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise UsageError(f"torch.jit.trace could not trace it ({type(exc).__name__}: "
+                             f"{shown(first, 160)})") from None
+    tracer = [w for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+    if tracer:
+        notes.append(f"torch.jit.trace warned {len(tracer)} time(s) (first: "
+                     f"{shown(str(tracer[0].message).splitlines()[0], 160)}): the traced graph "
+                     "may not generalise to other inputs")
+    torch.jit.save(traced, str(out / "model.torchscript.pt"))
+    return {"loader": "torch-torchscript", "file": "model.torchscript.pt", "needs": ["torch"],
+            "device": _device_of(built),
+            "notes": ["torch.jit.trace + torch.jit.save, loaded with torch.jit.load; the "
+                      "profiling executor profiles the first call(s) and re-optimises the "
+                      "graph on a later one", *notes]}
+
+
+def _torch_prepare(built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
+    import torch
+
+    if kind == "torchscript":
+        return _torchscript_prepare(built, out)
+    orig = _module_of(built)
+    ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
+    torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
+    return {"loader": "torch-aoti", "file": "model.pt2", "needs": ["torch"],
+            "device": _device_of(built),
+            "notes": ["torch.export + AOTInductor package model.pt2, loaded through "
+                      "torch._C._aoti.AOTIModelPackageLoader (Dynamo and Inductor are not "
+                      "imported)"]}
+
+
+def _device_of(built: Built) -> str:
+    """The device type of the case's first tensor argument (``cpu`` without one)."""
+    import torch
+
+    for a in (*built.args, *built.kwargs.values()):
+        if isinstance(a, torch.Tensor):
+            return str(a.device.type)
+    return "cpu"
+
+
+class AotiPackage:
+    """An AOTInductor ``.pt2`` package run through the C++ package loader.
+
+    ``torch._inductor.aoti_load_package`` imports Inductor (and with it Dynamo) to do the
+    same; this keeps to ``torch._C._aoti.AOTIModelPackageLoader`` and ``torch.utils._pytree``
+    for the call spec, so loading costs the shared library's load and nothing else.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import torch
+        from torch.utils import _pytree as pytree
+
+        self._pytree = pytree
+        self._tensor = torch.Tensor
+        self.loader = torch._C._aoti.AOTIModelPackageLoader(str(path), "model", False, 1, -1)
+        in_spec, out_spec = (pytree.treespec_loads(s) for s in self.loader.get_call_spec())
+        self._out_spec = out_spec
+        kw = in_spec.child(1) if in_spec.num_children == 2 else None
+        self._kw_order = list(kw.context) if kw is not None and kw.context else []
+        self.__name__ = path.stem
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ordered = {k: kwargs[k] for k in self._kw_order if k in kwargs}
+        flat = self._pytree.tree_flatten((args, ordered))[0]
+        flat = [x for x in flat if isinstance(x, self._tensor)]
+        return self._pytree.tree_unflatten(self.loader.boxed_run(flat), self._out_spec)
 
 
 # -- no_recompile: torch's own fail_on_recompile stance ------------------------------
@@ -635,12 +712,18 @@ class TorchAdapter(Adapter):
         return result, torch_after_call(msgs, cache_root)
 
     supports_aot = True
+    aot_kinds = ("torchscript",)
 
-    def aot_prepare(self, built: Built, out: Path) -> dict[str, Any]:
-        return _torch_prepare(built, out)
+    def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
+        return _torch_prepare(built, out, kind)
 
-    def aot_load(self, info: dict[str, Any], built: Built) -> Any:
-        return _torch_load(info)
+    def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], built: Built | None = None) -> Any:
+        if info.get("loader") == "torch-torchscript":
+            import torch
+
+            return torch.jit.load(str(root / info["file"]))
+        return AotiPackage(root / info["file"])
 
     array_kind = "torch"
 

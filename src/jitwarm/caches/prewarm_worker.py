@@ -134,7 +134,15 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             else:
                 from jitwarm.caches.megacache import prepare
             phase = spec["mode"].split("-")[0]
-            record[phase] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
+            if phase == "aot":
+                from jitwarm.caches.aot import describe
+
+                record[phase] = describe(prepare(adapter.name, built,
+                                                 spec["options"]["artifact_dir"],
+                                                 target=target.spec,
+                                                 kind=spec["options"].get("kind", "aot")))
+            else:
+                record[phase] = prepare(adapter.name, built, spec["options"]["artifact_dir"])
             return record
         if spec.get("mode") == "explain":
             from jitwarm.caches.explain import cache_root_from_env, explain_call

@@ -428,3 +428,6 @@ _register_frameworks(app)
 
 from jitwarm.cli.run import register as _register_run  # noqa: E402, I001
 _register_run(app)
+
+from jitwarm.cli.aot import register as _register_aot  # noqa: E402, I001
+_register_aot(app)
