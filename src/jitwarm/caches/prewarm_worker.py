@@ -158,6 +158,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             args, label = apply_input(built.args, entry)
             calls.append({"label": label, **_call(adapter, built.fn, args, built.kwargs)})
         record["calls"] = calls
+        if adapter.key_input_fields:  # what its cache keys hold here (jitwarm cache diff)
+            from jitwarm.caches.keys import FIELD, read_in_process
+
+            record[FIELD] = read_in_process([adapter.name])
         record["specializations"] = adapter.specializations(built.fn)
         record["notes"] = adapter.cache_notes()
         if not record["disk_cache"] and adapter.name != "python":
