@@ -192,6 +192,32 @@ def test_jax_flags_and_config_differences(tmp_path_factory):
 
 
 @pytest.mark.slow
+def test_inductor_config_difference_of_caches_not_made_by_prewarm(tmp_path):
+    """A cache folder jitwarm did not fill: the inputs are read when the bundle is made (in
+    a fresh process with that environment), and the diff names the Inductor setting."""
+    pytest.importorskip("torch")
+    bundles = {}
+    for name, extra in (("plain", {}), ("autotune", {"TORCHINDUCTOR_MAX_AUTOTUNE": "1"})):
+        entry = tmp_path / name / "cache" / "torchinductor" / "fxgraph" / "ab" / "fkey"
+        entry.mkdir(parents=True)
+        (entry / "entry").write_bytes(b"graph")
+        bundles[name] = tmp_path / f"{name}.tar.gz"
+        proc = _run("bundle", "create", str(tmp_path / name / "cache"), "-o",
+                    str(bundles[name]), env=_env(**extra))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    made = _manifest(bundles["autotune"])[keys.FIELD]
+    assert made["recorded"] == {"torch": "bundle create"}, made
+    torch_in = made["frameworks"]["torch"]
+    assert torch_in["inductor_config"]["max_autotune"] == "True" and torch_in["torch_key"]
+    proc = _diff(str(bundles["plain"]), str(bundles["autotune"]))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("- ")]
+    assert "Inductor's FX-graph keys include its config" in line
+    assert "max_autotune is False in A, True in B" in line
+    assert "read when the bundle was made" in proc.stdout
+
+
+@pytest.mark.slow
 def test_every_installed_framework_reads_its_declared_inputs():
     """Each adapter's key_inputs, read in a fresh process: only declared fields, values of
     the recorded shapes, nothing that fails."""

@@ -418,10 +418,12 @@ def torch_key_inputs() -> dict[str, Any]:
     if torch.cuda.is_available() and torch.cuda.device_count():
         major, minor = torch.cuda.get_device_capability()
         out["compute_capability"] = f"{major}.{minor}"
-    config = {k: repr(v)[:200] for k, v in sorted(_portable_inductor_config().items())}
-    out["inductor_config"] = config
-    out["inductor_config_hash"] = hashlib.sha256(
-        json.dumps(config, sort_keys=True).encode()).hexdigest()
+    portable = _portable_inductor_config()
+    # every setting (a difference is named by its settings; the defaults of some follow
+    # environment variables), and a hash of the whole config, values uncut
+    out["inductor_config"] = {k: repr(v)[:200] for k, v in sorted(portable.items())}
+    out["inductor_config_hash"] = hashlib.sha256(json.dumps(
+        {k: repr(v) for k, v in sorted(portable.items())}).encode()).hexdigest()
     return out
 
 

@@ -382,7 +382,7 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         **fields,
         keys.FIELD: key_inputs,
         "plan": (prewarm or {}).get("plan"),
-        "prewarm": prewarm,
+        "prewarm": keys.without_key_inputs(prewarm),  # they are in key_inputs, once
         "skipped": skipped,
         "files": entries,
     }

@@ -273,6 +273,16 @@ def from_prewarm(prewarm: dict[str, Any] | None) -> dict[str, Any]:
             "errors": errors}
 
 
+def without_key_inputs(prewarm: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A prewarm record without its cases' key inputs (a bundle holds them once, in its
+    ``key_inputs``: Inductor's config alone is hundreds of settings per case)."""
+    if not isinstance(prewarm, dict) or not isinstance(prewarm.get("cases"), list):
+        return prewarm
+    cases = [{k: v for k, v in c.items() if k != FIELD} if isinstance(c, dict) else c
+             for c in prewarm["cases"]]
+    return {**prewarm, "cases": cases}
+
+
 def bundle_record(root: Path, prewarm: dict[str, Any] | None, owners: list[Adapter],
                   fields: dict[str, Any], source_root: Path | None,
                   settings: dict[str, str]) -> dict[str, Any]:
