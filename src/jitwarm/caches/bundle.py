@@ -709,7 +709,7 @@ def compatibility(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
     elif mach.get("cpu_model") != here["cpu_model"]:
         warnings.append(f"made on {mach.get('cpu_model')}, this is {here['cpu_model']}: "
                         "CPU features are compatible, but caches keyed by CPU name (Numba, "
-                        "Inductor's ISA) may miss")
+                        "Inductor's ISA) may miss (`jitwarm cache diff BUNDLE` says which)")
     versions = framework_versions()
     for fw, ver in (manifest.get("frameworks") or {}).items():
         now = versions.get(fw)
