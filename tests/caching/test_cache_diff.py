@@ -99,6 +99,41 @@ def test_bundles_record_numba_key_inputs_from_the_prewarm(numba_bundles):
     assert host["sources"] == {"kern.py": digest} == generic["sources"]
 
 
+WRAPPED_CASE = """
+import jitwarm
+from numba import njit
+
+
+@njit(cache=True)
+def _inner(x):
+    return (x * 2.0).sum()
+
+
+def plain(x):  # a library's plain function that compiles with Numba inside
+    return _inner(x)
+
+
+@jitwarm.case
+def wrapped():
+    import numpy as np
+
+    return plain, (np.arange(5.0),)
+"""
+
+
+@pytest.mark.slow
+def test_prewarm_records_frameworks_a_plain_function_compiled_with(tmp_path):
+    pytest.importorskip("numba")
+    from jitwarm.caches.prewarm import run_case_process
+    from jitwarm.cases.targets import resolve_target
+
+    write(tmp_path / "lib.py", WRAPPED_CASE)
+    rec = run_case_process(resolve_target(f"{tmp_path}/lib.py::wrapped"), tmp_path / "cache",
+                           extra_env={"NUMBA_CPU_NAME": "generic"}, timeout_s=300)
+    assert rec["status"] == "ok" and rec["framework"] == "python", rec
+    assert rec[keys.FIELD]["frameworks"]["numba"]["cpu_name"] == "generic"
+
+
 @pytest.mark.slow
 def test_numba_cpu_name_difference_is_named_with_its_cost(numba_bundles):
     host, generic = numba_bundles["host"], numba_bundles["generic"]
