@@ -250,6 +250,9 @@ def test_inductor_config_difference_of_caches_not_made_by_prewarm(tmp_path):
     assert "Inductor's FX-graph keys include its config" in line
     assert "max_autotune is False in A, True in B" in line
     assert "read when the bundle was made" in proc.stdout
+    (d,) = json.loads(_diff(str(bundles["plain"]), str(bundles["autotune"]), "--json").stdout
+                      )["differences"]
+    assert (d["a"], d["b"]) == ({"max_autotune": "False"}, {"max_autotune": "True"})
 
 
 @pytest.mark.slow

@@ -182,10 +182,10 @@ class KeyInput:
 class KeyDifference:
     """One recorded cache-key input that differs between two records (``cache diff``)."""
 
-    framework: str  # an adapter's name, or "python", "machine", "sources"
+    framework: str  # an adapter's name, or "python", "machine", "versions", "sources"
     input: str  # the field ("cpu_name", "xla_flags" ...)
-    a: Any
-    b: Any
+    a: Any  # the values (of a set: the members on this side only; of a map: the
+    b: Any  # entries that differ)
     message: str  # in plain words, user strings escaped and cut (:func:`shown`)
     costly: bool = True  # False: a note, not a difference
 
@@ -240,6 +240,7 @@ def describe_key_difference(framework: str, name: str, spec: KeyInput, a: Any, b
         if mb - ma:
             parts.append(f"only {sb} has {_listed(sorted(mb - ma))}")
         what = "; ".join(parts)
+        a, b = sorted(ma - mb), sorted(mb - ma)  # what differs, not the whole sets
     elif spec.kind == "map":
         da = a if isinstance(a, dict) else {}
         db = b if isinstance(b, dict) else {}
@@ -249,6 +250,8 @@ def describe_key_difference(framework: str, name: str, spec: KeyInput, a: Any, b
         shown_ = [f"{shown(k, 60)} is {_map_value(da, k)} in {sa}, {_map_value(db, k)} in {sb}"
                   for k in names[:6]]
         what = "; ".join(shown_) + (f" (and {len(names) - 6} more)" if len(names) > 6 else "")
+        a = {k: da[k] for k in names if k in da}  # the entries that differ, not all of them
+        b = {k: db[k] for k in names if k in db}
     else:
         if a == b:
             return None

@@ -426,7 +426,7 @@ def _machine(a: dict[str, Any], b: dict[str, Any], sides: tuple[str, str]
             listed = ", ".join(shown(f, 40) for f in only[:12]) + (
                 f" (and {len(only) - 12} more)" if len(only) > 12 else "")
             costly = sx == sa  # code built where the features were, run where they are not
-            out.append(KeyDifference("machine", "cpu_flags", sorted(fa), sorted(fb), (
+            out.append(KeyDifference("machine", "cpu_flags", sorted(fa - fb), sorted(fb - fa), (
                 f"only {sx}'s CPU has {listed} → "
                 + (f"native code built on {sx} could use instructions {sy}'s CPU lacks "
                    "(`bundle verify` refuses the bundle)" if costly else
