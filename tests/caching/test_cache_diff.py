@@ -401,3 +401,17 @@ def test_compare_numba_features_when_the_names_agree_and_missing_records():
     assert result.same and any("records no key inputs for numba" in n for n in result.notes)
     late = _record(**{keys.FIELD: {**_numba(), "recorded": {"numba": "bundle create"}}})
     assert any("read when the bundle was made" in n for n in keys.compare(late, a).notes)
+
+
+def test_snapshot_is_a_record_compare_takes():
+    """The record an artifact made in a worker can carry (e.g. an AOT manifest)."""
+    pytest.importorskip("numba")
+    rec = keys.snapshot(["numba"])
+    assert keys.problem(rec[keys.FIELD]) is None
+    assert rec[keys.FIELD]["recorded"] == {"numba": "snapshot"}
+    assert set(rec["frameworks"]) == {"numba", "llvmlite"}
+    assert keys.compare(rec, json.loads(json.dumps(rec))).same
+    other = json.loads(json.dumps(rec))
+    other[keys.FIELD]["frameworks"]["numba"]["cpu_name"] = "generic"
+    (d,) = keys.compare(rec, other).differences
+    assert d.input == "cpu_name" and "every function recompiles" in d.message
