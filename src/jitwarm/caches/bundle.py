@@ -366,7 +366,7 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
             fields.update(owners[sub].bundle_fields(root / sub, source_root, prewarm))
     # what each framework's cache keys were made of (jitwarm cache diff)
     present_owners = list({id(owners[s]): owners[s] for s in present if s in owners}.values())
-    key_inputs = keys.bundle_record(root, prewarm, present_owners, fields, source_root,
+    key_inputs = keys.bundle_record(prewarm, present_owners, fields, source_root,
                                     cache_settings())
     manifest: dict[str, Any] = {
         "schema": SCHEMA,

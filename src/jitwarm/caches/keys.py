@@ -195,7 +195,10 @@ def read_in_worker(names: list[str], env: dict[str, str], *, timeout_s: float = 
                    ) -> dict[str, Any]:
     """:func:`read_in_process` in a fresh process (``python -m jitwarm.caches.keys_worker``)
     whose environment is this one plus ``env``: what a process started here would read.
-    A worker that fails is named in ``errors`` for every framework asked for."""
+    Its caches point into a throw-away folder (reading writes into no one's cache; no
+    recorded input depends on where the caches are). A worker that fails is named in
+    ``errors`` for every framework asked for."""
+    from jitwarm.adapters import cache_env
     from jitwarm.measure.spawn import run_worker, worker_env
 
     names = [n for n in names if (a := _adapter(n)) is not None and a.key_input_fields]
@@ -207,7 +210,10 @@ def read_in_worker(names: list[str], env: dict[str, str], *, timeout_s: float = 
         spec = work / "spec.json"
         spec.write_text(json.dumps({"frameworks": names, "result_path": str(result)}),
                         encoding="utf-8")
-        run = run_worker(WORKER, spec, result, timeout_s=timeout_s, env=worker_env(env))
+        folders = {k: v for k, v in cache_env(work / "caches").items()
+                   if v.startswith(str(work))}
+        run = run_worker(WORKER, spec, result, timeout_s=timeout_s,
+                         env=worker_env({**env, **folders}))
         rec = run.record or {}
         out = {"frameworks": rec.get("frameworks"), "errors": rec.get("errors") or {}}
         if rec.get("status") != "ok" or problem(out, "the key inputs read"):
@@ -283,21 +289,18 @@ def without_key_inputs(prewarm: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**prewarm, "cases": cases}
 
 
-def bundle_record(root: Path, prewarm: dict[str, Any] | None, owners: list[Adapter],
+def bundle_record(prewarm: dict[str, Any] | None, owners: list[Adapter],
                   fields: dict[str, Any], source_root: Path | None,
                   settings: dict[str, str]) -> dict[str, Any]:
-    """The manifest's ``key_inputs`` for a bundle of ``root`` whose caches belong to
-    ``owners``: the prewarm's records, else read now in a fresh process with the cache's
-    environment (``settings`` and the folders of ``root``), marked ``"bundle create"``;
-    and the hashes of the source files the caches were compiled from."""
-    from jitwarm.adapters import cache_env
-
+    """The manifest's ``key_inputs`` for a bundle whose caches belong to
+    ``owners``: the prewarm's records, else read now in a fresh process with the cache
+    ``settings`` prewarm uses, marked ``"bundle create"``; and the hashes of the source
+    files the caches were compiled from."""
     record = from_prewarm(prewarm)
     missing = [a.name for a in owners
                if a.key_input_fields and a.name not in record["frameworks"]]
-    if missing:
-        env = {**cache_env(root), **settings}
-        now = read_in_worker(missing, env)
+    if missing:  # with the settings prewarm gives its processes
+        now = read_in_worker(missing, dict(settings))
         record["frameworks"].update(now["frameworks"])
         record["recorded"].update({n: "bundle create" for n in now["frameworks"]})
         record["errors"].update(now["errors"])
