@@ -194,20 +194,23 @@ def cache_explain(
 
 @cache_app.command("diff")
 def cache_diff(
-    a: Annotated[str, typer.Argument(help="A bundle (.tar.zst / .tar.gz).")],
+    a: Annotated[str, typer.Argument(metavar="A", help="A bundle (.tar.zst / .tar.gz).")],
     b: Annotated[str | None, typer.Argument(
-        help="Another bundle (default: this machine, as --here).")] = None,
+        metavar="B", help="Another bundle (default: this machine, as --here).")] = None,
     here: Annotated[bool, typer.Option(
         "--here", help="Compare A with this machine (the default without B).")] = False,
-    sources: SourcesOpt = None,
+    sources: Annotated[str | None, typer.Option(
+        "--sources", help="With this machine: the checkout whose source files are compared "
+                          "with the bundle's. Default: the working directory.")] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", help="Seconds for the process that reads this machine's settings.")
     ] = 300.0,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Say which input of the frameworks' cache keys differs between two bundles, or
-    between a bundle and this machine, and what it costs (exit 0: nothing differs, 1: some
-    input differs, 2: a bad bundle or option)."""
+    """Which input of the frameworks' cache keys differs between two bundles, or a bundle
+    and this machine, and what it costs.
+
+    Exit code 0: nothing differs; 1: an input differs; 2: a bad bundle or option."""
     from jitwarm.caches import keys
     from jitwarm.caches.bundle import read_manifest_only
     from jitwarm.measure.spawn import check_seconds
