@@ -415,3 +415,21 @@ def test_snapshot_is_a_record_compare_takes():
     other[keys.FIELD]["frameworks"]["numba"]["cpu_name"] = "generic"
     (d,) = keys.compare(rec, other).differences
     assert d.input == "cpu_name" and "every function recompiles" in d.message
+
+
+def test_cases_that_recorded_different_inputs_are_said():
+    """A case that sets a config in its code compiled under another value: the bundle says
+    so instead of keeping one value silently."""
+    x64 = {"frameworks": {"jax": {"config": {"jax_enable_x64": "True"}}}, "errors": {}}
+    plain = {"frameworks": {"jax": {"config": {"jax_enable_x64": "False"}}}, "errors": {}}
+    prewarm = {"cases": [{keys.FIELD: plain}, {keys.FIELD: x64}, {keys.FIELD: "hostile"}]}
+    rec = keys.from_prewarm(prewarm)
+    assert rec["frameworks"]["jax"] == plain["frameworks"]["jax"]
+    assert rec["notes"] == [
+        "jax: the plan's cases recorded different config (the first case's values are "
+        "kept; the cache holds entries compiled under each)"]
+    assert keys.problem(rec) is None
+    result = keys.compare({keys.FIELD: rec}, {keys.FIELD: keys.from_prewarm(
+        {"cases": [{keys.FIELD: plain}]})})
+    assert result.same and any(n.startswith("A: jax: the plan's cases") for n in result.notes)
+    assert keys.problem({"notes": ["x" * 2000]}) is not None

@@ -12,6 +12,7 @@ info ...) in the process that compiles: ``jitwarm prewarm`` records them per cas
       "frameworks": {"numba": {"cpu_name": "znver3", ...}, "jax": {...}},
       "recorded":   {"numba": "prewarm"},      # or "bundle create" (see below)
       "errors":     {"torch": "why it could not be read"},
+      "notes":      ["jax: the plan's cases recorded different config ..."],
       "sources":    {"kern.py": "<sha256>"}    # the files the caches were compiled from
     }
 
@@ -123,6 +124,10 @@ def problem(record: Any, what: str = "the manifest's 'key_inputs'") -> str | Non
                 why = value_problem(value)
                 if why:
                     return f"{what}: {name}.{key} is {why}"
+    notes = record.get("notes")
+    if notes is not None and (not isinstance(notes, list) or len(notes) > _MAX_FRAMEWORKS
+                              or not all(isinstance(n, str) and len(n) <= 1000 for n in notes)):
+        return f"{what} has malformed 'notes'"
     for part, limit in (("recorded", 64), ("errors", 1000)):
         entries = record.get(part)
         if entries is None:
@@ -266,17 +271,26 @@ def from_prewarm(prewarm: dict[str, Any] | None) -> dict[str, Any]:
     first case that has one; the cases of a prewarm share its environment)."""
     frameworks: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    varies: dict[str, set[str]] = {}
     for case in (prewarm or {}).get("cases") or []:
         rec = case.get(FIELD) if isinstance(case, dict) else None
         if problem(rec, "a prewarm record") is not None or not rec:
             continue
         for name, values in (rec.get("frameworks") or {}).items():
-            frameworks.setdefault(name, values)
+            first = frameworks.setdefault(name, values)
+            varies.setdefault(name, set()).update(
+                k for k in set(first) | set(values) if first.get(k) != values.get(k))
         for name, why in (rec.get("errors") or {}).items():
             errors.setdefault(name, why)
     errors = {k: v for k, v in errors.items() if k not in frameworks}
+    # a case that changes a setting in its code (jax.config.update ...) compiled under
+    # another value than the others: say so rather than keep one value silently
+    notes = [shown(f"{name}: the plan's cases recorded different {', '.join(sorted(keys_))} "
+                   "(the first case's values are kept; the cache holds entries compiled "
+                   "under each)", 1000)
+             for name, keys_ in sorted(varies.items()) if keys_][:_MAX_FRAMEWORKS]
     return {"frameworks": frameworks, "recorded": {n: "prewarm" for n in frameworks},
-            "errors": errors}
+            "errors": errors, "notes": notes}
 
 
 def without_key_inputs(prewarm: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -308,6 +322,7 @@ def bundle_record(prewarm: dict[str, Any] | None, owners: list[Adapter],
     record["frameworks"] = {k: v for k, v in record["frameworks"].items() if k in names}
     record["recorded"] = {k: v for k, v in record["recorded"].items() if k in names}
     record["errors"] = {k: shown(v, 1000) for k, v in record["errors"].items() if k in names}
+    record["notes"] = [n for n in record["notes"] if n.split(":", 1)[0] in names]
     sources: dict[str, str] = {}
     if source_root is not None:
         for adapter in owners:
@@ -542,6 +557,7 @@ def compare(a: dict[str, Any], b: dict[str, Any],
                                     "by an older jitwarm?): only versions, Python and the "
                                     "machine are compared for it")
     for side, rec in ((sides[0], ka), (sides[1], kb)):
+        result.notes.extend(f"{side}: {shown(n, 1000)}" for n in rec.get("notes") or [])
         late = sorted(n for n, how in (rec.get("recorded") or {}).items()
                       if how == "bundle create")
         if late:
