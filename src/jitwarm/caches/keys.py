@@ -209,12 +209,20 @@ def read_in_worker(names: list[str], env: dict[str, str], *, timeout_s: float = 
     names = [n for n in names if (a := _adapter(n)) is not None and a.key_input_fields]
     if not names:
         return {"frameworks": {}, "errors": {}}
-    work = Path(tempfile.mkdtemp(prefix="jitwarm-keys-"))
+    try:
+        work = Path(tempfile.mkdtemp(prefix="jitwarm-keys-"))
+    except OSError as exc:  # a full or read-only temporary folder
+        return {"frameworks": {}, "errors": {n: f"no work folder: {exc.strerror or exc}"
+                                             for n in names}}
     try:
         result = work / "result.json"
         spec = work / "spec.json"
-        spec.write_text(json.dumps({"frameworks": names, "result_path": str(result)}),
-                        encoding="utf-8")
+        try:
+            spec.write_text(json.dumps({"frameworks": names, "result_path": str(result)}),
+                            encoding="utf-8")
+        except OSError as exc:
+            return {"frameworks": {}, "errors": {n: f"cannot write {shown(spec)}: "
+                                                 f"{exc.strerror or exc}" for n in names}}
         folders = {k: v for k, v in cache_env(work / "caches").items()
                    if v.startswith(str(work))}
         run = run_worker(WORKER, spec, result, timeout_s=timeout_s,
