@@ -109,6 +109,47 @@ def test_aot_is_declared_with_both_halves(adapter):
     assert _overrides(adapter, "aot_load") == adapter.supports_aot
 
 
+def _differing(spec, value):
+    """Two values of a key input's kind that differ."""
+    if spec.kind == "set":
+        return ["x1", "shared"], ["shared", "y2"]
+    if spec.kind == "map":
+        return {"k": "1", "same": "s"}, {"k": "2", "same": "s"}
+    return "left\x1b[31m", "right"
+
+
+@pytest.mark.parametrize("adapter", ALL, ids=IDS)
+def test_key_inputs_are_declared_and_explained(adapter):
+    """What an adapter records of its cache keys is declared (``key_input_fields``), read
+    by its own ``key_inputs`` and explained, per field, by ``key_differences`` without the
+    framework: same values say nothing, a different value says the field's label and cost
+    with the value escaped."""
+    from jitwarm.adapters.base import KeyDifference, KeyInput
+
+    fields = adapter.key_input_fields
+    assert isinstance(fields, dict)
+    assert _overrides(adapter, "key_inputs") == bool(fields)
+    assert adapter.key_source_effect is None or (
+        isinstance(adapter.key_source_effect, str) and adapter.key_source_effect)
+    assert adapter.key_sources({}) == {}
+    for name, spec in fields.items():
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name), name
+        assert isinstance(spec, KeyInput) and spec.label and spec.cost
+        assert spec.kind in ("value", "set", "map")
+    for name, spec in fields.items():
+        a, b = _differing(spec, None)
+        same = {name: a}
+        assert adapter.key_differences(same, dict(same), ("A", "B")) == []
+        diffs = adapter.key_differences({name: a}, {name: b}, ("A", "B"))
+        assert all(isinstance(d, KeyDifference) and d.framework == adapter.name
+                   for d in diffs)
+        if spec.costly:
+            (d,) = [d for d in diffs if d.input == name]
+            assert "→" in d.message and "\x1b" not in d.message, d.message
+        for d in diffs:
+            assert "\n" not in d.message
+
+
 @pytest.mark.parametrize("adapter", ALL, ids=IDS)
 def test_array_kind(adapter):
     if adapter.array_kind is None:

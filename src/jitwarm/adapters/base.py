@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jitwarm._errors import shown
 from jitwarm.adapters.events import CompileEvent, Notice
 
 
@@ -156,6 +157,117 @@ class capture_logs:  # noqa: N801 - used as a context manager
             lg.removeHandler(self.handler)
             lg.setLevel(level)
             lg.propagate = prop
+
+
+# -- cache-key inputs (recorded in bundles, compared by ``jitwarm cache diff``) -------------
+@dataclass(frozen=True)
+class KeyInput:
+    """One input of a framework's cache keys that its adapter reads
+    (:meth:`Adapter.key_inputs`), and what a different value costs, in words."""
+
+    #: what the keys hold, as the start of a sentence ("Numba keys include the CPU name")
+    label: str
+    #: what a different value costs ("every function recompiles")
+    cost: str
+    #: how to avoid it, or None ("build with `NUMBA_CPU_NAME=generic`")
+    fix: str | None = None
+    #: how values compare: "value" (whole), "set" (a list, or a comma-separated string:
+    #: the members on one side only are named) or "map" (``{name: value}``: the names whose
+    #: values differ are named)
+    kind: str = "value"
+    #: False: shown as a note (context), not counted as a difference
+    costly: bool = True
+
+
+@dataclass
+class KeyDifference:
+    """One recorded cache-key input that differs between two records (``cache diff``)."""
+
+    framework: str  # an adapter's name, or "python", "machine", "versions", "sources"
+    input: str  # the field ("cpu_name", "xla_flags" ...)
+    a: Any  # the values (of a set: the members on this side only; of a map: the
+    b: Any  # entries that differ)
+    message: str  # in plain words, user strings escaped and cut (:func:`shown`)
+    costly: bool = True  # False: a note, not a difference
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def show_value(value: Any, limit: int = 80) -> str:
+    """A recorded key input as it appears in a sentence (escaped, cut)."""
+    if value is None or value == "":
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return shown(", ".join(str(v) for v in value) or "none", limit)
+    if isinstance(value, dict):
+        return shown(f"{len(value)} settings", limit)
+    text = str(value)
+    if _HEX.fullmatch(text) and len(text) > 16:  # a digest: its start is enough
+        return text[:12] + "…"
+    return shown(text, limit)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _members(value: Any) -> set[str]:
+    if isinstance(value, list):
+        return {str(v) for v in value}
+    if isinstance(value, str):
+        return {v for v in value.split(",") if v}
+    return set() if value is None else {str(value)}
+
+
+def _listed(items: list[str], limit: int = 8) -> str:
+    head = ", ".join(shown(i, 60) for i in items[:limit])
+    return head + (f" (and {len(items) - limit} more)" if len(items) > limit else "")
+
+
+def describe_key_difference(framework: str, name: str, spec: KeyInput, a: Any, b: Any,
+                            sides: tuple[str, str]) -> KeyDifference | None:
+    """The sentence for one differing key input (None when the values are the same):
+    ``"<label>: <side a> is <a>, <side b> <b> → <cost>; <fix>"``."""
+    sa, sb = sides
+    if spec.kind == "set":
+        ma, mb = _members(a), _members(b)
+        if ma == mb:
+            return None
+        parts = []
+        if ma - mb:
+            parts.append(f"only {sa} has {_listed(sorted(ma - mb))}")
+        if mb - ma:
+            parts.append(f"only {sb} has {_listed(sorted(mb - ma))}")
+        what = "; ".join(parts)
+        a, b = sorted(ma - mb), sorted(mb - ma)  # what differs, not the whole sets
+    elif spec.kind == "map":
+        da = a if isinstance(a, dict) else {}
+        db = b if isinstance(b, dict) else {}
+        names = sorted(k for k in set(da) | set(db) if da.get(k, _MISSING) != db.get(k, _MISSING))
+        if not names:
+            return None
+        shown_ = [f"{shown(k, 60)} is {_map_value(da, k)} in {sa}, {_map_value(db, k)} in {sb}"
+                  for k in names[:6]]
+        what = "; ".join(shown_) + (f" (and {len(names) - 6} more)" if len(names) > 6 else "")
+        a = {k: da[k] for k in names if k in da}  # the entries that differ, not all of them
+        b = {k: db[k] for k in names if k in db}
+    else:
+        if a == b:
+            return None
+        what = f"{sa} is {show_value(a)}, {sb} {show_value(b)}"
+    text = f"{spec.label}: {what} → {spec.cost}"
+    if spec.fix:
+        text += f"; {spec.fix}"
+    return KeyDifference(framework, name, a, b, text, spec.costly)
+
+
+_MISSING = object()
+
+
+def _map_value(d: dict[str, Any], key: str) -> str:
+    return "absent" if key not in d else show_value(d[key], 40)
 
 
 class Recorder:
@@ -422,6 +534,44 @@ class Adapter:
 
     def key_components(self, messages: list[str]) -> dict[str, Any]:
         """Record fields made of the key messages logged during a prewarm's call."""
+        return {}
+
+    #: the inputs of this framework's cache keys :meth:`key_inputs` reads, by field name,
+    #: with what a different value costs (``jitwarm cache diff``)
+    key_input_fields: dict[str, KeyInput] = {}
+
+    def key_inputs(self) -> dict[str, Any]:
+        """The inputs of this framework's cache keys as this process sees them (CPU name
+        and features, flags, config, toolkit versions ...): ``{field: value}`` over
+        :attr:`key_input_fields`, each value JSON (a scalar, a list of strings or a
+        ``{str: scalar}`` map). Imports the framework: it runs in a worker (the prewarm of
+        a case, ``cache diff --here``), and bundles record it so that a cache that misses
+        on another machine can be traced to the input that changed. Package versions and
+        the Python version are recorded for every bundle already; leave them out."""
+        return {}
+
+    def key_differences(self, a: dict[str, Any], b: dict[str, Any],
+                        sides: tuple[str, str]) -> list[KeyDifference]:
+        """Each input of :attr:`key_input_fields` whose value differs between two
+        :meth:`key_inputs` records (hostile: read from bundles, shapes already checked),
+        in plain words; ``sides`` names them ("the bundle", "this host"). Framework-free.
+        Override to fold inputs that differ for one reason into one sentence."""
+        out = []
+        for name, spec in self.key_input_fields.items():
+            if name in a and name in b:
+                diff = describe_key_difference(self.name, name, spec, a[name], b[name], sides)
+                if diff is not None:
+                    out.append(diff)
+        return out
+
+    #: what a changed source file costs this framework's cache, or None (the start of a
+    #: sentence: "Numba keys include the source file's hash: its functions recompile")
+    key_source_effect: str | None = None
+
+    def key_sources(self, fields: dict[str, Any]) -> dict[str, str]:
+        """``{source path relative to the sources root: sha256}`` of the files this
+        framework's cache entries were compiled from, as its bundle fields
+        (:meth:`bundle_fields`, already checked) know them."""
         return {}
 
     #: whether :meth:`aot_prepare` / :meth:`aot_load` exist (the ``aot`` strategy,

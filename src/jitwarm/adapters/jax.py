@@ -31,6 +31,8 @@ from jitwarm.adapters.base import (
     Built,
     CacheLocation,
     FunctionCompileUnverified,
+    KeyDifference,
+    KeyInput,
     Recorder,
     capture_logs,
     env_flag,
@@ -491,6 +493,105 @@ def jax_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
     return out
 
 
+# -- cache-key inputs (jitwarm cache diff) -----------------------------------------------
+_JAX_RECOMPILES = "every function misses the persistent cache and compiles again"
+JAX_KEY_INPUTS = {
+    "backend": KeyInput("JAX keys include the backend platform", _JAX_RECOMPILES),
+    "platform_version": KeyInput("JAX keys include the backend's version (for GPUs: the "
+                                 "CUDA/ROCm runtime and driver)", _JAX_RECOMPILES),
+    "devices": KeyInput("JAX keys include the devices a program runs on (their kind and "
+                        "count: the topology)", _JAX_RECOMPILES),
+    "topology_fingerprint": KeyInput("JAX keys include XLA's fingerprint of the device "
+                                     "topology", _JAX_RECOMPILES),
+    "xla_flags": KeyInput("JAX keys include the XLA flags (XLA_FLAGS, LIBTPU_INIT_ARGS, "
+                          "--xla arguments; dump flags excepted)", _JAX_RECOMPILES,
+                          "use the same XLA_FLAGS where the bundle is used", kind="set"),
+    "config": KeyInput("JAX traces programs under its config (jax_enable_x64, matmul "
+                       "precision ...), and the keys hold the traced program",
+                       "programs traced under another setting are other programs: they "
+                       "compile again", "use the same settings (e.g. JAX_ENABLE_X64) on both "
+                       "sides", kind="map"),
+    "compression": KeyInput("JAX keys include how entries are compressed (zstandard when "
+                            "it is installed, else zlib)", _JAX_RECOMPILES,
+                            "install zstandard on both sides or on neither"),
+}
+
+#: config states that enter the cache key outside the traced program
+_JAX_CACHE_CONFIG = ("jax_compilation_cache_include_metadata_in_key",
+                     "jax_persistent_cache_enable_xla_caches")
+#: when this JAX cannot list its trace-context states (older versions)
+_JAX_TRACE_CONFIG = ("jax_enable_x64", "jax_default_matmul_precision",
+                     "jax_numpy_dtype_promotion", "jax_numpy_rank_promotion",
+                     "jax_threefry_partitionable", "jax_default_prng_impl",
+                     "jax_use_shardy_partitioner", "jax_disable_jit")
+
+
+def _jax_xla_flags() -> list[str]:
+    """The flags JAX hashes into its keys (``cache_key._hash_xla_flags``), sorted."""
+    try:
+        from jax._src.cache_key import xla_flags_to_exclude_from_cache_key as excluded
+    except ImportError:  # pragma: no cover - another JAX layout
+        excluded = []
+    flags = [*os.environ.get("XLA_FLAGS", "").split(),
+             *os.environ.get("LIBTPU_INIT_ARGS", "").split(),
+             *(a for a in sys.argv if a.startswith("--xla"))]
+    return sorted(f for f in flags if f.split("=")[0] not in excluded)
+
+
+def _jax_config() -> dict[str, str]:
+    """The config states JAX traces under (its trace context) and those its keys read."""
+    import jax
+
+    try:
+        from jax._src.config import trace_context_names
+
+        names = [n for n in trace_context_names() if n.startswith("jax_")]
+    except (ImportError, NotImplementedError):
+        names = list(_JAX_TRACE_CONFIG)
+    out: dict[str, str] = {}
+    for name in sorted({*names, *_JAX_CACHE_CONFIG}):
+        try:
+            value = getattr(jax.config, name)
+        except AttributeError:
+            continue
+        out[name] = repr(value)[:200]
+    return out
+
+
+def jax_key_inputs() -> dict[str, Any]:
+    """What JAX's persistent-cache keys (``jax._src.cache_key.get``) hold of this process,
+    besides the program and jaxlib's version: backend and its version, devices and XLA's
+    topology fingerprint, XLA flags, the compression, and the config it traces under."""
+    import jax
+
+    devices = jax.devices()
+    backend = devices[0].client if devices else None
+    kinds = Counter(d.device_kind if str(d.device_kind).lower().startswith(d.platform)
+                    else f"{d.platform} {d.device_kind}" for d in devices)
+    out: dict[str, Any] = {
+        "backend": jax.default_backend(),
+        "platform_version": str(getattr(backend, "platform_version", "")) or None,
+        "devices": ", ".join(f"{n} × {k}" for k, n in sorted(kinds.items()))
+        + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else ""),
+        "xla_flags": _jax_xla_flags(),
+        "config": _jax_config(),
+    }
+    try:
+        from jax._src.lib import xla_client
+
+        out["topology_fingerprint"] = str(
+            xla_client.get_topology_for_devices(devices).fingerprint())
+    except Exception:  # not every backend serialises its topology (JAX then hashes kinds)
+        out["topology_fingerprint"] = None
+    try:
+        from jax._src import compilation_cache as cc
+
+        out["compression"] = "zstandard" if getattr(cc, "zstandard", None) else "zlib"
+    except ImportError:  # pragma: no cover - another JAX layout
+        pass
+    return out
+
+
 # -- ahead-of-time compilation (the aot strategy) ----------------------------------------
 def _jax_prepare(built: Built, out: Path) -> dict[str, Any]:
     import jax
@@ -576,6 +677,22 @@ class JaxAdapter(Adapter):
         finally:
             jax.config.update("jax_explain_cache_misses", prev)
         return result, jax_after_call(msgs, cache_root)
+
+    key_input_fields = JAX_KEY_INPUTS
+
+    def key_inputs(self) -> dict[str, Any]:
+        return jax_key_inputs()
+
+    def key_differences(self, a: dict[str, Any], b: dict[str, Any],
+                        sides: tuple[str, str]) -> list[KeyDifference]:
+        out = super().key_differences(a, b, sides)
+        if any(d.input == "devices" for d in out):  # one cause, one sentence
+            out = [d for d in out if d.input != "topology_fingerprint"]
+        return out
+
+    key_source_effect = ("JAX keys hold the traced program: a function whose traced "
+                         "program changed compiles again (edits that leave it the same "
+                         "still hit)")
 
     key_loggers = ("jax._src.cache_key",)
 

@@ -22,7 +22,10 @@ from jitwarm.adapters.base import (
     Adapter,
     Built,
     CacheLocation,
+    KeyDifference,
+    KeyInput,
     Recorder,
+    describe_key_difference,
     env_flag,
     env_value,
     scan_dir,
@@ -396,6 +399,87 @@ def numba_before_call(fn: Any, args: tuple[Any, ...], cache_root: Path | None) -
     return out
 
 
+# -- cache-key inputs (jitwarm cache diff) -----------------------------------------------
+_CPU_FIX = ("build with `NUMBA_CPU_NAME=generic` and use the bundle with it set too (generic "
+            "code runs on any CPU of the architecture)")
+NUMBA_KEY_INPUTS = {
+    "cpu_name": KeyInput("Numba keys include the CPU name", "every function recompiles",
+                         _CPU_FIX),
+    "cpu_features": KeyInput("Numba keys include the CPU features",
+                             "every function recompiles", _CPU_FIX, kind="set"),
+    "target_triple": KeyInput("Numba keys include the target triple",
+                              "every function recompiles"),
+    "host_cpu_name": KeyInput("the host CPU as LLVM names it (not in the keys while "
+                              "NUMBA_CPU_NAME is set)", "nothing while both sides use the "
+                              "same NUMBA_CPU_NAME", costly=False),
+    # the settings behind the CPU name and features (named in their sentences)
+    "NUMBA_CPU_NAME": KeyInput("the NUMBA_CPU_NAME setting", "see the CPU name",
+                               costly=False),
+    "NUMBA_CPU_FEATURES": KeyInput("the NUMBA_CPU_FEATURES setting", "see the CPU features",
+                                   costly=False),
+}
+
+
+def numba_key_inputs() -> dict[str, Any]:
+    """What Numba's index keys hold of this process: the code generator's ``magic_tuple``
+    (target triple, CPU name, CPU features), the ``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES``
+    settings behind them, and the host CPU as LLVM names it."""
+    import llvmlite.binding as ll
+    from numba.core import config
+    from numba.core.registry import cpu_target
+
+    triple, cpu, features = cpu_target.target_context.codegen().magic_tuple()
+    return {"target_triple": str(triple), "cpu_name": str(cpu), "cpu_features": str(features),
+            "host_cpu_name": str(ll.get_host_cpu_name()),
+            "NUMBA_CPU_NAME": None if config.CPU_NAME is None else str(config.CPU_NAME),
+            "NUMBA_CPU_FEATURES": (None if config.CPU_FEATURES is None
+                                   else str(config.CPU_FEATURES))}
+
+
+def _cpu_name_shown(rec: dict[str, Any]) -> str:
+    from jitwarm.adapters.base import show_value
+
+    name = show_value(rec.get("cpu_name"))
+    setting = rec.get("NUMBA_CPU_NAME")
+    return f"{name} (NUMBA_CPU_NAME={show_value(setting)})" if isinstance(setting, str) \
+        and setting else name
+
+
+def numba_key_differences(a: dict[str, Any], b: dict[str, Any],
+                          sides: tuple[str, str]) -> list[KeyDifference]:
+    """Numba's differences: one sentence for the CPU (its name, or its features when the
+    names agree), naming ``NUMBA_CPU_NAME`` where it was set."""
+    out: list[KeyDifference] = []
+    sa, sb = sides
+    if a.get("cpu_name") != b.get("cpu_name") and "cpu_name" in a and "cpu_name" in b:
+        generic = [s for s, r in ((sa, a), (sb, b)) if r.get("cpu_name") == "generic"]
+        fix = (f"use `NUMBA_CPU_NAME=generic` on both sides "
+               f"({sb if generic == [sa] else sa} does not set it)"
+               if len(generic) == 1 else _CPU_FIX)
+        spec = NUMBA_KEY_INPUTS["cpu_name"]
+        out.append(KeyDifference(
+            "numba", "cpu_name", a.get("cpu_name"), b.get("cpu_name"),
+            f"{spec.label}: {sa} is {_cpu_name_shown(a)}, {sb} {_cpu_name_shown(b)} → "
+            f"{spec.cost}; {fix}"))
+    else:
+        for name in ("cpu_features", "host_cpu_name"):
+            if name in a and name in b:
+                diff = describe_key_difference("numba", name, NUMBA_KEY_INPUTS[name],
+                                               a[name], b[name], sides)
+                if diff is not None:
+                    out.append(diff)
+    if "target_triple" in a and "target_triple" in b:
+        diff = describe_key_difference("numba", "target_triple",
+                                       NUMBA_KEY_INPUTS["target_triple"],
+                                       a["target_triple"], b["target_triple"], sides)
+        if diff is not None:
+            out.append(diff)
+    return out
+
+
+# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
+
+
 # -- ahead-of-time compilation (the aot strategy, jitwarm aot build, jitwarm.load) ---------
 #: target options pycc compiles without (it uses its own flags): a function that sets one
 #: falls back to the disk cache rather than be compiled into something else
@@ -691,6 +775,29 @@ class NumbaAdapter(Adapter):
     def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
                  kwargs: dict[str, Any], built: Built | None = None) -> Any:
         return _numba_load(info, root, built)
+
+    key_input_fields = NUMBA_KEY_INPUTS
+
+    def key_inputs(self) -> dict[str, Any]:
+        return numba_key_inputs()
+
+    def key_differences(self, a: dict[str, Any], b: dict[str, Any],
+                        sides: tuple[str, str]) -> list[KeyDifference]:
+        return numba_key_differences(a, b, sides)
+
+    key_source_effect = ("Numba keys include the source file's hash: the functions "
+                         "cached from it recompile")
+
+    def key_sources(self, fields: dict[str, Any]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for rec in (fields.get("numba") or {}).values():
+            rel = rec.get("rel")
+            if rel is None:
+                continue
+            for mod, digest in (rec.get("sources") or {}).items():
+                if digest is not None:
+                    out[mod if rel in ("", ".") else f"{rel}/{mod}"] = digest
+        return out
 
     bundle_field_defaults = {"numba": {}}
 

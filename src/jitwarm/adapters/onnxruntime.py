@@ -34,6 +34,7 @@ from jitwarm.adapters.base import (
     Adapter,
     Built,
     CacheLocation,
+    KeyInput,
     Recorder,
     env_value,
     scan_dir,
@@ -290,6 +291,17 @@ class _OrtOptimised:
         return self.session.run(None, feed)
 
 
+#: what jitwarm's ONNX Runtime cache depends on besides the model and ORT's version
+ORT_KEY_INPUTS = {
+    "available_providers": KeyInput(
+        "ONNX Runtime optimises a graph for the execution providers it has",
+        "cache entries are named after the providers a case asks for: a case asking for a "
+        "provider missing here does not load its optimised model", kind="set"),
+    "device": KeyInput("ONNX Runtime's build device", "optimised models made for another "
+                       "device's providers are not used"),
+}
+
+
 class OnnxRuntimeAdapter(Adapter):
     """ONNX models (wrapped into :class:`OrtModel`) and ``InferenceSession.run``."""
 
@@ -312,6 +324,14 @@ class OnnxRuntimeAdapter(Adapter):
 
     def is_cache_entry(self, kind: str, parts: tuple[str, ...]) -> bool:
         return len(parts) == 1 and _ORT_ENTRY.fullmatch(parts[0]) is not None
+
+    key_input_fields = ORT_KEY_INPUTS
+
+    def key_inputs(self) -> dict[str, Any]:
+        import onnxruntime as ort
+
+        return {"available_providers": [str(p) for p in ort.get_available_providers()],
+                "device": str(ort.get_device())}
 
     supports_aot = True
 

@@ -32,6 +32,8 @@ from jitwarm.adapters.base import (
     Built,
     CacheLocation,
     FunctionCompileUnverified,
+    KeyDifference,
+    KeyInput,
     Recorder,
     capture_logs,
     env_flag,
@@ -512,6 +514,88 @@ def torch_after_call(messages: list[str], cache_root: Path | None) -> list[str]:
     return out
 
 
+# -- cache-key inputs (jitwarm cache diff) -----------------------------------------------
+_TORCH_RECOMPILES = "every compiled graph misses Inductor's caches and compiles again"
+TORCH_KEY_INPUTS = {
+    "torch_key": KeyInput("Inductor's keys include a hash of torch's own files (torch_key)",
+                          _TORCH_RECOMPILES, "use the same torch build on both sides"),
+    "cuda": KeyInput("Inductor's keys include the CUDA version torch was built with",
+                     _TORCH_RECOMPILES),
+    "hip": KeyInput("Inductor's keys include the ROCm (HIP) version torch was built with",
+                    _TORCH_RECOMPILES),
+    "gpu": KeyInput("Inductor's keys include the GPU's name", _TORCH_RECOMPILES),
+    "compute_capability": KeyInput("GPU kernels are compiled for the GPU's compute "
+                                   "capability", "Triton kernels compile again"),
+    "triton": KeyInput("Inductor's keys include Triton's version", _TORCH_RECOMPILES),
+    "system_hash": KeyInput("Inductor's keys include its system hash (GPU name, CUDA/ROCm "
+                            "and Triton versions)", _TORCH_RECOMPILES),
+    "inductor_config": KeyInput("Inductor's FX-graph keys include its config "
+                                "(torch._inductor.config)", _TORCH_RECOMPILES,
+                                "use the same TORCHINDUCTOR_* settings on both sides",
+                                kind="map"),
+    "inductor_config_hash": KeyInput("Inductor's FX-graph keys include its config (hash of "
+                                     "its portable config)", _TORCH_RECOMPILES),
+    "cpu_capability": KeyInput("Inductor generates C++ kernels for the CPU's vector ISA",
+                               "kernels for another ISA are generated and built again"),
+    "float32_matmul_precision": KeyInput("Inductor's keys include "
+                                         "torch.get_float32_matmul_precision()",
+                                         _TORCH_RECOMPILES),
+    "deterministic_algorithms": KeyInput("Inductor's keys include "
+                                         "torch.are_deterministic_algorithms_enabled()",
+                                         _TORCH_RECOMPILES),
+}
+
+
+def _portable_inductor_config() -> dict[str, Any]:
+    import torch._inductor.config as iconfig
+
+    try:  # what FxGraphHashDetails hashes
+        return dict(iconfig.save_config_portable(ignore_private_configs=False,
+                                                 readonly_values=True))
+    except TypeError:  # an older torch
+        return dict(iconfig.save_config_portable())
+
+
+def torch_key_inputs() -> dict[str, Any]:
+    """What Inductor's FX-graph and AOTAutograd keys hold of this process besides the graph:
+    ``torch_key`` (torch's own files), the system info (GPU name, CUDA/ROCm and Triton
+    versions, as ``CacheBase.get_system``), the portable Inductor config (and a hash of it
+    made here), matmul precision, deterministic algorithms, and the CPU's vector ISA."""
+    import hashlib
+    import json
+
+    import torch
+
+    out: dict[str, Any] = {
+        "cuda": torch.version.cuda,
+        "hip": torch.version.hip,
+        "cpu_capability": str(torch.backends.cpu.get_cpu_capability()),
+        "float32_matmul_precision": str(torch.get_float32_matmul_precision()),
+        "deterministic_algorithms": bool(torch.are_deterministic_algorithms_enabled()),
+    }
+    try:
+        from torch._inductor.codecache import CacheBase, torch_key
+
+        out["torch_key"] = torch_key().hex()
+        system = CacheBase.get_system()
+        out["system_hash"] = str(system.get("hash"))
+        out["gpu"] = (system.get("device") or {}).get("name")
+        triton = (system.get("version") or {}).get("triton")
+        out["triton"] = None if triton is None else str(triton)[:200]
+    except Exception:  # pragma: no cover - Inductor's internals differ across versions
+        pass
+    if torch.cuda.is_available() and torch.cuda.device_count():
+        major, minor = torch.cuda.get_device_capability()
+        out["compute_capability"] = f"{major}.{minor}"
+    portable = _portable_inductor_config()
+    # every setting (a difference is named by its settings; the defaults of some follow
+    # environment variables), and a hash of the whole config, values uncut
+    out["inductor_config"] = {k: repr(v)[:200] for k, v in sorted(portable.items())}
+    out["inductor_config_hash"] = hashlib.sha256(json.dumps(
+        {k: repr(v) for k, v in sorted(portable.items())}).encode()).hexdigest()
+    return out
+
+
 # -- ahead-of-time compilation (the aot strategy) ----------------------------------------
 def _module_of(built: Built) -> Any:
     """The eager module behind a ``torch.compile``d callable (a function is wrapped in one)."""
@@ -710,6 +794,24 @@ class TorchAdapter(Adapter):
         with capture_logs(TORCH_LOGGERS) as msgs:
             result = call()
         return result, torch_after_call(msgs, cache_root)
+
+    key_input_fields = TORCH_KEY_INPUTS
+
+    def key_inputs(self) -> dict[str, Any]:
+        return torch_key_inputs()
+
+    def key_differences(self, a: dict[str, Any], b: dict[str, Any],
+                        sides: tuple[str, str]) -> list[KeyDifference]:
+        out = super().key_differences(a, b, sides)
+        found = {d.input for d in out}
+        if found & {"gpu", "cuda", "hip", "triton"}:  # the system hash is made of them
+            out = [d for d in out if d.input != "system_hash"]
+        if "inductor_config" in found:  # the settings are named: their hash adds nothing
+            out = [d for d in out if d.input != "inductor_config_hash"]
+        return out
+
+    key_source_effect = ("torch.compile keys hold the traced graph: a function whose graph "
+                         "changed compiles again (edits that leave it the same still hit)")
 
     supports_aot = True
     aot_kinds = ("torchscript",)

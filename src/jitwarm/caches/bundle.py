@@ -8,7 +8,9 @@ A bundle is a tar archive (``.tar.zst`` or ``.tar.gz``) holding::
 
 The manifest records the jitwarm, Python and framework versions, the platform, the CPU
 model and flags, GPUs (when ``nvidia-smi`` is present), the warmup plan, Numba relocation
-records, and the size and SHA-256 of every file.
+records, the inputs of each framework's cache keys (``key_inputs``, see
+:mod:`jitwarm.caches.keys`: what ``jitwarm cache diff`` compares), and the size and SHA-256
+of every file.
 
 Cache entries hold pickles and native code, so :func:`verify` checks everything before a
 single byte is written: every member must be a regular file (or directory) under
@@ -41,6 +43,7 @@ from typing import Any
 
 from jitwarm._errors import JitwarmError, UsageError, shown
 from jitwarm._version import __version__
+from jitwarm.caches import keys
 from jitwarm.caches.machine import framework_versions, machine_info, python_info
 
 SCHEMA = "jitwarm.bundle/1"
@@ -361,6 +364,10 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
     for sub in present:
         if sub in owners:
             fields.update(owners[sub].bundle_fields(root / sub, source_root, prewarm))
+    # what each framework's cache keys were made of (jitwarm cache diff)
+    present_owners = list({id(owners[s]): owners[s] for s in present if s in owners}.values())
+    key_inputs = keys.bundle_record(prewarm, present_owners, fields, source_root,
+                                    cache_settings())
     manifest: dict[str, Any] = {
         "schema": SCHEMA,
         "jitwarm_version": __version__,
@@ -373,8 +380,9 @@ def create(cache_dir: str | Path, out: str | Path, *, sources: str | Path | None
         "settings": cache_settings(),
         "source_root": None if source_root is None else str(source_root),
         **fields,
+        keys.FIELD: key_inputs,
         "plan": (prewarm or {}).get("plan"),
-        "prewarm": prewarm,
+        "prewarm": keys.without_key_inputs(prewarm),  # they are in key_inputs, once
         "skipped": skipped,
         "files": entries,
     }
@@ -524,7 +532,7 @@ def _structure_problem(manifest: dict[str, Any]) -> str | None:
         problem = adapter.bundle_field_problem(manifest)
         if problem:
             return problem
-    return None
+    return keys.problem(manifest.get(keys.FIELD))
 
 
 def check_manifest(manifest: Any) -> str | None:
@@ -701,7 +709,7 @@ def compatibility(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
     elif mach.get("cpu_model") != here["cpu_model"]:
         warnings.append(f"made on {mach.get('cpu_model')}, this is {here['cpu_model']}: "
                         "CPU features are compatible, but caches keyed by CPU name (Numba, "
-                        "Inductor's ISA) may miss")
+                        "Inductor's ISA) may miss (`jitwarm cache diff BUNDLE` says which)")
     versions = framework_versions()
     for fw, ver in (manifest.get("frameworks") or {}).items():
         now = versions.get(fw)
@@ -948,3 +956,34 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise BundleRefused("; ".join(v.reasons))
     return v.manifest
 
+
+
+def read_manifest_only(path: str | Path) -> dict[str, Any]:
+    """A bundle's manifest, checked (:func:`check_manifest`) without reading its files: for
+    commands that only read the manifest (``jitwarm cache diff``). A missing, corrupt or
+    refused bundle is a :class:`UsageError` (exit 2) with one line."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"bundle not found: {shown(p)}")
+    manifest: Any = None
+    try:
+        with _open_read(p) as tf:
+            m = next(iter(tf), None)
+            if m is None or m.name != MANIFEST or not m.isreg():
+                raise UsageError(f"{shown(p)}: not a jitwarm bundle (its first member is not "
+                                 f"{MANIFEST})")
+            if m.size > _MAX_MANIFEST:
+                raise UsageError(f"{shown(p)}: the manifest is implausibly large ({m.size} "
+                                 f"bytes, at most {_MAX_MANIFEST})")
+            raw = b"".join(_read_member(tf, m, _MAX_MANIFEST))
+    except BundleRefused as exc:
+        raise UsageError(f"{shown(p)}: {exc}") from None
+    try:
+        manifest = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else shown(exc)
+        raise UsageError(f"{shown(p)}: the manifest is not valid JSON: {why}") from None
+    problem = check_manifest(manifest)
+    if problem:
+        raise UsageError(f"{shown(p)}: {problem}")
+    return manifest

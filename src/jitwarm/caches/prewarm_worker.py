@@ -109,6 +109,29 @@ def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return record
 
 
+def _key_frameworks(adapter: Any) -> list[str]:
+    """The frameworks whose cache-key inputs this prewarm records: the case's own, and every
+    other one that is imported here and has files in its cache folder (a plain function of
+    a library can compile with Numba inside)."""
+    from pathlib import Path
+
+    from jitwarm.adapters import ADAPTERS
+
+    names = [adapter.name] if adapter.key_input_fields else []
+    for other in ADAPTERS:
+        if not other.key_input_fields or other.name in names or other.module not in sys.modules:
+            continue
+        for var in other.cache_folders():
+            folder = os.environ.get(var)
+            try:
+                if folder and Path(folder).is_dir() and any(Path(folder).iterdir()):
+                    names.append(other.name)
+                    break
+            except OSError:
+                continue
+    return names
+
+
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     from jitwarm._errors import UsageError
     from jitwarm.adapters import adapter_for
@@ -166,6 +189,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             args, label = apply_input(built.args, entry)
             calls.append({"label": label, **_call(adapter, built.fn, args, built.kwargs)})
         record["calls"] = calls
+        names = _key_frameworks(adapter)
+        if names:  # what their cache keys hold here (jitwarm cache diff)
+            from jitwarm.caches.keys import FIELD, read_in_process
+
+            record[FIELD] = read_in_process(names)
         record["specializations"] = adapter.specializations(built.fn)
         record["notes"] = adapter.cache_notes()
         if not record["disk_cache"] and adapter.name != "python":

@@ -218,6 +218,82 @@ def cache_explain(
     raise typer.Exit(0 if rec.get("status") == "ok" else 1)
 
 
+@cache_app.command("diff")
+def cache_diff(
+    a: Annotated[str, typer.Argument(metavar="A", help="A bundle (.tar.zst / .tar.gz).")],
+    b: Annotated[str | None, typer.Argument(
+        metavar="B", help="Another bundle (default: this machine, as --here).")] = None,
+    here: Annotated[bool, typer.Option(
+        "--here", help="Compare A with this machine (the default without B).")] = False,
+    sources: Annotated[str | None, typer.Option(
+        "--sources", help="With this machine: the checkout whose source files are compared "
+                          "with the bundle's. Default: the working directory.")] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds for the process that reads this machine's settings.")
+    ] = 300.0,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which input of the frameworks' cache keys differs between two bundles, or a bundle
+    and this machine, and what it costs.
+
+    Exit code 0: nothing differs; 1: an input differs; 2: a bad bundle or option."""
+    from jitwarm.caches import keys
+    from jitwarm.caches.bundle import read_manifest_only
+    from jitwarm.measure.spawn import check_seconds
+
+    try:
+        if here and b is not None:
+            raise UsageError("give a second bundle or --here, not both")
+        check_seconds(timeout, "--timeout")
+        left = read_manifest_only(a)
+        notes: list[str] = []
+        if b is None:
+            if sources and not Path(sources).is_dir():
+                raise UsageError(f"--sources {shown(sources)} is not a directory")
+            right, notes = keys.here(left, Path(sources) if sources else Path.cwd(),
+                                     timeout_s=timeout)
+            sides = ("the bundle", "this host")
+            names = {"a": a, "b": "this machine"}
+        else:
+            if sources:
+                raise UsageError("--sources applies to a comparison with this machine only")
+            right = read_manifest_only(b)
+            sides = ("A", "B")
+            names = {"a": a, "b": b}
+        result = keys.compare(left, right, sides)
+        result.notes.extend(notes)
+    except JitwarmError as exc:
+        raise _fail_line(exc) from None
+    if json:
+        _dump({"a": names["a"], "b": names["b"], **result.to_dict()})
+        raise typer.Exit(0 if result.same else 1)
+    out = console()
+
+    def line(text: str, style: str = "") -> None:  # one line each, never wrapped
+        body = escape(text)
+        out.print(f"[{style}]{body}[/{style}]" if style else body, highlight=False,
+                  soft_wrap=True)
+
+    if b is None:
+        line(f"comparing the bundle {shown(a, 300)} with this machine")
+    else:
+        line(f"comparing A = {shown(a, 300)} with B = {shown(b, 300)}")
+    costly = [d for d in result.differences if d.costly]
+    for d in costly:
+        line(f"- {d.message}")
+    for d in result.differences:
+        if not d.costly:
+            line(f"note: {d.message}", "dim")
+    for n in result.notes:
+        line(f"note: {n}", "dim")
+    if costly:
+        line(f"{len(costly)} input{'s' if len(costly) != 1 else ''} of the cache keys "
+             f"differ{'s' if len(costly) == 1 else ''}", "bold")
+    else:
+        line("nothing differs: every recorded input of the cache keys is the same", "green")
+    raise typer.Exit(0 if result.same else 1)
+
+
 def prewarm_cmd(
     plan: Annotated[str, typer.Argument(help="A TOML warmup plan ([[case]] target = ...).")],
     out_dir: Annotated[str, typer.Option("--out", "-o", help="Cache directory to fill.")],
