@@ -212,12 +212,13 @@ def test_profile_strategies_cli(tmp_path):
     assert "disk-cache\n  first call" in proc.stdout and "= compiling" in proc.stdout
     for args, needle in ((("--strategies", "none", "--rounds", "0"), "--rounds"),
                          (("--rounds", "2"), "--rounds"),
-                         (("--strategies", "none", "--html", "r.html"), "--html applies"),
+                         (("--strategies", "none", "--plot", "r.png"), "--plot applies"),
+                         (("--strategies", "none", "--html", "."), "--html: . is a folder"),
                          (("--strategies", "none", "--cache", "cold"), "--cache applies")):
         bad = run_cli("profile", "kern.py::poly", *args, cwd=tmp_path)
         assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
-    assert not (tmp_path / "r.html").exists()
+    assert not (tmp_path / "r.png").exists()
     # --quiet prints nothing; an unwritable --json is rescued, never a traceback
     (tmp_path / "afile").write_text("not a directory")
     proc = run_cli("profile", "kern.py::poly", "--strategies", "none", "-n", "1", "--calls",

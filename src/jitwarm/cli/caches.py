@@ -452,7 +452,7 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
                        max_time: float, timeout: float, json: str | None,
                        threads: int | None = None, gc_freeze: bool = False,
                        rounds: int = 1, quiet: bool = False,
-                       remote_cache: str | None = None) -> int:
+                       remote_cache: str | None = None, html: str | None = None) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
@@ -475,8 +475,15 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
     result = run_strategies(target, names, processes=processes, settings=settings,
                             timeout_s=timeout, progress=progress, rounds=rounds,
                             options={"remote_cache": remote_cache})
+    data = result.to_dict()
+    if html:  # written first: a --json '-' run still gets its page
+        from jitwarm.report.html import write_other_html
+
+        path = write_other_html(data, html)
+        if not quiet:
+            err.print(f"HTML report written to {escape(str(path))}")
     if json == "-":
-        _dump(result.to_dict())
+        _dump(data)
         return 0 if result.ok else 1
     if not quiet:
         out = console()

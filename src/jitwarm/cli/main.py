@@ -242,21 +242,23 @@ def profile(
     if strategies is not None:
         from jitwarm.cli.caches import run_strategies_cli
 
-        given = [name for name, v in (("--plot", plot), ("--html", html), ("--db", db),
+        given = [name for name, v in (("--plot", plot), ("--db", db),
                                       ("--cache", cache != "cold,cached")) if v]
         if given:  # never silently ignore what the user asked for
             raise _fail(UsageError(f"{', '.join(given)} applies to a profile by cache state; "
-                                   "with --strategies the result is the table and --json"))
+                                   "with --strategies the result is the table, --json and "
+                                   "--html"))
 
         from jitwarm.caches.strategies import StrategiesInterrupted
 
         try:
+            check_output_paths(None, html)
             _check_numbers(processes=processes, calls=calls, max_time=max_time,
                            timeout=timeout, threads=threads, rounds=rounds)
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
                                       threads=threads, gc_freeze=gc_freeze, rounds=rounds,
-                                      quiet=quiet, remote_cache=remote_cache)
+                                      quiet=quiet, remote_cache=remote_cache, html=html)
         except StrategiesInterrupted as exc:
             import json as _json
 

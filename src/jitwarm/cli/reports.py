@@ -56,6 +56,8 @@ def report(
 
     try:
         check_output_paths(plot, output)
+        if _other_result(files, output, plot, quiet):
+            return
         results = [r for f in files for r in load_results(f)]
         try:
             emit_outputs(results, plot=plot, html=output, db=None, store=False,
@@ -64,6 +66,26 @@ def report(
             raise _malformed(", ".join(files), exc) from None
     except JitwarmError as exc:
         raise _fail(exc) from None
+
+
+def _other_result(files: list[str], output: str, plot: str | None, quiet: bool) -> bool:
+    """A strategies A/B or a ``jitwarm run`` result gets its own page (one file at a time);
+    returns whether ``files`` was one."""
+    from jitwarm.report.html import write_other_html
+    from jitwarm.results.profile import read_json
+
+    other = {"jitwarm.strategies/1", "jitwarm.run/1"}
+    datas = [read_json(f) for f in files]
+    kinds = [d.get("schema") if isinstance(d, dict) else None for d in datas]
+    if not any(k in other for k in kinds):
+        return False
+    if len(files) != 1 or plot:
+        raise UsageError("a strategies or `jitwarm run` result is reported alone, one file "
+                         "at a time, without --plot")
+    path = write_other_html(datas[0], output)
+    if not quiet:
+        console().print(f"HTML report written to {escape(str(path))}")
+    return True
 
 
 history = typer.Typer(

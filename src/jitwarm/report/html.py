@@ -459,6 +459,60 @@ def render_program(result: dict[str, Any]) -> str:
 
 def write_program_html(result: dict[str, Any], path: str | Path) -> Path:
     """Write :func:`render_program` atomically; returns the path."""
-    from jitwarm.results.profile import write_atomic
+    return write_other_html(result, path)
 
-    return write_atomic(path, render_program(result))
+
+def render_strategies(data: dict[str, Any]) -> str:
+    """A strategies A/B (``jitwarm.strategies/1``, already checked) as one page: time to
+    first result per strategy against its floor and ``none``, what each saves, why a
+    strategy was skipped or failed, and each strategy's explanation."""
+    from jitwarm.report.plots import strategies_figure, svg_text
+
+    target = str(data.get("target") or "")
+    body = ['<header class="page"><div class="inner">',
+            f"<h1>jitwarm strategies <span>· {esc(target[:200])}</span></h1>",
+            f"<p>framework {esc(data.get('framework'))} · status {esc(data.get('status'))}"
+            "</p></div></header><main>"]
+    rows, ok = [], False
+    for name, r in (data.get("strategies") or {}).items():
+        s = r.get("summary") or {}
+        if r.get("status") != "ok":
+            rows.append((name, f"{r.get('status')}: {str(r.get('reason') or '')[:300]}",
+                         "", "", "", "", "", ""))
+            continue
+        ok = True
+        over = r.get("ttfr_over_floor")
+        rows.append((name, fmt_ns(r.get("ttfr_ns") or s.get("time_to_first_result_ns")),
+                     fmt_ns(r.get("floor_ns")), "–" if over is None else f"{over:.2f}×",
+                     fmt_ns(r.get("ttfr_saved_ns")), fmt_ns(s.get("first_call_ns")),
+                     fmt_ns(s.get("compile_ns")), fmt_ns(s.get("warm_median_ns"))))
+    if ok:
+        body.append("<figure>" + svg_text(strategies_figure(data)) + "<figcaption>Time from "
+                    "process start to the first result, median of each strategy's fresh "
+                    "processes; the red tick is its floor: fresh processes that only import "
+                    "what the strategy's result needs.</figcaption></figure>")
+    body.append(_table(["strategy", "to first result", "floor", "÷ floor", "saved vs none",
+                        "first call", "compile", "warm median"], rows,
+                       num=(2, 3, 4, 5, 6, 7)))
+    for name, r in (data.get("strategies") or {}).items():
+        lines = [*(r.get("explanation") or []), *(f"still compiled: {m}"
+                                                  for m in r.get("misses") or [])]
+        if lines:
+            body.append(f"<h3>{esc(name)}</h3><ul class=\"findings\">"
+                        + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
+    if data.get("notes"):
+        body.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>"
+                                                   for n in data["notes"]) + "</ul>")
+    body.append("</main>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>jitwarm strategies: {esc(target[:100])}</title><style>{CSS}</style>"
+            "</head><body>" + "\n".join(body) + "</body></html>\n")
+
+
+def write_other_html(data: dict[str, Any], path: str | Path) -> Path:
+    """A checked strategies or ``jitwarm run`` result as its page, written atomically."""
+    from jitwarm.results.profile import check_other, write_atomic
+
+    schema = check_other(data)
+    page = render_strategies(data) if schema == "jitwarm.strategies/1" else render_program(data)
+    return write_atomic(path, page)

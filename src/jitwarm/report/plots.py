@@ -366,7 +366,8 @@ def waterfall_lanes(rec: dict[str, Any]) -> tuple[list[tuple[str, str, list[Bar]
     for fw, bars in sorted(by_fw.items()):
         lanes.append((fw, FRAMEWORK_COLOURS.get(fw, "#f97316"), bars))
     if gc:
-        lanes.append(("gc", "#dc2626", [(t0 + s0, float(d), "") for s0, d in gc]))
+        lanes.append(("gc", "#dc2626", [(t0 + p[0], float(p[1]), "") for p in gc
+                                         if len(p) == 2]))
     return lanes, t0
 
 
@@ -398,6 +399,34 @@ def waterfall_figure(rec: dict[str, Any], title: str) -> Figure:
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(11.0, 1.2 + 0.45 * len(lanes)), layout="constrained")
         draw_waterfall(fig, rec, title)
+    return fig
+
+
+def strategies_figure(data: dict[str, Any]) -> Figure:
+    """The strategies A/B: each strategy's median time to first result as a bar, its
+    floor (fresh processes that only import what it needs) as a tick, ``none`` first."""
+    rows = [(name, r) for name, r in (data.get("strategies") or {}).items()
+            if r.get("status") == "ok" and (r.get("ttfr_ns") or
+                                             (r.get("summary") or {}).get("time_to_first_result_ns"))]
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(11.0, 1.4 + 0.5 * max(1, len(rows))), layout="constrained")
+        ax = fig.subplots()
+        for y, (name, r) in enumerate(rows):
+            ttfr = float(r.get("ttfr_ns") or r["summary"]["time_to_first_result_ns"])
+            ax.barh(y, ttfr / 1e6, color="#64748b" if name == "none" else "#2563eb",
+                    height=0.6)
+            ax.annotate(fmt_ns(ttfr), (ttfr / 1e6, y), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=9,
+                        fontweight="bold")
+            floor = r.get("floor_ns")
+            if floor:
+                ax.plot([floor / 1e6] * 2, [y - 0.4, y + 0.4], color="#dc2626", lw=2)
+        ax.set_yticks(range(len(rows)), [str(n)[:40] for n, _ in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel("ms from process start to the first result (median); red: the floor")
+        ax.set_title("time to first result by strategy", loc="left")
+        ax.grid(axis="y", visible=False)
+        ax.margins(x=0.15)
     return fig
 
 

@@ -450,6 +450,7 @@ _UNIT: dict[str, Any] = {k: _N for k in ("start_ns", "duration_ns", "call", "per
     k: "str" for k in ("module", "signature", "cache", "location", "reason")} | {
     k: ("req", "str") for k in ("framework", "name", "kind")} | {"recompile": "bool"}
 _UNIT["duration_ns"] = ("req", _N)
+_UNIT["start_ns"] = ("req", _N)
 _UNIT["children"] = ("list", ("req", _UNIT))  # nested phases: the same fields, checked alike
 _PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
@@ -498,7 +499,50 @@ _RESULT: dict[str, Any] = {
     "skipped_states": ("map", "str"), "error": ("map", "any"), "notes": ("list", "str"),
     "frameworks": ("list", "str"),
 }
+_STRATEGY: dict[str, Any] = {
+    **{k: _N for k in ("ttfr_ns", "floor_ns", "ttfr_over_floor", "ttfr_saved_ns", "speedup",
+                       "saves_ns", "warm_ratio")},
+    "strategy": "str", "status": ("req", "str"), "reason": "str",
+    "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
+    "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
+                                "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
+}
+_STRATEGIES: dict[str, Any] = {
+    "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
+    "strategies": ("req", ("map", ("req", _STRATEGY))), "floors": ("map", ("list", _N)),
+}
+_RUN_PROCESS: dict[str, Any] = {
+    **{k: _N for k in ("index", "exit_code", "wall_ns", "run_ns", "interpreter_ns",
+                       "import_ns", "compile_ns")},
+    **{k: "str" for k in ("state", "status", "message", "traceback", "error")},
+    "compiled": ("list", ("req", _UNIT)), "compile_ns_by_framework": ("map", _N),
+    "imports": ("list", ("req", {"module": ("req", "str"), "start_ns": ("req", _N),
+                                 "duration_ns": ("req", _N)})),
+    "gc": {"ns": _N, "pauses": ("list", ("req", ("list", ("req", _N))))},
+    "cache_switches": ("map", "str"),
+}
+_RUN: dict[str, Any] = {
+    "argv": ("list", "str"), "status": "str", "created": "str", "cache_saves_ns": _N,
+    "notes": ("list", "str"), "skipped_states": ("map", "str"),
+    "states": ("req", ("map", ("req", {
+        "processes": ("req", ("list", ("req", _RUN_PROCESS))),
+        "summary": {**{k: _N for k in ("processes", "processes_ok", "wall_ns",
+                                       "interpreter_ns", "import_ns", "compile_ns", "run_ns")},
+                    "compile_ns_by_framework": ("map", _N),
+                    "units": ("list", ("req", _UNIT))}}))),
+}
 _NAMES = {"num": "a number", "str": "a string", "bool": "true or false"}
+
+
+def check_other(d: Any) -> str:
+    """A strategies A/B (``jitwarm.strategies/1``) or ``jitwarm run`` (``jitwarm.run/1``)
+    result, checked like a profile's before anything reads it; returns its schema."""
+    schema = d.get("schema") if isinstance(d, dict) else None
+    spec = {"jitwarm.strategies/1": _STRATEGIES, "jitwarm.run/1": _RUN}.get(str(schema))
+    if spec is None:
+        raise UsageError(f"unrecognised schema {shown(repr(schema))}")
+    _check(d, spec, "result")
+    return str(schema)
 
 
 def _kind(v: Any) -> str:
