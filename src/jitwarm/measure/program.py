@@ -220,6 +220,7 @@ class ProgramRunner:
     def run(self) -> dict[str, Any]:
         """Every state; a KeyboardInterrupt (Ctrl-C, SIGTERM) leaves ``self.result`` partial."""
         from jitwarm.adapters import cache_env, remote_cache_env
+        from jitwarm.measure.runner import state_cache_dir
 
         run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-program-"))
         try:
@@ -234,12 +235,7 @@ class ProgramRunner:
                 records: list[dict[str, Any]] = []
                 self.result["states"][state] = {"processes": records}
                 for i in range(self.processes):
-                    cache_dir = run_dir / "caches" / f"{state}-{i}"
-                    if state == "cached":
-                        assert populated is not None
-                        shutil.copytree(populated, cache_dir)
-                    else:
-                        cache_dir.mkdir(parents=True)
+                    cache_dir = state_cache_dir(run_dir, state, i, populated)
                     if self.progress:
                         self.progress(state, i, self.processes, None)
                     # remote caches off, as for a profile: a shared server would make

@@ -101,6 +101,18 @@ def worker_record(run: WorkerRun, base: dict[str, Any], timeout_s: float) -> dic
             "error": f"exited with code {rc} without a result", "output_tail": run.tail}
 
 
+def state_cache_dir(run_dir: Path, state: str, index: int, populated: Path | None) -> Path:
+    """One process's cache folder: new and empty for ``cold``, a copy of the folder the
+    first good cold process populated for ``cached``."""
+    cache_dir = run_dir / "caches" / f"{state}-{index}"
+    if state == "cached":
+        assert populated is not None
+        shutil.copytree(populated, cache_dir)
+    else:
+        cache_dir.mkdir(parents=True)
+    return cache_dir
+
+
 class Runner:
     """Runs one target's cache states in fresh processes (see module docstring)."""
 
@@ -161,12 +173,7 @@ class Runner:
                         continue
                 current = []
                 for i in range(self.processes):
-                    cache_dir = run_dir / "caches" / f"{state}-{i}"
-                    if state == "cached":
-                        assert populated is not None
-                        shutil.copytree(populated, cache_dir)
-                    else:
-                        cache_dir.mkdir(parents=True)
+                    cache_dir = state_cache_dir(run_dir, state, i, populated)
                     if self.progress:
                         self.progress(state, i, self.processes, None)
                     rec = self._one(run_dir, state, i, cache_dir)
