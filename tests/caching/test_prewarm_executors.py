@@ -158,6 +158,17 @@ def test_merge_never_writes_through_a_link(tmp_path):
     assert list(outside.iterdir()) == []
 
 
+def test_tasks_on_different_cpus_are_a_warning():
+    from jitwarm.caches.machine import cpu_model
+    from jitwarm.caches.prewarm import _cpu_warnings
+
+    assert _cpu_warnings([{"cpu_model": cpu_model()}, {"cpu_model": None}]) == []
+    (w,) = _cpu_warnings([{"cpu_model": "znver3"}, {"cpu_model": "znver4"}])
+    assert "2 CPU models (znver3, znver4)" in w
+    (w,) = _cpu_warnings([{"cpu_model": "some other CPU"}])
+    assert "a bundle made here records this machine's CPU" in w
+
+
 def test_bad_executor_options_are_usage_errors():
     assert set(REGISTRY) == {"local", "ray"}
     with pytest.raises(UsageError, match="unknown --executor"):
@@ -212,7 +223,7 @@ def _assert_hits(src: Path, cache: Path) -> None:
 
 def _assert_two_tasks(manifest: dict, executor: str) -> None:
     assert manifest["executor"]["name"] == executor
-    assert manifest["conflicts"] == []
+    assert manifest["conflicts"] == [] and manifest["warnings"] == []  # one CPU, this one
     tasks = manifest["tasks"]
     assert [t["case"] for t in tasks] == ["poly", "norm"]
     for t in tasks:

@@ -54,7 +54,7 @@ MAX_TASK_BYTES = 2 << 30
 #: (the task's own spawner ends a hung case process at ``--timeout``)
 _REMOTE_GRACE_S = 60.0
 #: statuses of a task worth a second try: the process crashed or hung
-RETRY_STATUSES = ("crashed", "timeout", "lost")
+RETRY_STATUSES = ("crashed", "timeout")
 FLEET_HINT = "pip install 'jitwarm[fleet]'"
 
 
@@ -102,6 +102,7 @@ class Outcome:
     earlier: list[dict[str, Any]] = field(default_factory=list)  # the failed attempts
     writes: dict[str, Any] | None = None  # set when the files were written into --out
     cleanup: Path | None = None  # a task-local directory to delete after the merge
+    cpu_model: str | None = None  # the CPU of the node it ran on (caches may be keyed by it)
 
     @property
     def status(self) -> str:
@@ -338,7 +339,17 @@ def _local_task(task: Task, cache: Path, timeout_s: float) -> Outcome:
     t0 = time.perf_counter_ns()
     rec = run_case_process(Target(**task.target), cache, inputs=task.inputs, timeout_s=timeout_s)
     host = socket.gethostname()
-    return Outcome(task, rec, node=host, host=host, duration_ns=time.perf_counter_ns() - t0)
+    return Outcome(task, rec, node=host, host=host, duration_ns=time.perf_counter_ns() - t0,
+                   cpu_model=_cpu_model())
+
+
+def _cpu_model() -> str | None:
+    from jitwarm.caches.machine import cpu_model
+
+    try:
+        return cpu_model()
+    except Exception:  # an unreadable /proc/cpuinfo: not worth a task
+        return None
 
 
 class LocalExecutor(Executor):
@@ -462,7 +473,7 @@ def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
         files, skipped = gather_dir(work / "cache", with_data=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"record": rec, "node": node, "host": host,
+    return {"record": rec, "node": node, "host": host, "cpu_model": _cpu_model(),
             "duration_ns": time.perf_counter_ns() - t0, "skipped": skipped,
             "files": [{"path": g.path, "sha256": g.sha256, "size": g.size, "data": g.data}
                       for g in files]}
@@ -585,8 +596,10 @@ class RayExecutor(Executor):
         if not isinstance(rec.get("status"), str):
             rec = {"status": "crashed", "error": "the Ray task's record has no status"}
         dur = got.get("duration_ns")
+        cpu = got.get("cpu_model")
         return Outcome(task, rec, node=shown(got.get("node"), 80),
                        host=shown(got.get("host"), 80),
+                       cpu_model=shown(cpu, 120) if isinstance(cpu, str) else None,
                        duration_ns=dur if isinstance(dur, int) and dur >= 0 else wall,
                        files=files, refused=refused)
 

@@ -28,7 +28,10 @@ jitwarm.caches.prewarm_worker``) with every framework's cache redirected into ``
 (``adapters.cache_env(DIR)`` plus ``JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none``, which
 keeps the cache directory's path out of JAX's keys), calls it with its own arguments and
 then each extra input, and records the compile events of each call in
-``DIR/jitwarm-prewarm.json``.
+``DIR/jitwarm-prewarm.json``. Where those processes run is the executor's business
+(:mod:`jitwarm.caches.executors`: ``--jobs N`` local processes, or Ray tasks whose caches
+are gathered, verified and merged into ``DIR``); the record then lists each task
+(``tasks``: node, attempts, duration, compiles, cache writes) and any merge ``conflicts``.
 """
 
 from __future__ import annotations
@@ -275,8 +278,9 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
 
     def manifest(interrupted: bool = False) -> dict[str, Any]:
         order = sorted(done)
-        extra = {"executor": runner.describe(), "tasks": [done[i][1] for i in order],
-                 "conflicts": merger.conflicts}
+        tasks_out = [done[i][1] for i in order]
+        extra = {"executor": runner.describe(), "tasks": tasks_out,
+                 "conflicts": merger.conflicts, "warnings": _cpu_warnings(tasks_out)}
         return write_prewarm_manifest(out, plan_info, plan.root, [done[i][0] for i in order],
                                       interrupted=interrupted, extra=extra)
 
@@ -303,13 +307,31 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
                          f"{shown(out)} may be incomplete)") from None
 
 
+def _cpu_warnings(tasks: list[dict[str, Any]]) -> list[str]:
+    """A merged cache compiled on different CPUs, or on CPUs other than this machine's:
+    Numba's and JAX's keys include the CPU, so some entries will miss on some hosts."""
+    from jitwarm.caches.machine import cpu_model
+
+    seen = sorted({t["cpu_model"] for t in tasks if t.get("cpu_model")})
+    here = cpu_model()
+    if len(seen) > 1:
+        return [f"the tasks ran on {len(seen)} CPU models ({shown(', '.join(seen), 300)}): "
+                "frameworks whose cache keys include the CPU (Numba, JAX) will miss on hosts "
+                "unlike the one an entry was compiled on"]
+    if seen and seen[0] != here:
+        return [f"the tasks ran on {shown(seen[0], 120)}, this machine is {shown(here, 120)}: "
+                "a bundle made here records this machine's CPU, not theirs"]
+    return []
+
+
 def _task_entry(o: Any, executor: str) -> dict[str, Any]:
     """One entry of the manifest's ``tasks``: where a case ran and what it compiled/wrote."""
     from jitwarm.caches.executors import compiled_units
 
     entry: dict[str, Any] = {
         "task": o.task.index + 1, "case": o.task.name, "target": o.task.raw_target,
-        "executor": executor, "node": o.node, "host": o.host, "status": o.status,
+        "executor": executor, "node": o.node, "host": o.host, "cpu_model": o.cpu_model,
+        "status": o.status,
         "attempts": o.attempts, "duration_ns": o.duration_ns,
         "compiled": compiled_units(o.record), "cache_writes": o.writes,
     }

@@ -309,6 +309,9 @@ def _print_tasks(manifest: dict[str, Any]) -> None:
 def _print_conflicts(manifest: dict[str, Any]) -> None:
     """Files two tasks wrote with different bytes (the first kept), and refused files."""
     err = console(stderr=True)
+    for w in manifest.get("warnings") or []:
+        err.print(f"[yellow]warning:[/yellow] {escape(shown(w, 500))}", highlight=False,
+                  soft_wrap=True)
     for c in manifest.get("conflicts") or []:
         k, d = c["kept"], c["dropped"]
         err.print(f"[yellow]conflict:[/yellow] {escape(shown(c['path'], 200))}: task {k['task']} "
