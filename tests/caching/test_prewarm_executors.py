@@ -258,8 +258,10 @@ def _gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-@pytest.mark.slow
-def test_ctrl_c_with_jobs_ends_the_running_cases_and_keeps_what_merged(tmp_path):
+def _interrupt_while_one_case_hangs(tmp_path: Path, extra: list[str], sig: int
+                                     ) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run a plan of a quick case and a stuck one; once the quick one finished and the
+    stuck one runs, send ``sig``. Returns the CLI's outcome and the stuck process's pid."""
     pids = tmp_path / "pids"
     pids.mkdir()
     write(tmp_path / "k.py", f"""
@@ -279,7 +281,7 @@ def test_ctrl_c_with_jobs_ends_the_running_cases_and_keeps_what_merged(tmp_path)
                  '[[case]]\ntarget = "k.py::quick"\n\n[[case]]\ntarget = "k.py::stuck"\n')
     out = tmp_path / "warm"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jitwarm", "prewarm", str(plan), "--out", str(out), "--jobs", "2"],
+        [sys.executable, "-m", "jitwarm", "prewarm", str(plan), "--out", str(out), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
@@ -294,18 +296,30 @@ def test_ctrl_c_with_jobs_ends_the_running_cases_and_keeps_what_merged(tmp_path)
     else:
         pytest.fail("the cases did not start")
     time.sleep(1.0)  # the finished case's record reaches the parent
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out_text, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out_text + err
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out_text, err), stuck[0]
+
+
+def _assert_kept_the_quick_case(tmp_path: Path, done: subprocess.CompletedProcess[str],
+                                stuck: int, code: int) -> None:
+    err = done.stderr
+    assert done.returncode == code, done.stdout + err
     assert "1 of 2 case(s) finished" in err and "Traceback" not in err, err
-    manifest = json.loads((out / "jitwarm-prewarm.json").read_text())
+    manifest = json.loads((tmp_path / "warm" / "jitwarm-prewarm.json").read_text())
     assert manifest["status"] == "interrupted"
     assert [c["name"] for c in manifest["cases"]] == ["quick"]
     assert [t["case"] for t in manifest["tasks"]] == ["quick"]
     deadline = time.monotonic() + 5
-    while not _gone(stuck[0]) and time.monotonic() < deadline:
+    while not _gone(stuck) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _gone(stuck[0]), "the stuck case's process is still running"
+    assert _gone(stuck), "the stuck case's process is still running"
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_jobs_ends_the_running_cases_and_keeps_what_merged(tmp_path):
+    done, stuck = _interrupt_while_one_case_hangs(tmp_path, ["--jobs", "2"], signal.SIGINT)
+    _assert_kept_the_quick_case(tmp_path, done, stuck, 130)
 
 
 # -- a real local Ray -----------------------------------------------------------------------------
@@ -365,3 +379,13 @@ def test_ray_crash_and_hang_are_retried_once_and_reported(local_ray, tmp_path):
         assert f"failed: task {t['task']} ({name}) on node {t['node']} after 2 attempt(s)" \
             in " ".join(proc.stderr.split()), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ray_interrupt_cancels_the_tasks_and_keeps_what_merged(local_ray, tmp_path, sig, code):
+    """Ctrl-C (and SIGTERM, which Ray's own handler would otherwise take) cancels the
+    running Ray task, whose case process ends, and writes the manifest of what merged."""
+    done, stuck = _interrupt_while_one_case_hangs(
+        tmp_path, ["--executor", "ray", "--ray-address", local_ray], sig)
+    _assert_kept_the_quick_case(tmp_path, done, stuck, code)

@@ -479,6 +479,29 @@ def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
                       for g in files]}
 
 
+def _python_signal_handlers() -> dict[int, Any]:
+    """The handlers of the signals that end a run, as Python sees them (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    return {getattr(signal, n): signal.getsignal(getattr(signal, n))
+            for n in names if hasattr(signal, n)}
+
+
+def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
+    """Install ``handlers`` again: ``ray.init`` replaces the process's SIGTERM handler with
+    its own (it logs and dies), which would lose the manifest of what already merged."""
+    import signal
+
+    for signum, handler in handlers.items():
+        if handler is not None:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler)
+
+
 class RayExecutor(Executor):
     name = "ray"
     help = ("one Ray task per case (a fresh process on a worker node); caches sent back, "
@@ -499,6 +522,7 @@ class RayExecutor(Executor):
                                   "logging_level": logging.WARNING,
                                   "configure_logging": True}
         started = False
+        handlers = _python_signal_handlers()
         try:
             if ray.is_initialized():
                 pass
@@ -510,6 +534,8 @@ class RayExecutor(Executor):
         except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
             where = f"the Ray cluster at {shown(self.address)}" if self.address else "a local Ray"
             raise UsageError(f"cannot start or reach {where}: {shown(exc, 300)}") from None
+        finally:
+            _restore_signal_handlers(handlers)
         if self.jobs is None:
             self.jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
         return ray, started
