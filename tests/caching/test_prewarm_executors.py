@@ -230,6 +230,10 @@ def _assert_two_tasks(manifest: dict, executor: str) -> None:
         assert t["status"] == "ok" and t["attempts"] == 1 and t["executor"] == executor
         assert t["node"] and t["duration_ns"] > 0
         assert len(t["compiled"]) == 3  # three signatures, each compiled once
+        for unit in t["compiled"]:  # the process-wide compile units, from Numba's hooks
+            assert (unit["framework"], unit["kind"], unit["cache"]) == ("numba", "compile", "miss")
+            assert unit["name"].endswith(f"{t['case']}_k") and unit["duration_ns"] > 0
+        assert [u["call"] for u in t["compiled"]] == [0, 1, 2]
         w = t["cache_writes"]
         assert w["files"] == 4 and w["bytes"] > 0 and w["conflicts"] == 0 and not w["refused"]
     assert [c["status"] for c in manifest["cases"]] == ["ok", "ok"]

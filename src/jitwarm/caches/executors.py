@@ -110,10 +110,12 @@ class Outcome:
 
 
 def compiled_units(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The top-level compiles of a prewarm record (name, signature, call, duration, cache),
-    or the worker's own ``compiled`` units when it reports them."""
+    """A task's top-level compile units, compact: from the worker's process-wide
+    ``compiled`` (every framework, whatever the callable), else from the callable's
+    framework's compile events. A ``kind`` of ``load`` is a disk-cache load, not a compile."""
+    keys = ("framework", "name", "module", "kind", "signature", "call", "cache", "duration_ns")
     if isinstance(record.get("compiled"), list):
-        return record["compiled"]
+        return [{k: u.get(k) for k in keys} for u in record["compiled"] if isinstance(u, dict)]
     out = []
     for call in record.get("calls") or []:
         for e in call.get("compile_events") or []:
