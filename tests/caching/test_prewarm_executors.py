@@ -197,6 +197,19 @@ def test_cli_bad_executor_and_missing_ray_are_one_line(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
+def test_unreachable_ray_address_is_one_line_at_once(tmp_path):
+    """ray.init would retry a dead address for minutes: nothing answering is exit 2 now."""
+    pytest.importorskip("ray")
+    write(tmp_path / "k.py", FAULTS)
+    plan = write(tmp_path / "plan.toml", '[[case]]\ntarget = "k.py::fine"\n')
+    t0 = time.monotonic()
+    proc = cli("prewarm", str(plan), "--out", str(tmp_path / "o"), "--executor", "ray",
+               "--ray-address", "127.0.0.1:1", timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "nothing answers at 127.0.0.1:1" in proc.stderr and "Traceback" not in proc.stderr
+    assert time.monotonic() - t0 < 60
+
+
 # -- end to end -----------------------------------------------------------------------------------
 
 def _project(base: Path) -> Path:

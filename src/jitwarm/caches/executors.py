@@ -481,6 +481,23 @@ def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
                       for g in files]}
 
 
+def _probe(address: str, timeout_s: float = 5.0) -> None:
+    """A ``HOST:PORT`` (or ``ray://HOST:PORT``) that accepts no TCP connection is a
+    :class:`UsageError` now: ``ray.init`` would retry it for minutes."""
+    import re
+
+    m = re.fullmatch(r"(?:ray://)?\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})", address.strip())
+    if m is None:
+        return  # "auto", or a form Ray itself will judge
+    host, port = m.group(1), int(m.group(2))
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--ray-address {shown(address)}: nothing answers at "
+                         f"{shown(host)}:{port} ({shown(getattr(exc, 'strerror', None) or exc)}); "
+                         "is the Ray head started (`ray start --head`)?") from None
+
+
 def _python_signal_handlers() -> dict[int, Any]:
     """The handlers of the signals that end a run, as Python sees them (main thread only)."""
     import signal
@@ -529,6 +546,7 @@ class RayExecutor(Executor):
             if ray.is_initialized():
                 pass
             elif self.address:
+                _probe(self.address)
                 ray.init(address=self.address, **kwargs)
             else:
                 ray.init(num_cpus=self.jobs or os.cpu_count() or 1, **kwargs)
