@@ -405,12 +405,14 @@ class LocalExecutor(Executor):
             return self._attempts(task, once)
 
         pool = ThreadPoolExecutor(max_workers=self.jobs or 1)
+        every: list[Any] = []
         try:
             pending = set()
             for task in tasks:
                 if on_start:
                     on_start(Outcome(task, {}, "", "", 0))
-                pending.add(pool.submit(one, task))
+                every.append(pool.submit(one, task))
+                pending.add(every[-1])
             while pending:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -422,8 +424,9 @@ class LocalExecutor(Executor):
                             shutil.rmtree(outcome.cleanup, ignore_errors=True)
         except BaseException:  # Ctrl-C, SIGTERM: no new task starts, running ones end
             pool.shutdown(wait=False, cancel_futures=True)
-            end_live_workers()
-            pool.shutdown(wait=True)
+            while not all(f.done() for f in every):  # (one may be starting its process now)
+                end_live_workers()
+                wait(every, timeout=0.1)
             raise
         finally:
             pool.shutdown(wait=True)
