@@ -346,7 +346,7 @@ def local_ray():
     """A local Ray with two CPUs for this module; its workers inherit this environment
     (PYTHONPATH included), so they import the jitwarm under test."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:

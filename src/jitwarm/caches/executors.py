@@ -555,7 +555,8 @@ class RayExecutor(Executor):
                 _probe(self.address)
                 ray.init(address=self.address, **kwargs)
             else:
-                ray.init(num_cpus=self.jobs or os.cpu_count() or 1, **kwargs)
+                # "local": a new local Ray even when RAY_ADDRESS names a cluster
+                ray.init(address="local", num_cpus=self.jobs or os.cpu_count() or 1, **kwargs)
                 started = True
         except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
             where = f"the Ray cluster at {shown(self.address)}" if self.address else "a local Ray"
