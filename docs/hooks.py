@@ -30,6 +30,7 @@ PREFERRED: list[tuple[str | None, str, str]] = [
     ("Guides", "Eliminating warmup", "caching.md"),
     ("Guides", "Reports & history", "reports.md"),
     ("Guides", "Serving without warmup spikes", "serving.md"),
+    ("Guides", "Fleets", "fleet.md"),
     ("Concepts", "Statistics in plain words", "statistics.md"),
     ("Concepts", "Steady-state analysis", "analysis.md"),
     ("Reference", "Command line", "cli.md"),

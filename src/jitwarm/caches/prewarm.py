@@ -28,7 +28,10 @@ jitwarm.caches.prewarm_worker``) with every framework's cache redirected into ``
 (``adapters.cache_env(DIR)`` plus ``JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES=none``, which
 keeps the cache directory's path out of JAX's keys), calls it with its own arguments and
 then each extra input, and records the compile events of each call in
-``DIR/jitwarm-prewarm.json``.
+``DIR/jitwarm-prewarm.json``. Where those processes run is the executor's business
+(:mod:`jitwarm.caches.executors`: ``--jobs N`` local processes, or Ray tasks whose caches
+are gathered, verified and merged into ``DIR``); the record then lists each task
+(``tasks``: node, attempts, duration, compiles, cache writes) and any merge ``conflicts``.
 """
 
 from __future__ import annotations
@@ -223,15 +226,24 @@ ProgressFn = Callable[[int, int, PlanCase, dict[str, Any] | None], None]
 
 
 def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 600.0,
-            progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Compile every case of a plan into ``out_dir`` (fresh process per case).
+            progress: ProgressFn | None = None, executor: str = "local",
+            jobs: int | None = None, ray_address: str | None = None) -> dict[str, Any]:
+    """Compile every case of a plan into ``out_dir`` (a fresh process per case), run by
+    the executor ``executor`` (:mod:`jitwarm.caches.executors`: ``local``, ``--jobs`` at
+    once; ``ray``, one Ray task per case, caches gathered back, verified and merged).
 
-    Ctrl-C, SIGTERM or SIGHUP end the running case's process and raise
+    The manifest's ``tasks`` says where each case ran, how long, what it compiled and what
+    it wrote; ``conflicts`` lists files two tasks wrote with different bytes (the first
+    kept). Ctrl-C, SIGTERM or SIGHUP end the running case processes (Ray tasks) and raise
     :class:`PrewarmInterrupted` after writing the manifest of the cases that finished.
     """
+    from dataclasses import asdict
+
+    from jitwarm.caches.executors import Merger, Task, get_executor
     from jitwarm.measure.spawn import check_seconds
 
     check_seconds(timeout_s, "--timeout")
+    runner = get_executor(executor, jobs, ray_address)
     plan = load_plan(plan_path)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
@@ -240,36 +252,94 @@ def prewarm(plan_path: str | Path, out_dir: str | Path, *, timeout_s: float = 60
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create --out {shown(out)}: {exc.strerror or exc}") from None
-    records = []
+    tasks = [Task(i, c.name or c.target.name, c.raw_target, asdict(c.target), c.inputs)
+             for i, c in enumerate(plan.cases)]
+    done: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    merger = Merger(out)
+    n = len(plan.cases)
+
+    def on_start(o: Any) -> None:
+        if progress:
+            progress(o.task.index, n, plan.cases[o.task.index], None)
+
+    def on_done(o: Any) -> None:
+        if not runner.direct:
+            merger.add(o)
+        rec = {"target": o.task.raw_target, "name": o.task.name, **o.record}
+        if runner.name != "local" or o.status != "ok":
+            rec["node"] = o.node
+        if o.attempts > 1:
+            rec["attempts"] = o.attempts
+        done[o.task.index] = (rec, _task_entry(o, runner.name))
+        if progress:
+            progress(o.task.index, n, plan.cases[o.task.index], rec)
+
     plan_info = {"path": str(plan.path), "name": plan.path.name, "text": plan.text}
+
+    def manifest(interrupted: bool = False) -> dict[str, Any]:
+        order = sorted(done)
+        tasks_out = [done[i][1] for i in order]
+        extra = {"executor": runner.describe(), "tasks": tasks_out,
+                 "conflicts": merger.conflicts, "warnings": _cpu_warnings(tasks_out)}
+        return write_prewarm_manifest(out, plan_info, plan.root, [done[i][0] for i in order],
+                                      interrupted=interrupted, extra=extra)
+
     try:
-        for i, case in enumerate(plan.cases):
-            if progress:
-                progress(i, len(plan.cases), case, None)
-            rec = run_case_process(case.target, out, inputs=case.inputs, timeout_s=timeout_s)
-            rec = {"target": case.raw_target, "name": case.name or case.target.name, **rec}
-            records.append(rec)
-            if progress:
-                progress(i, len(plan.cases), case, rec)
-    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: the case's process is ended
+        runner.run(tasks, out, timeout_s, on_start, on_done)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: the case processes are ended
         path: Path | None = None
         why = None
         try:
-            write_prewarm_manifest(out, plan_info, plan.root, records, interrupted=True)
+            manifest(interrupted=True)
             from jitwarm.caches.bundle import PREWARM_MANIFEST
 
             path = out / PREWARM_MANIFEST
         except OSError as err:
             why = err.strerror or str(err)
-        raise PrewarmInterrupted(len(records), len(plan.cases), path, why, exc) from None
+        raise PrewarmInterrupted(len(done), n, path, why, exc) from None
     try:
-        return write_prewarm_manifest(out, plan_info, plan.root, records)
+        return manifest()
     except OSError as exc:  # a full disk, a read-only --out: one line, nothing half-written
         from jitwarm.caches.bundle import PREWARM_MANIFEST
 
         raise UsageError(f"cannot write the prewarm manifest {shown(out / PREWARM_MANIFEST)}: "
                          f"{exc.strerror or exc} (the cases ran; their cache entries in "
                          f"{shown(out)} may be incomplete)") from None
+
+
+def _cpu_warnings(tasks: list[dict[str, Any]]) -> list[str]:
+    """A merged cache compiled on different CPUs, or on CPUs other than this machine's:
+    Numba's and JAX's keys include the CPU, so some entries will miss on some hosts."""
+    from jitwarm.caches.machine import cpu_model
+
+    seen = sorted({t["cpu_model"] for t in tasks if t.get("cpu_model")})
+    here = cpu_model()
+    if len(seen) > 1:
+        return [f"the tasks ran on {len(seen)} CPU models ({shown(', '.join(seen), 300)}): "
+                "frameworks whose cache keys include the CPU (Numba, JAX) will miss on hosts "
+                "unlike the one an entry was compiled on"]
+    if seen and seen[0] != here:
+        return [f"the tasks ran on {shown(seen[0], 120)}, this machine is {shown(here, 120)}: "
+                "a bundle made here records this machine's CPU, not theirs"]
+    return []
+
+
+def _task_entry(o: Any, executor: str) -> dict[str, Any]:
+    """One entry of the manifest's ``tasks``: where a case ran and what it compiled/wrote."""
+    from jitwarm.caches.executors import compiled_units
+
+    entry: dict[str, Any] = {
+        "task": o.task.index + 1, "case": o.task.name, "target": o.task.raw_target,
+        "executor": executor, "node": o.node, "host": o.host, "cpu_model": o.cpu_model,
+        "status": o.status,
+        "attempts": o.attempts, "duration_ns": o.duration_ns,
+        "compiled": compiled_units(o.record), "cache_writes": o.writes,
+    }
+    if o.earlier:
+        entry["earlier_attempts"] = o.earlier
+    if o.status != "ok":
+        entry["error"] = shown(o.record.get("error") or o.record.get("message") or "", 500)
+    return entry
 
 
 class PrewarmInterrupted(Exception):
@@ -295,10 +365,11 @@ class PrewarmInterrupted(Exception):
 
 
 def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: Path | None,
-                           records: list[dict[str, Any]], interrupted: bool = False
-                           ) -> dict[str, Any]:
+                           records: list[dict[str, Any]], interrupted: bool = False,
+                           extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``jitwarm-prewarm.json`` into a cache directory jitwarm filled (``status``
-    "interrupted": only the cases listed finished)."""
+    "interrupted": only the cases listed finished; ``extra``: the executor's ``executor``,
+    ``tasks`` and ``conflicts``)."""
     from jitwarm.caches.bundle import PREWARM_MANIFEST
 
     manifest = {
@@ -309,6 +380,7 @@ def write_prewarm_manifest(out: Path, plan: dict[str, Any] | None, source_root: 
         "source_root": None if source_root is None else str(source_root),
         "env": {k: v for k, v in prewarm_env(out).items() if not v.startswith(str(out))},
         "cases": records,
+        **(extra or {}),
     }
     if interrupted:
         manifest["status"] = "interrupted"

@@ -96,6 +96,7 @@ def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
             adapter.sync(out)
         t1 = time.perf_counter_ns()
     after = adapter.cache_stats(fn)
+    window = {"start_ns": t0, "end_ns": t1}
     cache = None
     if after is not None:
         b = before or {}
@@ -103,7 +104,7 @@ def _call(adapter: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     events = [e.to_dict() for e in sorted(rec.events, key=lambda e: e.start_ns)]
     top = [e for e in rec.events if e.depth == 0]
     record = {"duration_ns": t1 - t0, "compile_ns": union_ns(top, t0, t1) if top else 0,
-              "compile_events": events, "cache": cache}
+              "compile_events": events, "cache": cache, "_window": window}
     if loggers:
         record.update(adapter.key_components(messages))
     return record
@@ -132,6 +133,20 @@ def _key_frameworks(adapter: Any) -> list[str]:
     return names
 
 
+def _compiled(units: Any, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The process's top-level compile units (``jitwarm.profile/1``'s ``compiled``), each
+    with the index of the call it happened in (None: outside the calls, e.g. setup); times
+    relative to the first call's start. Takes the calls' private windows out."""
+    windows = [c.pop("_window") for c in calls]
+    t0 = windows[0]["start_ns"] if windows else 0
+    out = []
+    for u in units.finished():
+        call = next((i for i, w in enumerate(windows)
+                     if w["start_ns"] <= u.start_ns <= w["end_ns"]), None)
+        out.append(u.to_dict(t0, call))
+    return out
+
+
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     from jitwarm._errors import UsageError
     from jitwarm.adapters import adapter_for
@@ -140,6 +155,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     target = Target(**spec["target"])
     record: dict[str, Any] = {"status": "ok", "pid": os.getpid()}
     phase = "import"
+    # prewarm mode: every framework's compiles in the process (the other modes have theirs)
+    if spec.get("mode", "prewarm") == "prewarm":
+        from jitwarm.measure.worker import observe_process
+
+        units = observe_process()
+    else:
+        units = None
     try:
         case_fn = load_case(target)
         t_imported = time.perf_counter_ns()
@@ -177,6 +199,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
             def first() -> Any:
                 holder.update(_call(adapter, fn, args, kwargs))
+                holder.pop("_window", None)
                 return None
 
             _, notes = explain_call(adapter.name, fn, args, kwargs, root, first)
@@ -194,6 +217,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             from jitwarm.caches.keys import FIELD, read_in_process
 
             record[FIELD] = read_in_process(names)
+        if units is not None:
+            record["compiled"] = _compiled(units, calls)
         record["specializations"] = adapter.specializations(built.fn)
         record["notes"] = adapter.cache_notes()
         if not record["disk_cache"] and adapter.name != "python":

@@ -294,11 +294,26 @@ def cache_diff(
     raise typer.Exit(0 if result.same else 1)
 
 
+def _executors() -> dict[str, Any]:
+    from jitwarm.caches.executors import REGISTRY
+
+    return REGISTRY
+
+
 def prewarm_cmd(
     plan: Annotated[str, typer.Argument(help="A TOML warmup plan ([[case]] target = ...).")],
     out_dir: Annotated[str, typer.Option("--out", "-o", help="Cache directory to fill.")],
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per case process.")] = 600.0,
     json: Annotated[bool, typer.Option("--json", help="Print the prewarm manifest as JSON.")] = False,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="Where the case processes run: "
+        + "; ".join(f"{k}: {v.help}" for k, v in _executors().items()))] = "local",
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", help="Cases at once (local default 1; ray default: the cluster's CPUs, "
+        "a local Ray started with this many).")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="Connect to this Ray cluster (e.g. ray://head:10001 or auto) "
+        "instead of starting a local Ray.")] = None,
 ) -> None:
     """Compile a plan's cases in fresh processes, every cache redirected into --out."""
     from jitwarm.caches.prewarm import PrewarmInterrupted, prewarm
@@ -310,7 +325,8 @@ def prewarm_cmd(
             err.print(f"[{i + 1}/{n}] {escape(case.raw_target)} ...")
 
     try:
-        manifest = prewarm(plan, out_dir, timeout_s=timeout, progress=progress)
+        manifest = prewarm(plan, out_dir, timeout_s=timeout, progress=progress,
+                           executor=executor, jobs=jobs, ray_address=ray_address)
     except PrewarmInterrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: say what was kept
         with contextlib.suppress(OSError, ValueError):  # (a hung-up terminal)
             err.print(escape(shown(exc.message(), 1000)), style="yellow", soft_wrap=True)
@@ -340,11 +356,53 @@ def prewarm_cmd(
         for rec in manifest["cases"]:
             for note in rec.get("notes") or []:
                 out.print(f"[dim]{escape(rec['target'])}: {escape(note)}[/dim]")
+        _print_tasks(manifest)
+    _print_conflicts(manifest)
     failed = [r for r in manifest["cases"] if r.get("status") != "ok"]
     usage = [r for r in failed if r.get("status") == "usage_error"]
     if usage:
         raise _fail_line(UsageError(usage[0]["message"]))
     raise typer.Exit(1 if failed else 0)
+
+
+def _print_tasks(manifest: dict[str, Any]) -> None:
+    """Where each case ran and what came back (executors other than one local job)."""
+    ex = manifest.get("executor") or {}
+    if ex.get("name") == "local" and ex.get("jobs") == 1:
+        return
+    table = Table(title=f"tasks ({escape(str(ex.get('name')))})", title_justify="left")
+    for col in ("task", "case", "node", "tries", "time", "compiles", "written", "status"):
+        table.add_column(col)
+    for t in manifest.get("tasks") or []:
+        w = t.get("cache_writes") or {}
+        status = t["status"] if t["status"] == "ok" else f"[red]{escape(t['status'])}[/red]"
+        table.add_row(str(t["task"]), escape(t["case"]), escape(str(t["node"])[:16]),
+                      str(t["attempts"]), fmt_ns(t["duration_ns"]), str(len(t["compiled"])),
+                      f"{w.get('files', 0)} files, {fmt_bytes(w.get('bytes', 0))}", status)
+    console().print(table)
+
+
+def _print_conflicts(manifest: dict[str, Any]) -> None:
+    """Files two tasks wrote with different bytes (the first kept), and refused files."""
+    err = console(stderr=True)
+    for w in manifest.get("warnings") or []:
+        err.print(f"[yellow]warning:[/yellow] {escape(shown(w, 500))}", highlight=False,
+                  soft_wrap=True)
+    for c in manifest.get("conflicts") or []:
+        k, d = c["kept"], c["dropped"]
+        err.print(f"[yellow]conflict:[/yellow] {escape(shown(c['path'], 200))}: task {k['task']} "
+                  f"({escape(shown(k['case'], 80))}) and task {d['task']} "
+                  f"({escape(shown(d['case'], 80))}) wrote different bytes; kept task "
+                  f"{k['task']}'s", highlight=False, soft_wrap=True)
+    for t in manifest.get("tasks") or []:
+        for why in (t.get("cache_writes") or {}).get("refused") or []:
+            err.print(f"[yellow]not merged[/yellow] (task {t['task']}): {escape(shown(why, 300))}",
+                      highlight=False, soft_wrap=True)
+        if t.get("status") != "ok":
+            err.print(f"[red]failed:[/red] task {t['task']} ({escape(shown(t['case'], 80))}) on "
+                      f"node {escape(shown(t['node'], 80))} after {t['attempts']} "
+                      f"attempt(s): {escape(shown(t.get('error') or t['status'], 300))}",
+                      highlight=False, soft_wrap=True)
 
 
 def _bundle_fail(err: JitwarmError) -> typer.Exit:

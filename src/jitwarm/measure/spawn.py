@@ -54,6 +54,8 @@ TAIL_LINE_CHARS = 300
 #: the environment variable through which a worker learns its parent's pid
 PARENT_ENV = "JITWARM_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
+#: workers running now (started by :func:`run_worker` in any thread of this process)
+_LIVE: set[subprocess.Popen[bytes]] = set()
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -255,6 +257,17 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def end_live_workers() -> int:
+    """SIGKILL the process group of every worker running now, in any thread (their own
+    :func:`run_worker` reaps them): how a parent running workers from several threads ends
+    them all on Ctrl-C, which only its main thread receives. Returns how many."""
+    live = list(_LIVE)
+    for proc in live:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return len(live)
+
+
 def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: float,
                env: dict[str, str], python: str = sys.executable) -> WorkerRun:
     """Run ``python -m MODULE SPEC T_SPAWN`` to its end (see the module docstring).
@@ -273,6 +286,7 @@ def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: fl
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env=env, start_new_session=True,
     )
+    _LIVE.add(proc)
     timed_out = False
     pidfd = -1
     try:
@@ -303,6 +317,7 @@ def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: fl
             _drain(out, tail)
     finally:
         kill_group(proc)  # on timeout, Ctrl-C, SIGTERM; and what the worker left behind
+        _LIVE.discard(proc)
         if pidfd >= 0:
             os.close(pidfd)
         if proc.stdout is not None:
