@@ -138,3 +138,41 @@ def test_sync_by_result_finds_arrays_in_pytrees():
     assert [s.__self__ for s in syncs] == [adapter]
     assert result_syncs({"n": 3, "s": "x"}, FALLBACK) == []
     assert result_syncs(None, FALLBACK) == []
+
+
+def test_tensorrt_engine_builds_anywhere_are_units(tmp_path):
+    """TensorRT has no compile callback: the hub wraps Builder.build_serialized_network
+    (a compile unit) and Runtime.deserialize_cuda_engine (a load). No GPU here: a stand-in
+    ``tensorrt`` module with those two methods, in a fresh interpreter."""
+    import subprocess
+
+    code = (
+        "import sys, time, types\n"
+        "trt = types.ModuleType('tensorrt')\n"
+        "class Builder:\n"
+        "    def build_serialized_network(self, network, config):\n"
+        "        time.sleep(0.05); return b'engine'\n"
+        "class Runtime:\n"
+        "    def deserialize_cuda_engine(self, blob):\n"
+        "        time.sleep(0.01); return object()\n"
+        "trt.Builder, trt.Runtime = Builder, Runtime\n"
+        "sys.modules['tensorrt'] = trt\n"
+        "from jitwarm.adapters import hub\n"
+        "from jitwarm.adapters.units import UnitRecorder\n"
+        "rec = UnitRecorder(); rec.start()\n"
+        "assert 'tensorrt' in hub.install(), hub.hook_failures()\n"
+        "def plain():\n"
+        "    net = types.SimpleNamespace(name='resnet')\n"
+        "    Runtime().deserialize_cuda_engine(Builder().build_serialized_network(net, None))\n"
+        "plain()\n"
+        "units = rec.finished()\n"
+        "print([(u.framework, u.name, u.kind, u.cache, u.duration_ns > 4e7 if u.kind == "
+        "'compile' else u.duration_ns > 5e6, 'plain' in (u.location or '')) for u in units])\n"
+    )
+    script = tmp_path / "builds_engine.py"  # a file: the unit's location is in it
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("[('tensorrt', 'resnet', 'compile', None, True, True), "
+                                  "('tensorrt', 'engine', 'load', 'hit', True, True)]")

@@ -23,14 +23,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import UsageError
+from jitwarm.adapters import hub
 from jitwarm.adapters.base import Adapter, Recorder
-from jitwarm.adapters.events import CompileEvent
+from jitwarm.adapters.events import CompileEvent, Notice
 
 CACHE_ENV = "JITWARM_TRT_CACHE_DIR"
 _LOG: list[CompileEvent] = []
@@ -191,6 +193,50 @@ class TrtEngine:
                                         + ", ".join(f"{k}{list(v)}" for k, v in shapes.items())))
 
 
+def install_trt_hooks(emit: Callable[[Notice], None]) -> None:
+    """The hub's TensorRT hook. TensorRT has no compile callback: the two calls that turn a
+    network into an engine are wrapped — ``Builder.build_serialized_network`` (the tactic
+    timing: a compile) and ``Runtime.deserialize_cuda_engine`` (a load of a built engine).
+    A TensorRT whose classes refuse the wrapper raises here: the hub reports it once."""
+    import tensorrt as trt
+
+    build = trt.Builder.build_serialized_network
+    if getattr(build, "_jitwarm_hooked", False):
+        return
+    load = trt.Runtime.deserialize_cuda_engine
+
+    def hooked_build(self: Any, network: Any, config: Any) -> Any:
+        if not hub.has_subscribers():
+            return build(self, network, config)
+        name = str(getattr(network, "name", "") or "engine")[:200]
+        start = Notice("tensorrt", "start", name, threading.get_ident(),
+                       time.perf_counter_ns(), reason="engine build (tactic timing)")
+        emit(start)
+        failed = True
+        try:
+            out = build(self, network, config)
+            failed = out is None
+            return out
+        finally:
+            now = time.perf_counter_ns()
+            emit(Notice("tensorrt", "end", name, start.thread, now, reason=start.reason,
+                        duration_ns=now - start.time_ns, extra={"failed": failed}))
+
+    def hooked_load(self: Any, blob: Any) -> Any:
+        if not hub.has_subscribers():
+            return load(self, blob)
+        t0 = time.perf_counter_ns()
+        out = load(self, blob)
+        now = time.perf_counter_ns()
+        emit(Notice("tensorrt", "span", "engine", threading.get_ident(), now, kind="load",
+                    duration_ns=now - t0, extra={"cache": "hit"}))
+        return out
+
+    hooked_build._jitwarm_hooked = True  # type: ignore[attr-defined]
+    trt.Builder.build_serialized_network = hooked_build
+    trt.Runtime.deserialize_cuda_engine = hooked_load
+
+
 class TrtRecorder(Recorder):
     def start(self) -> None:
         self._mark = len(_LOG)
@@ -234,6 +280,13 @@ class TensorRTAdapter(Adapter):
         import torch
 
         torch.cuda.synchronize()
+
+    #: engine builds anywhere in the process reach the hub (a plain function building an
+    #: engine with TensorRT's own API is seen whatever the callable is)
+    hook_module = "tensorrt"
+
+    def install_hooks(self, emit: Callable[[Notice], None]) -> None:
+        install_trt_hooks(emit)
 
     def recorder(self) -> Recorder:
         return TrtRecorder()
