@@ -13,10 +13,37 @@ from jitwarm.results.profile import write_atomic
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with this machine's paths taken out of every string: the repository root
+    becomes ``<repo>``, the temp folder ``<tmp>``, the interpreter ``python``, the home
+    folder ``~`` (results are committed and compared across machines)."""
+    import re
+    import sys
+    import tempfile
+
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    value = value.replace(sys.executable, "python")
+    # any checkout of this repository (a worktree too) ends in .../benchmarks/...
+    value = re.sub(r"[^\s\"']*/(?=benchmarks/)", "<repo>/", value)
+    value = value.replace(str(REPO), "<repo>")
+    value = re.sub(re.escape(tempfile.gettempdir()) + r"/[^\s\"']*", "<tmp>", value)
+    return value.replace(str(Path.home()), "~")
+
+
 def write_json(name: str, payload: dict[str, Any]) -> Path:
-    """Write a benchmark's figures to benchmarks/results/NAME.json (atomically)."""
+    """Write a benchmark's figures to benchmarks/results/NAME.json (atomically), with no
+    path of this machine in it (:func:`scrub`)."""
     RESULTS.mkdir(exist_ok=True)
-    payload = {"python": platform.python_version(), "machine": platform.machine(), **payload}
+    payload = scrub({"python": platform.python_version(), "machine": platform.machine(),
+                     **payload})
     return write_atomic(RESULTS / f"{name}.json", json.dumps(payload, indent=1) + "\n")
 
 

@@ -80,3 +80,19 @@ def test_ttfr_targets_against_the_framework_floor(bench_path):
     no_floor = run(700)
     del no_floor["frameworks"]["numba"]["floors"]
     assert strategies.target_checks(no_floor, ["numba"]) == []
+
+
+def test_committed_results_hold_no_path_of_this_machine(bench_path):
+    import json
+    import sys
+    import tempfile
+
+    from _common import RESULTS, scrub
+
+    for f in sorted(RESULTS.glob("*.json")):
+        text = f.read_text(encoding="utf-8")
+        for path in (str(REPO), sys.executable, tempfile.gettempdir() + "/", "/work/"):
+            assert path not in text, (f.name, path)
+        assert scrub(json.loads(text)) == json.loads(text), f.name
+    assert scrub({"a": [f"{REPO}/benchmarks/x.py", f"{tempfile.gettempdir()}/jw-1/y"]}) == {
+        "a": ["<repo>/benchmarks/x.py", "<tmp>"]}
