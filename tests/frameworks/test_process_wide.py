@@ -78,6 +78,12 @@ def test_numba_pipeline_behind_a_plain_function(tmp_path):
     assert all(u["cache"] == "hit" for u in cached["compiled"])
     assert cached["compile_ns"] == 0
     assert cached["cache"] == {"hits": 2, "misses": 0}
+    # the result file reads back (its units checked field by field) into a report
+    page = tmp_path / "pipe.html"
+    proc = cli("report", str(tmp_path / "out.json"), "-o", str(page))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = page.read_text()
+    assert "Waterfall" in html and "<svg" in html and "scale" in html
 
 
 STUMPY = """

@@ -452,6 +452,8 @@ _UNIT: dict[str, Any] = {k: _N for k in ("start_ns", "duration_ns", "call", "per
 _UNIT["duration_ns"] = ("req", _N)
 _UNIT["start_ns"] = ("req", _N)
 _UNIT["children"] = ("list", ("req", _UNIT))  # nested phases: the same fields, checked alike
+#: a summary's row of compile units ranked across processes (``results.compiled``): no start
+_RANKED: dict[str, Any] = {k: v for k, v in _UNIT.items() if k not in ("start_ns", "children")}
 _PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "pid", "interpreter_ns", "import_ns", "setup_ns",
                        "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
@@ -482,7 +484,7 @@ _SUMMARY: dict[str, Any] = {
     "classification": "str", "warm_ci_basis": "str", "warm_ci_ns": ("list", _N),
     "classifications": ("map", _N), "steady_state_start_range": ("list", _N),
     "compile_phases_ns": ("map", _N), "compile_ns_by_framework": ("map", _N),
-    "compiled": ("list", _UNIT),
+    "compiled": ("list", ("req", _RANKED)),
 }
 _RESULT: dict[str, Any] = {
     "jitwarm_version": "str", "created": "str", "status": "str", "framework": "str",
@@ -529,7 +531,7 @@ _RUN: dict[str, Any] = {
         "summary": {**{k: _N for k in ("processes", "processes_ok", "wall_ns",
                                        "interpreter_ns", "import_ns", "compile_ns", "run_ns")},
                     "compile_ns_by_framework": ("map", _N),
-                    "units": ("list", ("req", _UNIT))}}))),
+                    "units": ("list", ("req", _RANKED))}}))),
 }
 _NAMES = {"num": "a number", "str": "a string", "bool": "true or false"}
 
