@@ -117,19 +117,22 @@ class LoaderProxy:
         return getattr(self._loader, name)
 
 
-class _HookOnImport:
-    """A ``sys.meta_path`` finder that installs a framework's hooks right after its
-    ``hook_module`` is imported: code that imports a framework late (a library importing
-    Numba inside a function, ``torch.compile`` importing Dynamo at first use) is observed
-    from its first compile. It finds nothing itself; it only wraps the real loader's
-    ``exec_module`` and puts the real loader back on the module before it runs."""
+class WrappingFinder:
+    """A ``sys.meta_path`` finder that finds nothing itself: for the names it
+    :meth:`wants`, it looks the module up with the other finders and returns that spec
+    with its loader wrapped by :meth:`wrap` (a :class:`LoaderProxy`)."""
 
-    def __init__(self, names: frozenset[str]) -> None:
-        self.names = names
+    def __init__(self) -> None:
         self._busy = threading.local()
 
+    def wants(self, name: str) -> bool:
+        return True
+
+    def wrap(self, name: str, loader: Any) -> LoaderProxy:
+        raise NotImplementedError
+
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name not in self.names or getattr(self._busy, "on", False):
+        if getattr(self._busy, "on", False) or not self.wants(name):
             return None
         import importlib.util
 
@@ -143,9 +146,24 @@ class _HookOnImport:
         loader = getattr(spec, "loader", None)
         if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return None
-
-        spec.loader = LoaderProxy(loader, after=install)
+        spec.loader = self.wrap(name, loader)
         return spec
+
+
+class _HookOnImport(WrappingFinder):
+    """Installs a framework's hooks right after its ``hook_module`` is imported: code that
+    imports a framework late (a library importing Numba inside a function,
+    ``torch.compile`` importing Dynamo at first use) is observed from its first compile."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def wants(self, name: str) -> bool:
+        return name in self.names
+
+    def wrap(self, name: str, loader: Any) -> LoaderProxy:
+        return LoaderProxy(loader, after=install)
 
 
 _watcher: _HookOnImport | None = None

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jitwarm.adapters import hub
-from jitwarm.adapters.events import CompileEvent, Notice
+from jitwarm.adapters.events import CompileEvent, Notice, union_ns
 
-__all__ = ["Unit", "UnitRecorder", "library_cache_switches", "user_location"]
+__all__ = ["Unit", "UnitRecorder", "compile_ns_by_framework", "library_cache_switches",
+           "user_location"]
 
 
 @dataclass
@@ -247,3 +248,12 @@ def library_cache_switches(units: list[dict[str, Any]]) -> dict[str, str]:
                 out[top] = f"{top}.cache.{attr}()"
                 break
     return out
+
+
+def compile_ns_by_framework(units: list[Unit], events: list[CompileEvent], lo: int,
+                            hi: int) -> dict[str, int]:
+    """``{framework: ns}`` for every framework among ``units``: the union of its compile
+    events (made by :meth:`Unit.event`) within ``[lo, hi]`` (0 where it compiled nothing
+    there, e.g. only loads, or only during setup)."""
+    return {fw: union_ns([e for e in events if e.extra["framework"] == fw], lo, hi)
+            for fw in sorted({u.framework for u in units})}

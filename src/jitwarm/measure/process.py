@@ -18,7 +18,7 @@ from typing import Any
 from jitwarm._errors import CaseError
 from jitwarm.adapters import Adapter, result_syncs
 from jitwarm.adapters.events import union_ns
-from jitwarm.adapters.units import UnitRecorder
+from jitwarm.adapters.units import UnitRecorder, compile_ns_by_framework
 from jitwarm.cases.targets import Built
 from jitwarm.measure.perf import open_counter
 from jitwarm.measure.timer import batch_size, calibrate_overhead, time_batches, time_each
@@ -164,9 +164,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
     compiled = [(u, _call_of(u.start_ns, starts)) for u in units.finished()]
     first = [u.event() for u, c in compiled if c == 0 and u.compiles]
     compile_ns = union_ns([e for e in events if e.call_index == 0] + first, t0, t1)
-    by_framework: dict[str, int] = {}
-    for fw in sorted({u.framework for u, _ in compiled}):
-        by_framework[fw] = union_ns([e for e in first if e.extra["framework"] == fw], t0, t1)
+    by_framework = compile_ns_by_framework([u for u, _ in compiled], first, t0, t1)
     recompiles = [
         {
             "call_index": e.call_index,

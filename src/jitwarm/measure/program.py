@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._errors import UsageError
-from jitwarm.adapters.hub import LoaderProxy
+from jitwarm.adapters.hub import LoaderProxy, WrappingFinder
 from jitwarm.measure.spawn import check_seconds, run_worker, worker_env
 from jitwarm.results.compiled import by_framework, rank_units
 
@@ -33,32 +33,17 @@ STATES = ("cold", "cached")
 
 
 # -- worker side -------------------------------------------------------------------------------
-class ImportClock:
+class ImportClock(WrappingFinder):
     """Times every top-level import (nested imports count in the one that started them),
     from a ``sys.meta_path`` finder that only wraps the real loader's ``exec_module``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.imports: list[tuple[str, int, int]] = []  # (module, start_ns, end_ns)
         self._local = threading.local()
 
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        local = self._local
-        if getattr(local, "finding", False):
-            return None
-        import importlib.util
-
-        local.finding = True
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            return None
-        finally:
-            local.finding = False
-        loader = getattr(spec, "loader", None)
-        if spec is None or loader is None or not hasattr(loader, "exec_module"):
-            return None
-        spec.loader = LoaderProxy(loader, around=lambda run, _m: self._timed(name, run))
-        return spec
+    def wrap(self, name: str, loader: Any) -> LoaderProxy:
+        return LoaderProxy(loader, around=lambda run, _m: self._timed(name, run))
 
     def _timed(self, name: str, run: Callable[[], None]) -> None:
         local = self._local
@@ -86,6 +71,7 @@ def run_program(spec: dict[str, Any], units: Any, t_main: int) -> dict[str, Any]
     import runpy
 
     from jitwarm.adapters.events import union_ns
+    from jitwarm.adapters.units import compile_ns_by_framework
     from jitwarm.measure.process import GcWatch
 
     argv = list(spec["argv"])
@@ -121,8 +107,7 @@ def run_program(spec: dict[str, Any], units: Any, t_main: int) -> dict[str, Any]
         record["message"] = f"the script exited with code {code}"
     compiled = units.finished()
     events = [u.event() for u in compiled if u.compiles]
-    by_fw = {fw: union_ns([e for e in events if e.extra["framework"] == fw], t0, t1)
-             for fw in sorted({u.framework for u in compiled})}
+    by_fw = compile_ns_by_framework(compiled, events, t0, t1)
     record.update(
         exit_code=code,
         run_ns=t1 - t0,
