@@ -96,3 +96,26 @@ def test_committed_results_hold_no_path_of_this_machine(bench_path):
         assert scrub(json.loads(text)) == json.loads(text), f.name
     assert scrub({"a": [f"{REPO}/benchmarks/x.py", f"{tempfile.gettempdir()}/jw-1/y"]}) == {
         "a": ["<repo>/benchmarks/x.py", "<tmp>"]}
+
+
+def test_fleet_targets(bench_path):
+    import fleet
+
+    def row(name, n, ttfr, cpu, hits=None, status="ok"):
+        return {"strategy": name, "n": n, "status": status, "ttfr_p50_ns": ttfr,
+                "wave_cpu_ns": cpu, "remote_hits_each": hits}
+
+    rows = [row("none", 1, 1, 1), row("none", 4, 100, 400), row("bundle", 4, 50, 200),
+            row("aot", 4, 20, 100), row("remote-cache", 4, 80, 300, hits=[3, 3, 3, 3])]
+    p = {"strategies": ["none", "bundle", "remote-cache", "aot"], "rows": rows}
+    met = dict(fleet.target_checks(p))
+    assert len(met) == 6 and all(met.values()), met
+    assert all(w.startswith("N=4") for w in met)  # checked at the largest N
+    rows[2] = row("bundle", 4, 120, 200)  # slower than none at N=4
+    rows[4] = row("remote-cache", 4, 80, 300, hits=[3, 0, 3, 3])  # one replica missed
+    met = fleet.target_checks(p)
+    assert [w for w, ok in met if not ok] == [met[0][0], met[-1][0]], met
+    rows[3] = row("aot", 4, None, None, status="failed")
+    assert sum(not ok for _, ok in fleet.target_checks(p)) == 4
+    assert fleet.target_checks({"strategies": [], "rows": []}) == [
+        ("something was measured", False)]

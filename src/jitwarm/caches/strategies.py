@@ -245,6 +245,9 @@ class StrategyResult:
     ttfr_over_floor: float | None = None
     #: ``none``'s time to first result minus this one's
     ttfr_saved_ns: int | None = None
+    #: with replicas > 1, the fleet's view (:func:`_fleet_of`): TTFR p50/p95, the CPU a
+    #: wave burns to first result
+    fleet: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -287,7 +290,8 @@ class StrategiesResult:
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
-         "runtime")
+         "runtime", "cpu_to_first_result_ns", "cpu_scope", "wave", "replica",
+         "wave_offset_ns", "process_wall_ns")
 #: how many of a process's first calls each strategy record keeps (``early_calls_ns``)
 _EARLY = 5
 
@@ -311,6 +315,9 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
     out = []
     for p in st["processes"]:
         rec = {k: p.get(k) for k in _KEEP if k in p}
+        if p.get("first_call_ns") is not None:
+            rec["time_to_first_result_ns"] = ((p.get("import_ns") or 0) + (p.get("setup_ns") or 0)
+                                              + p["first_call_ns"])
         if p.get("timings_ns"):
             rec["early_calls_ns"] = _early_calls(p)
         out.append(rec)
@@ -320,51 +327,71 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
 class _Session:
     def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
                  progress: ProgressFn | None, work: Path,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, replicas: int = 1) -> None:
         self.target = target
         #: run options of the strategies that need one (``Strategy.option``)
         self.options = dict(options or {})
         #: every process's environment unless a strategy says otherwise: remote caches off
         self.base_env = remote_cache_env(None)
         self.processes = processes
+        #: processes started together per wave (``processes`` waves of them)
+        self.replicas = replicas
         self.settings = settings
         self.timeout_s = timeout_s
         self.progress = progress
         self.work = work
         #: records of the strategy being measured, kept if the run is interrupted
         self.partial: dict[str, list[dict[str, Any]]] = {}
+        #: each strategy's measured processes' cache directories (by index), this round
+        self.copies: dict[str, list[Path]] = {}
 
     def say(self, strategy: str, message: str) -> None:
         if self.progress:
             self.progress(strategy, message)
 
-    def runner(self, target: Target, states: tuple[str, ...], processes: int,
-               extra_env: dict[str, str]) -> Any:
+    def waves(self, strategy: str, target: Target, extra_env: dict[str, str], *,
+              waves: int | None = None, seed: Path | None = None,
+              progress: Callable[[int, int], None] | None = None) -> tuple[Any, list[Path]]:
+        """``waves`` (default ``processes``) waves of ``replicas`` fresh processes, each with
+        its own cache directory (empty, or a copy of ``seed``). Returns the runner's result
+        and each process's cache directory, by index; the directories stay until the round
+        ends. ``progress(wave, waves)`` before each wave."""
         from jitwarm.measure.runner import Runner
 
-        return Runner(target, processes=processes, states=states, settings=self.settings,
-                      timeout_s=self.timeout_s, extra_env=extra_env).run()
+        work = self.work / f"{strategy}-run"
+        runner = Runner(target, processes=waves or self.processes, states=("cold",),
+                        settings=self.settings, timeout_s=self.timeout_s,
+                        extra_env=extra_env, replicas=self.replicas, seed=seed, work=work,
+                        progress=(lambda state, w, n, rec: progress(w, n) if rec is None
+                                  else None) if progress else None)
+        res = runner.run()
+        assert runner.run_dir is not None
+        n = (waves or self.processes) * self.replicas
+        return res, [runner.run_dir / "caches" / f"cold-{i}" for i in range(n)]
+
+    def wave_note(self, w: int, waves: int) -> str:
+        """``process 2/3``, or with replicas ``wave 2/3: 4 processes started together``."""
+        if self.replicas == 1:
+            return f"process {w + 1}/{waves}"
+        return f"wave {w + 1}/{waves}: {self.replicas} processes started together"
 
     def fresh_copies(self, strategy: str, target: Target, populated: Path) -> list[dict[str, Any]]:
-        """One process per fresh copy of a populated cache directory."""
-        from jitwarm.caches.prewarm import prewarm_env
+        """One process per fresh copy of a populated cache directory (in waves of
+        ``replicas``, started together). Their directories: :attr:`copies`."""
         from jitwarm.measure.runner import RunInterrupted
 
         records = self.partial.setdefault(strategy, [])
-        for i in range(self.processes):
-            self.say(strategy, f"process {i + 1}/{self.processes}")
-            copy = self.work / f"{strategy}-run-{i}"
-            shutil.copytree(populated, copy)
-            try:
-                res = self.runner(target, ("cold",), 1, {**self.base_env, **prewarm_env(copy)})
-            except RunInterrupted as exc:
-                records.extend(_records(exc.result, "cold"))
-                raise
-            if res.status == "error" and res.error:
-                return [{"status": "case_error", "error": res.error.get("message")}]
-            for rec in _records(res, "cold"):
-                rec["index"] = i
-                records.append(rec)
+        try:
+            res, dirs = self.waves(strategy, target, self.base_env, seed=populated,
+                                   progress=lambda w, n: self.say(strategy,
+                                                                  self.wave_note(w, n)))
+        except RunInterrupted as exc:
+            records.extend(_records(exc.result, "cold"))
+            raise
+        self.copies[strategy] = dirs
+        if res.status == "error" and res.error:
+            return [{"status": "case_error", "error": res.error.get("message")}]
+        records.extend(_records(res, "cold"))
         del self.partial[strategy]
         return records
 
@@ -507,7 +534,7 @@ def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     empty = sess.work / "mega-cache-empty"
     empty.mkdir(parents=True, exist_ok=True)
     records = sess.fresh_copies("mega-cache", target, empty)  # the blob is all they get
-    builds = [native_builds(sess.work / f"mega-cache-run-{i}") for i in range(len(records))]
+    builds = [native_builds(d) for d in sess.copies.get("mega-cache", []) if d.is_dir()]
     details = {"blob": rec.get("mega"), "native_builds": builds}
     if any(builds):
         details["explain"] = [
@@ -521,101 +548,123 @@ def _mega(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Replicas sharing the remote cache at ``sess.options["remote_cache"]``: each a fresh
-    process with an empty local cache; the first fills the remote cache (its numbers go to
-    the details), the next ``sess.processes`` are the measured ones. After each replica its
-    own check of the server (and Inductor's state) must be clean, else the strategy fails:
-    a replica that silently compiled without the server is not a remote-cache result."""
+    process with an empty local cache. A first wave fills the remote cache (its numbers go
+    to the details): one replica, or with ``sess.replicas`` > 1 that many started together,
+    racing to fill it as a fleet's first scale-out does; the next ``sess.processes`` waves
+    are the measured ones. After each replica its own check of the server (and Inductor's
+    state) must be clean, else the strategy fails: a replica that silently compiled without
+    the server is not a remote-cache result."""
     from jitwarm.adapters import adapter_named
     from jitwarm.adapters.remote import key_count, masked
     from jitwarm.caches.megacache import native_builds
-    from jitwarm.caches.prewarm import prewarm_env
     from jitwarm.measure.runner import RunInterrupted
 
     url = sess.options["remote_cache"]
     server = masked(url)
-    env = remote_cache_env(url)
-    details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": []}
+    env = {**sess.base_env, **remote_cache_env(url)}
+    n = sess.replicas
+    details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": [],
+                               "replicas_per_wave": n}
     records = sess.partial.setdefault("remote-cache", [])
-    total = sess.processes + 1
-    for i in range(total):
-        sess.say("remote-cache", f"replica {i + 1}/{total}"
-                 + (f": fills the remote cache at {server}" if i == 0 else ""))
-        local = sess.work / f"remote-cache-replica-{i}"
-        local.mkdir(parents=True)
+    total = (sess.processes + 1) * n
+
+    def say(first: int, fills: bool) -> None:
+        what = (f"replica {first}/{total}" if n == 1 else
+                f"replicas {first}–{first + n - 1}/{total}, started together")
+        sess.say("remote-cache", what + (f": fill the remote cache at {server}" if fills
+                                         else ""))
+
+    for role, waves, offset in (("fills", 1, 0), ("measured", sess.processes, n)):
         try:
-            res = sess.runner(sess.target, ("cold",), 1,
-                              {**sess.base_env, **prewarm_env(local), **env})
+            res, dirs = sess.waves(f"remote-cache-{role}", sess.target, env, waves=waves,
+                                   progress=lambda w, _n, o=offset, r=role:
+                                   say(o + w * n + 1, r == "fills"))
         except RunInterrupted as exc:
-            if i:
+            if role == "measured":
                 records.extend(_records(exc.result, "cold"))
             raise
         if res.status == "error" and res.error:
             return [{"status": "case_error", "error": res.error.get("message")}], details
-        got = _records(res, "cold")
-        if not got or got[0].get("status") != "ok":
-            if i == 0:
-                err = (got[0].get("error") if got else None) or "no record"
-                raise _StrategyFailed(f"the replica filling the remote cache failed: {err}")
-            for rec in got:
-                rec["index"] = i
-            records.extend(got)
-            continue
-        rec = got[0]
-        framework = rec.get("framework")
-        if not adapter_named(framework).remote_cache_env(url):
-            raise _StrategySkipped(f"{framework or 'this case'} has no remote compile cache "
-                                   "jitwarm can point at a server (torch.compile's Inductor "
-                                   "has)")
-        remote = (rec.get("runtime") or {}).get("remote_cache")
-        if remote is None:
-            raise _StrategyFailed(f"replica {i + 1} did not use the remote cache (its Inductor "
-                                  "config has every remote cache off: "
-                                  "TORCHINDUCTOR_FORCE_DISABLE_CACHES?)")
-        if not remote.get("answers") or remote.get("dropped_connection"):
-            why = remote.get("problem") or "Inductor dropped its connection during the run"
-            raise _StrategyFailed(
-                f"the remote cache {server} stopped answering during replica {i + 1} ({why}): "
-                "torch carried on without it, silently, counting each lookup as a miss; "
-                "these replicas measured no remote cache")
-        cache = rec.get("cache") or {}
-        details["replicas"].append({
-            "replica": i + 1,
-            "role": "fills" if i == 0 else "measured",
-            "time_to_first_result_ns": (rec.get("import_ns") or 0) + (rec.get("setup_ns") or 0)
-            + (rec.get("first_call_ns") or 0),
-            "first_call_ns": rec.get("first_call_ns"),
-            "compile_ns": rec.get("compile_ns"),
-            "remote": {k: cache.get(f"remote_{k}") for k in ("hits", "misses", "puts", "errors")},
-            "remote_by_cache": remote.get("caches"),
-            "local_native_builds": native_builds(local),
-        })
-        if i:
-            rec["index"] = i
-            records.append(rec)
+        for rec in _records(res, "cold"):
+            idx = rec.get("index", 0)
+            local = dirs[idx]
+            number = offset + idx + 1  # replica number, 1-based, over every wave
+            rec["index"] = number - 1
+            if rec.get("status") != "ok":
+                if role == "fills":
+                    err = rec.get("error") or "no record"
+                    raise _StrategyFailed(f"replica {number}, filling the remote cache, "
+                                          f"failed: {err}")
+                records.append(rec)
+                continue
+            framework = rec.get("framework")
+            if not adapter_named(framework).remote_cache_env(url):
+                raise _StrategySkipped(f"{framework or 'this case'} has no remote compile "
+                                       "cache jitwarm can point at a server (torch.compile's "
+                                       "Inductor has)")
+            remote = (rec.get("runtime") or {}).get("remote_cache")
+            if remote is None:
+                raise _StrategyFailed(f"replica {number} did not use the remote cache (its "
+                                      "Inductor config has every remote cache off: "
+                                      "TORCHINDUCTOR_FORCE_DISABLE_CACHES?)")
+            if not remote.get("answers") or remote.get("dropped_connection"):
+                why = remote.get("problem") or "Inductor dropped its connection during the run"
+                raise _StrategyFailed(
+                    f"the remote cache {server} stopped answering during replica {number} "
+                    f"({why}): torch carried on without it, silently, counting each lookup as "
+                    "a miss; these replicas measured no remote cache")
+            cache = rec.get("cache") or {}
+            details["replicas"].append({
+                "replica": number,
+                "role": role,
+                "wave": idx // n + (1 if role == "fills" else 2),  # 1: the filling wave
+                "time_to_first_result_ns": rec.get("time_to_first_result_ns"),
+                "first_call_ns": rec.get("first_call_ns"),
+                "compile_ns": rec.get("compile_ns"),
+                "cpu_to_first_result_ns": rec.get("cpu_to_first_result_ns"),
+                "cpu_scope": rec.get("cpu_scope"),
+                "wave_offset_ns": rec.get("wave_offset_ns"),
+                "process_wall_ns": rec.get("process_wall_ns"),
+                "remote": {k: cache.get(f"remote_{k}") for k in ("hits", "misses", "puts",
+                                                                 "errors")},
+                "remote_by_cache": remote.get("caches"),
+                "local_native_builds": native_builds(local) if local.is_dir() else None,
+            })
+            if role == "measured":
+                records.append(rec)
     del sess.partial["remote-cache"]
     details["keys_after"] = key_count(url)
+    fill = [r for r in details["replicas"] if r["role"] == "fills"]
+    if fill:  # the first wave against the server as it was (empty: the herd filling it)
+        details["fill_wave"] = _fleet_of([{**r, "status": "ok"} for r in fill])
     measured = [r for r in details["replicas"] if r["role"] == "measured"]
-    builds = [r["local_native_builds"] for r in measured]
+    builds = [r["local_native_builds"] or 0 for r in measured]
+    explain = []
+    if n > 1 and details["keys_before"]:
+        explain.append(f"the server held {details['keys_before']} keys before the first wave: "
+                       "its replicas found entries instead of racing to fill an empty cache")
     if builds and max(builds):
-        details["explain"] = [
+        explain.append(
             f"torch: each replica still built up to {max(builds)} native librar"
             f"{'y' if max(builds) == 1 else 'ies'} with the C++ compiler (Inductor's CPU "
             "kernels and its vector-ISA probe): the remote caches hold the FX-graph and "
             "AOTAutograd entries (the generated code), not the compiled .so files, which stay "
-            "in each replica's local cache; a bundle of the whole cache directory carries them"]
+            "in each replica's local cache; a bundle of the whole cache directory carries them")
+    if explain:
+        details["explain"] = explain
     return records, details
 
 
 def _remote_lines(details: dict[str, Any]) -> list[str]:
-    """Replica 1 against the others, from the remote-cache strategy's details."""
+    """The filling replica(s) against the others, from the remote-cache strategy's details."""
     import statistics
 
     from jitwarm._units import fmt_ns
 
     reps = details.get("replicas") or []
-    first = next((r for r in reps if r["role"] == "fills"), None)
+    fill = [r for r in reps if r["role"] == "fills"]
     rest = [r for r in reps if r["role"] == "measured"]
-    if first is None:
+    if not fill:
         return []
 
     def counts(rs: list[dict[str, Any]]) -> str:
@@ -626,26 +675,84 @@ def _remote_lines(details: dict[str, Any]) -> list[str]:
         return (f"remote {med('hits')} hit / {med('misses')} miss / {med('puts')} put / "
                 f"{med('errors')} error")
 
-    out = [f"replica 1 (fills the remote cache at {details.get('server')}): time to first "
-           f"result {fmt_ns(first['time_to_first_result_ns'])}, first call "
-           f"{fmt_ns(first['first_call_ns'])}, {counts([first])}"]
+    def who(rs: list[dict[str, Any]]) -> str:
+        a, b = rs[0]["replica"], rs[-1]["replica"]
+        return f"replica {a}" if a == b else f"replicas {a}–{b} (median)"
+
+    def times(rs: list[dict[str, Any]]) -> str:
+        ttfr = statistics.median(r["time_to_first_result_ns"] or 0 for r in rs)
+        first = statistics.median(r["first_call_ns"] or 0 for r in rs)
+        return f"time to first result {fmt_ns(int(ttfr))}, first call {fmt_ns(int(first))}"
+
+    together = " started together" if len(fill) > 1 else ""
+    out = [f"{who(fill)} (fill{'s' if len(fill) == 1 else ''} the remote cache at "
+           f"{details.get('server')}{together}): {times(fill)}, {counts(fill)}"]
     if rest:
-        ttfr = int(statistics.median(r["time_to_first_result_ns"] for r in rest))
-        who = "replica 2" if len(rest) == 1 else f"replicas 2–{len(rest) + 1} (median)"
-        out.append(f"{who}: time to first result {fmt_ns(ttfr)}, "
-                   f"first call {fmt_ns(statistics.median(r['first_call_ns'] for r in rest))}, "
-                   f"{counts(rest)} (Inductor's counters, per replica)")
+        out.append(f"{who(rest)}: {times(rest)}, {counts(rest)} (Inductor's counters, per "
+                   "replica)")
         if not any(r["remote"].get("hits") for r in rest):
             out.append("warning: no measured replica hit the remote cache: its key differs "
                        "between processes, or nothing was written to it")
-    if first["remote"].get("hits"):
-        out.append(f"replica 1 already hit {first['remote']['hits']} entr"
-                   f"{'y' if first['remote']['hits'] == 1 else 'ies'}: the server held them "
-                   f"from an earlier run ({details.get('keys_before')} keys before this one)")
+    hit = [r["remote"]["hits"] for r in fill if r["remote"].get("hits")]
+    if hit and len(fill) == 1:
+        out.append(f"replica 1 already hit {hit[0]} entr{'y' if hit[0] == 1 else 'ies'}: the "
+                   f"server held them from an earlier run ({details.get('keys_before')} keys "
+                   "before this one)")
+    elif hit:
+        out.append(f"{len(hit)} of the {len(fill)} filling replicas hit entries "
+                   f"({details.get('keys_before')} keys on the server before them): one that "
+                   "finished a compile first wrote what another then read, or the server held "
+                   "them already")
     if details.get("keys_before") is not None and details.get("keys_after") is not None:
         out.append(f"the server holds {details['keys_after']} keys "
                    f"({details['keys_after'] - details['keys_before']:+d} during this run)")
     return out
+
+
+def _percentile(values: list[int], q: float) -> int | None:
+    """The ``q`` quantile (0–1) of ``values``, linearly interpolated (None: no values)."""
+    if not values:
+        return None
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return int(round(v[lo] + (v[hi] - v[lo]) * (pos - lo)))
+
+
+def _fleet_of(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A fleet's view of processes started in waves: time to first result across every
+    replica (p50, p95), the median wave's slowest replica (when the whole wave serves), and
+    the CPU a wave burns to first result (summed over its replicas; median wave)."""
+    ok = [r for r in records if r.get("status") == "ok"
+          and r.get("time_to_first_result_ns") is not None]
+    by_wave: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for r in ok:
+        by_wave.setdefault((int(r.get("round") or 0), int(r.get("wave") or 0)), []).append(r)
+    cpu = [sum(r["cpu_to_first_result_ns"] for r in rs) for rs in by_wave.values()
+           if all(r.get("cpu_to_first_result_ns") is not None for r in rs)]
+    ttfr = [int(r["time_to_first_result_ns"]) for r in ok]
+    overlap = [_overlaps(rs) for rs in by_wave.values() if len(rs) > 1]
+    return {
+        "processes_ok": len(ok),
+        "waves": len(by_wave),
+        "ttfr_p50_ns": _percentile(ttfr, 0.5),
+        "ttfr_p95_ns": _percentile(ttfr, 0.95),
+        "wave_last_ttfr_ns": _median([max(int(r["time_to_first_result_ns"]) for r in rs)
+                                      for rs in by_wave.values()]),
+        "wave_cpu_ns": _median(cpu),
+        "cpu_scope": next((r.get("cpu_scope") for r in ok if r.get("cpu_scope")), None),
+        "waves_overlapping": sum(overlap) if overlap else None,
+    }
+
+
+def _overlaps(rs: list[dict[str, Any]]) -> bool:
+    """Whether every process of a wave was running at one moment (the last started before
+    the first ended)."""
+    spans = [(r.get("wave_offset_ns"), r.get("process_wall_ns")) for r in rs]
+    if any(a is None or b is None for a, b in spans):
+        return False
+    return max(a for a, _ in spans) < min(a + b for a, b in spans)
 
 
 class StrategiesInterrupted(Exception):
@@ -693,13 +800,15 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
         # the baseline's cold state always runs: a cached state reuses its cache
         states = ("cold", *(s for s in by_state if s != "cold"))
         sess.say(by_state.get("cold", BASELINE),
-                 f"{processes} fresh process(es) per state: {', '.join(states)}")
+                 (f"{processes} fresh process(es)" if sess.replicas == 1 else
+                  f"{processes} wave(s) of {sess.replicas} fresh processes started together")
+                 + f" per state: {', '.join(states)}")
         extra = {**sess.base_env, **{k: v for k, v in prewarm_env(work / "x").items()
                                      if not v.startswith(str(work))}}
         try:
             res = Runner(sess.target, processes=processes, states=states,
                          settings=sess.settings, timeout_s=sess.timeout_s,
-                         extra_env=extra).run()
+                         extra_env=extra, replicas=sess.replicas).run()
         except RunInterrupted as exc:
             for state, name in by_state.items():
                 sess.partial[name] = _records(exc.result, state)
@@ -732,14 +841,18 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
 def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                    settings: Settings | None = None, timeout_s: float = 600.0,
                    progress: ProgressFn | None = None, rounds: int = 1,
-                   options: dict[str, Any] | None = None) -> StrategiesResult:
+                   options: dict[str, Any] | None = None,
+                   replicas: int = 1) -> StrategiesResult:
     """Measure the first call in fresh processes under each strategy (see module doc).
 
     With ``rounds`` > 1 the whole A/B (caches, bundle and AOT artifacts included) is
     repeated and the processes pooled, so the strategies interleave in time and a drift
     in the machine's load cannot favour the one measured last. ``options``: what the
     strategies that need one take (``{"remote_cache": "redis://HOST:PORT"}``), checked
-    before any process runs.
+    before any process runs. With ``replicas`` > 1 every measured process is a wave of
+    that many started together on this machine, each measured as alone (a deployment
+    scaling out), and each strategy gets a ``fleet`` view; what a strategy prepares (a
+    prewarm, an AOT artifact) is still made once, by one process.
     """
     from jitwarm.results.environment import environment
 
@@ -748,6 +861,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         raise UsageError("--processes must be at least 1")
     if rounds < 1:
         raise UsageError("--rounds must be at least 1")
+    if replicas < 1:
+        raise UsageError("--replicas must be at least 1")
     settings = settings or Settings(max_calls=300, max_time_s=2.0)
     from jitwarm.measure.runner import RunInterrupted
     from jitwarm.measure.spawn import check_seconds
@@ -773,10 +888,13 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             if rounds > 1 and progress:
                 progress("all", f"round {k + 1}/{rounds}")
             sess = _Session(tgt, processes, settings, timeout_s, progress, work / f"round-{k}",
-                            opts)
+                            opts, replicas)
             sess.work.mkdir()
             try:
                 fw = _one_round(sess, names, results)
+                for r in results.values():
+                    for p in r.processes:
+                        p.setdefault("round", k)
                 _measure_floors(sess, results, framework or fw, floors)
             except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
                 stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
@@ -803,6 +921,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     _headline(ordered, floors, framework, notes)
     for r in ordered:
         if r.status == "ok":
+            if replicas > 1:
+                r.fleet = _fleet_of(r.processes)
             r.explanation = explain(r, framework) + by_name(r.strategy).describe(r)
             r.misses = _misses(r) + list(r.details.get("explain") or [])
     if BASELINE not in names:
@@ -810,6 +930,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     result = StrategiesResult(target=target, framework=framework, strategies=ordered,
                               settings={**settings.to_dict(), "processes": processes,
                                         "rounds": rounds, "timeout_s": timeout_s,
+                                        "replicas": replicas,
                                         "strategies": names, **_shown_options(opts)},
                               environment=environment(), notes=notes,
                               status="complete" if stopped is None else "interrupted",
@@ -1046,16 +1167,23 @@ def strategies_table(result: StrategiesResult) -> Any:
                           f"ratios of medians across processes (95% interval from every "
                           f"process); warm medians are flagged only when the interval "
                           f"clears ±{PRACTICAL_MARGIN:.0%}", caption_justify="left")
-    for col in ("strategy", "to first result", "÷ floor", "TTFR saved", "first call", "saves",
-                "vs none", "compile", "init+load", "import+setup", "warm median",
-                "warm vs none"):
+    replicas = int(result.settings.get("replicas") or 1)
+    fleet_cols = ("p95 to first result", "CPU to first result / wave") if replicas > 1 else ()
+    for col in ("strategy", "to first result", *fleet_cols, "÷ floor", "TTFR saved",
+                "first call", "saves", "vs none", "compile", "init+load", "import+setup",
+                "warm median", "warm vs none"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
+    if replicas > 1:
+        table.caption = (f"waves of {replicas} replicas started together on this machine; "
+                         "to first result: median and p95 over every replica; CPU: user + "
+                         "system of each replica's process tree to its first result, summed "
+                         "over a wave (median wave). " + str(table.caption))
     base = result.get(BASELINE)
     n_none = base.summary.get("processes_ok", 0) if base and base.status == "ok" else 0
     for r in result.strategies:
         if r.status != "ok":
             table.add_row(r.strategy, f"[yellow]{r.status}[/yellow]: {escape(str(r.reason))}",
-                          *[""] * 10)
+                          *[""] * (10 + len(fleet_cols)))
             continue
         s = r.summary
         init = s.get("runtime_init_ns")
@@ -1066,8 +1194,11 @@ def strategies_table(result: StrategiesResult) -> Any:
             wr = f"[red]{wr} slower[/red]"
         elif r.warm_verdict == "faster":
             wr = f"[green]{wr} faster[/green]"
+        fleet = r.fleet or {}
         table.add_row(
             r.strategy, fmt_ns(r.ttfr_ns),
+            *((fmt_ns(fleet.get("ttfr_p95_ns")), fmt_ns(fleet.get("wave_cpu_ns")))
+              if fleet_cols else ()),
             "–" if r.ttfr_over_floor is None else f"{r.ttfr_over_floor:.2f}×",
             "–" if r.ttfr_saved_ns is None else fmt_ns(r.ttfr_saved_ns),
             fmt_ns(s.get("first_call_ns")),

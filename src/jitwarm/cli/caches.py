@@ -510,7 +510,8 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
                        max_time: float, timeout: float, json: str | None,
                        threads: int | None = None, gc_freeze: bool = False,
                        rounds: int = 1, quiet: bool = False,
-                       remote_cache: str | None = None, html: str | None = None) -> int:
+                       remote_cache: str | None = None, html: str | None = None,
+                       replicas: int = 1) -> int:
     """``jitwarm profile TARGET --strategies ...``: run the A/B, print it, return the exit code.
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
@@ -532,7 +533,7 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
                         threads=threads, gc_freeze=gc_freeze)
     result = run_strategies(target, names, processes=processes, settings=settings,
                             timeout_s=timeout, progress=progress, rounds=rounds,
-                            options={"remote_cache": remote_cache})
+                            options={"remote_cache": remote_cache}, replicas=replicas)
     data = result.to_dict()
     if html:  # written first: a --json '-' run still gets its page
         from jitwarm.report.html import write_other_html

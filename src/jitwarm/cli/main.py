@@ -57,7 +57,7 @@ def _write_json(result: ProfileResult, dest: str | None, con: Any, quiet: bool =
 
 
 def _check_numbers(*, processes: int, calls: int, max_time: float, timeout: float,
-                   threads: int | None, rounds: int) -> None:
+                   threads: int | None, rounds: int, replicas: int = 1) -> None:
     """Every numeric option of ``profile``, before anything runs (nan, inf and negative
     seconds are refused: nan would disable the hang kill)."""
     from jitwarm.measure.spawn import check_seconds
@@ -72,6 +72,8 @@ def _check_numbers(*, processes: int, calls: int, max_time: float, timeout: floa
         raise UsageError("--threads must be at least 1")
     if rounds < 1:
         raise UsageError("--rounds must be at least 1")
+    if replicas < 1:
+        raise UsageError("--replicas must be at least 1")
 
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
@@ -134,6 +136,7 @@ def _strategies_help() -> str:
 StrategiesOpt = Annotated[str | None, typer.Option("--strategies", help="A/B of warmup elimination instead of cache states, comma-separated: " + _strategies_help())]
 GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze() in each worker after setup, before the first call (as a service would after loading), to measure what garbage collection costs the first call.")]
 RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: repeat the whole A/B this many times and pool the processes, so the strategies interleave in time (use on a busy machine).")]
+ReplicasOpt = Annotated[int, typer.Option("--replicas", help="With --strategies: start this many replicas of each measured process at once on this machine (a deployment scaling out: they compete for its cores); the table adds time to first result p50/p95 across replicas and the CPU a wave burns.")]
 RemoteCacheOpt = Annotated[str | None, typer.Option("--remote-cache", help="With --strategies remote-cache: the Redis server the replicas share, redis://HOST:PORT (a /DB number may follow); checked before anything runs.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
 
@@ -226,6 +229,7 @@ def profile(
     gc_freeze: GcFreezeOpt = False,
     rounds: RoundsOpt = 1,
     remote_cache: RemoteCacheOpt = None,
+    replicas: ReplicasOpt = 1,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -237,6 +241,8 @@ def profile(
     if rounds != 1 and strategies is None:
         raise _fail(UsageError("--rounds applies to --strategies (a profile's processes "
                                "are already one per cache state in turn)"))
+    if replicas != 1 and strategies is None:
+        raise _fail(UsageError("--replicas applies to --strategies"))
     if remote_cache is not None and strategies is None:
         raise _fail(UsageError("--remote-cache applies to --strategies remote-cache"))
     if strategies is not None:
@@ -254,11 +260,13 @@ def profile(
         try:
             check_output_paths(None, html)
             _check_numbers(processes=processes, calls=calls, max_time=max_time,
-                           timeout=timeout, threads=threads, rounds=rounds)
+                           timeout=timeout, threads=threads, rounds=rounds,
+                           replicas=replicas)
             code = run_strategies_cli(target, strategies, processes=processes, calls=calls,
                                       max_time=max_time, timeout=timeout, json=json,
                                       threads=threads, gc_freeze=gc_freeze, rounds=rounds,
-                                      quiet=quiet, remote_cache=remote_cache, html=html)
+                                      quiet=quiet, remote_cache=remote_cache, html=html,
+                                      replicas=replicas)
         except StrategiesInterrupted as exc:
             import json as _json
 

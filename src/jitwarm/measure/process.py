@@ -11,6 +11,7 @@ import gc
 import statistics
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,12 +104,15 @@ def _user_traceback(exc: BaseException) -> str:
 
 
 def measure(built: Built, adapter: Adapter, settings: Settings,
-            units: UnitRecorder | None = None) -> dict[str, Any]:
+            units: UnitRecorder | None = None,
+            at_first_result: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Time the first call and the warm series of ``built``; return a process record.
 
     ``units``: the process-wide recorder of every framework's compiles (the worker starts
-    it before the case is imported); without one, a recorder is started here. Raises
-    :class:`CaseError` when the user's callable raises.
+    it before the case is imported); without one, a recorder is started here.
+    ``at_first_result``: called once right after the first call, outside every timing; its
+    fields join the record (the worker's CPU used so far). Raises :class:`CaseError` when
+    the user's callable raises.
     """
     fn, args, kwargs = built.fn, built.args, built.kwargs
     own_units = units is None
@@ -143,6 +147,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
                 phase="first_call",
             ) from None
         first_raw = t1 - t0
+        at_first = at_first_result() if at_first_result is not None else {}
         sync = _one_sync(syncs)
         del result
         overhead = calibrate_overhead()
@@ -222,6 +227,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         "stop_reason": stop_reason,
         "notes": notes,
     }
+    record.update(at_first)
     record.update(analyze_record(values, sizes))
     warm = record["warm_median_ns"]
     if own is not None and compile_ns > 0:

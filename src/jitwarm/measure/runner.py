@@ -1,10 +1,13 @@
 """The parent side: fresh worker processes per cache state, faults contained.
 
 For each cache state the runner starts N worker processes one after another (never in
-parallel: they would compete for cores). ``cold`` gives every process a new empty cache
-directory; ``cached`` gives each a copy of the directory the first good cold process
-populated (asked for without ``cold``, one unreported cold process fills it first), and
-runs whenever that directory holds files, whichever framework wrote them. The user's own
+parallel by default: they would compete for cores). ``cold`` gives every process a new
+empty cache directory; ``cached`` gives each a copy of the directory the first good cold
+process populated (asked for without ``cold``, one unreported cold process fills it first),
+and runs whenever that directory holds
+files, whichever framework wrote them. With ``replicas`` > 1 each of the N is a *wave* of
+that many processes started at the same moment, each with its own cache directory and
+measured exactly as alone: a deployment scaling out on one host, where they do compete. The user's own
 cache directories are never touched, and the frameworks' remote compile caches are off (a
 caller turns them on through ``extra_env``). Workers report through a
 result file; a missing file means the worker crashed (its signal is recorded) or hung
@@ -101,13 +104,16 @@ def worker_record(run: WorkerRun, base: dict[str, Any], timeout_s: float) -> dic
             "error": f"exited with code {rc} without a result", "output_tail": run.tail}
 
 
-def state_cache_dir(run_dir: Path, state: str, index: int, populated: Path | None) -> Path:
-    """One process's cache folder: new and empty for ``cold``, a copy of the folder the
-    first good cold process populated for ``cached``."""
+def state_cache_dir(run_dir: Path, state: str, index: int, populated: Path | None,
+                    seed: Path | None = None) -> Path:
+    """One process's cache folder: new and empty for ``cold`` (a copy of ``seed`` when
+    given), a copy of the folder the first good cold process populated for ``cached``."""
     cache_dir = run_dir / "caches" / f"{state}-{index}"
     if state == "cached":
         assert populated is not None
         shutil.copytree(populated, cache_dir)
+    elif seed is not None:
+        shutil.copytree(seed, cache_dir)
     else:
         cache_dir.mkdir(parents=True)
     return cache_dir
@@ -128,9 +134,18 @@ class Runner:
         python: str = sys.executable,
         extra_env: dict[str, str] | None = None,
         extra_spec: dict[str, Any] | None = None,
+        replicas: int = 1,
+        seed: Path | None = None,
+        work: Path | None = None,
     ) -> None:
+        """``replicas``: processes started together per wave (``processes`` waves);
+        ``seed``: a cache directory every ``cold`` process starts with a copy of (a
+        prewarmed cache, an installed bundle) instead of an empty one; ``work``: where the processes' cache directories go
+        (``caches/STATE-INDEX``), kept after the run (default: a temporary folder, removed)."""
         if processes < 1:
             raise UsageError("--processes must be at least 1")
+        if replicas < 1:
+            raise UsageError("--replicas must be at least 1")
         check_seconds(timeout_s, "--timeout")
         self.target = target
         self.processes = processes
@@ -141,6 +156,11 @@ class Runner:
         self.python = python
         self.extra_env = dict(extra_env or {})
         self.extra_spec = dict(extra_spec or {})
+        self.replicas = replicas
+        self.seed = seed
+        self.work = work
+        #: the run's folder: its processes' caches are ``caches/STATE-INDEX`` under it
+        self.run_dir: Path | None = None
         if self.settings.threads is not None and self.settings.threads < 1:
             raise UsageError("--threads must be at least 1")
 
@@ -152,11 +172,15 @@ class Runner:
             framework=None,
             environment=environment(),
             settings={**self.settings.to_dict(), "processes": self.processes,
-                      "timeout_s": self.timeout_s, "states": list(self.states)},
+                      "timeout_s": self.timeout_s, "states": list(self.states),
+                      **({"replicas": self.replicas} if self.replicas > 1 else {})},
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             jitwarm_version=__version__,
         )
-        run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-run-"))
+        if self.work is not None:
+            self.work.mkdir(parents=True, exist_ok=True)
+        run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-run-", dir=self.work))
+        self.run_dir = run_dir
         current: list[dict[str, Any]] = []
         try:
             populated: Path | None = None
@@ -172,26 +196,29 @@ class Runner:
                         result.skipped_states["cached"] = reason
                         continue
                 current = []
-                for i in range(self.processes):
-                    cache_dir = state_cache_dir(run_dir, state, i, populated)
+                for wave in range(self.processes):
+                    n = self.replicas
+                    dirs = [state_cache_dir(run_dir, state, wave * n + r, populated, self.seed)
+                            for r in range(n)]
                     if self.progress:
-                        self.progress(state, i, self.processes, None)
-                    rec = self._one(run_dir, state, i, cache_dir)
-                    current.append(rec)
-                    if rec.get("lingered"):
-                        result.notes.append(f"{state} process {i + 1}: {rec['lingered']}")
-                    if self.progress:
-                        self.progress(state, i, self.processes, rec)
-                    if rec["status"] == "usage_error":
-                        raise UsageError(rec["message"])
-                    if rec["status"] == "case_error":
-                        _case_error(result, rec)
-                        return result
-                    if rec["status"] == "ok":
-                        result.framework = result.framework or rec.get("framework")
-                        if state == "cold":
-                            cold_ok.append(rec)
-                            populated = populated or cache_dir
+                        self.progress(state, wave, self.processes, None)
+                    recs = self._wave(run_dir, state, wave, dirs, current)
+                    for rec, cache_dir in zip(recs, dirs, strict=True):
+                        i = rec["index"]
+                        if rec.get("lingered"):
+                            result.notes.append(f"{state} process {i + 1}: {rec['lingered']}")
+                        if self.progress:
+                            self.progress(state, wave, self.processes, rec)
+                        if rec["status"] == "usage_error":
+                            raise UsageError(rec["message"])
+                        if rec["status"] == "case_error":
+                            _case_error(result, rec)
+                            return result
+                        if rec["status"] == "ok":
+                            result.framework = result.framework or rec.get("framework")
+                            if state == "cold":
+                                cold_ok.append(rec)
+                                populated = populated or cache_dir
                 result.add_state(state, current)
                 current = []
             return result
@@ -201,8 +228,70 @@ class Runner:
             result.status = "interrupted"
             raise RunInterrupted(result, exc) from None
         finally:
-            if not os.environ.get("JITWARM_KEEP_TMP"):
+            if self.work is not None:  # the caller keeps the caches; the specs go
+                for p in run_dir.glob("*.json"):
+                    p.unlink(missing_ok=True)
+            elif not os.environ.get("JITWARM_KEEP_TMP"):
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _wave(self, run_dir: Path, state: str, wave: int, dirs: list[Path],
+              current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One wave: ``len(dirs)`` worker processes started together (one alone when it is
+        one), each appended to ``current`` as it is known, in index order. A wave's records
+        say when each started (``wave_offset_ns``, from the first spawn) and ended
+        (``process_wall_ns``), so the overlap can be checked."""
+        n = len(dirs)
+        if n == 1:
+            current.append(self._one(run_dir, state, wave, dirs[0]))
+            return current[-1:]
+        import threading
+
+        from jitwarm.measure.spawn import end_live_workers
+
+        runs: list[dict[str, Any] | None] = [None] * n
+        starts: list[int] = [0] * n
+        gate = threading.Barrier(n)
+
+        def go(r: int) -> None:
+            index = wave * n + r
+            try:
+                gate.wait()  # every thread ready: the spawns follow within milliseconds
+                runs[r] = self._one(run_dir, state, index, dirs[r], starts, r)
+            except threading.BrokenBarrierError:  # the wave was interrupted before it began
+                return
+            except Exception as exc:  # the spawn itself failed (out of processes, memory)
+                runs[r] = {"state": state, "index": index, "status": "crashed",
+                           "error": f"could not start: {type(exc).__name__}: {exc}"}
+
+        threads = [threading.Thread(target=go, args=(r,), name=f"jitwarm-replica-{r}",
+                                    daemon=True) for r in range(n)]
+        for t in threads:
+            t.start()
+        def finished() -> list[dict[str, Any]]:
+            first = min((s for s in starts if s), default=0)
+            out = []
+            for r, rec in enumerate(runs):
+                if rec is not None:
+                    rec.update(wave=wave, replica=r,
+                               wave_offset_ns=starts[r] - first if starts[r] else None)
+                    out.append(rec)
+            current.extend(out)
+            return out
+
+        try:
+            for t in threads:
+                t.join()
+        except BaseException:  # Ctrl-C, SIGTERM: end the wave, keep what finished
+            gate.abort()
+            while any(t.is_alive() for t in threads):
+                end_live_workers()
+                for t in threads:
+                    t.join(timeout=0.1)
+            runs[:] = [rec if rec is not None and rec.get("status") == "ok" else None
+                       for rec in runs]
+            finished()
+            raise
+        return finished()
 
     @staticmethod
     def _current_state(records: list[dict[str, Any]]) -> str:
@@ -248,8 +337,10 @@ class Runner:
         return ("the cold process saved no compiled code to disk (no framework wrote to its "
                 f"cache directory), so a new process has nothing to load{hint}")
 
-    def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
-        """Run one worker process and return its record (never raises for worker faults)."""
+    def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path,
+             starts: list[int] | None = None, slot: int = 0) -> dict[str, Any]:
+        """Run one worker process and return its record (never raises for worker faults);
+        its spawn time goes to ``starts[slot]`` when given."""
         stem = run_dir / f"{state}-{index}"
         result_path = Path(f"{stem}.result.json")
         spec = {
@@ -269,6 +360,8 @@ class Runner:
                           **thread_env(self.settings.threads), **self.extra_env})
         run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
                          env=env, python=self.python)
+        if starts is not None:
+            starts[slot] = run.started_ns
         return worker_record(run, {"state": state, "index": index}, self.timeout_s)
 
 

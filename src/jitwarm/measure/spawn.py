@@ -214,6 +214,7 @@ class WorkerRun:
     unreadable: str | None  # why a result file that exists could not be used
     tail: str  # the end of its output
     output_bytes: int
+    started_ns: int = 0  # ``time.perf_counter_ns()`` in the parent just before the spawn
 
     @property
     def signal(self) -> str | None:
@@ -325,7 +326,7 @@ def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: fl
     record, unreadable = read_result(result_path)
     return WorkerRun(returncode=None if timed_out else proc.returncode, timed_out=timed_out,
                      wall_ns=wall, record=record, unreadable=unreadable,
-                     tail=tail.text(), output_bytes=tail.total)
+                     tail=tail.text(), output_bytes=tail.total, started_ns=t_spawn)
 
 
 def _drain(fd: int, tail: _Tail) -> bool:

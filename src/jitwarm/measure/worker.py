@@ -73,7 +73,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             setup_ns=t_built - t_imported,
         )
         phase = "first_call"
-        record.update(measure(built, adapter, settings, units))
+        record.update(measure(built, adapter, settings, units, at_first_result=_cpu_so_far))
         record.update(observed_frameworks(adapter.name, record))
         record["runtime"] = adapter.runtime_info()
         record["framework_version"] = adapter.version()
@@ -102,6 +102,15 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     except BaseException as exc:  # SystemExit from user code, etc.
         return _case_error(phase, exc, traceback.format_exc())
     return record
+
+
+def _cpu_so_far() -> dict[str, Any]:
+    """CPU to first result: this process and every process it started (compile workers,
+    the C++ compiler), from interpreter start to the end of the first call."""
+    from jitwarm.measure.cpu import tree_cpu
+
+    cpu = tree_cpu()
+    return {"cpu_to_first_result_ns": cpu["cpu_ns"], "cpu_scope": cpu["cpu_scope"]}
 
 
 def observe_process() -> Any:

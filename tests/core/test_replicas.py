@@ -1,0 +1,119 @@
+"""Replicas: a wave of measured processes started together (a fleet scaling out), each
+measured as alone, and the CPU a process tree burns to its first result."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jitwarm.cases.targets import resolve_target
+from jitwarm.measure.process import Settings
+from jitwarm.measure.runner import Runner
+
+# setup sleeps, so two processes of a wave are both alive for a while however loaded the
+# machine is: what is checked is that they ran at once, not how fast
+SLOW_SETUP = """
+import time
+
+import jitwarm
+
+def add(a, b):
+    return a + b
+
+@jitwarm.case
+def plain():
+    time.sleep(0.5)
+    return add, (1, 2)
+"""
+
+FAST = Settings(max_calls=20, max_time_s=0.2, min_calls=5)
+
+
+def test_a_wave_of_two_replicas_runs_at_once_and_both_are_recorded(case_file, tmp_path):
+    path = case_file(SLOW_SETUP)
+    runner = Runner(resolve_target(f"{path}::plain"), processes=1, states=("cold",),
+                    settings=FAST, timeout_s=120, replicas=2, work=tmp_path / "work")
+    res = runner.run()
+    procs = res.states["cold"]["processes"]
+    assert [p["status"] for p in procs] == ["ok", "ok"], procs
+    assert [(p["wave"], p["replica"], p["index"]) for p in procs] == [(0, 0, 0), (0, 1, 1)]
+    assert procs[0]["pid"] != procs[1]["pid"]
+    # both were running at one moment: the second started before the first ended
+    spans = [(p["wave_offset_ns"], p["wave_offset_ns"] + p["process_wall_ns"]) for p in procs]
+    assert max(s for s, _ in spans) < min(e for _, e in spans), spans
+    for p in procs:
+        assert p["cpu_to_first_result_ns"] > 0 and p["cpu_scope"], p
+        assert p["first_call_ns"] > 0 and p["warm_median_ns"] > 0
+    # each had its own cache directory, kept in the work folder the caller gave
+    assert runner.run_dir is not None
+    assert (runner.run_dir / "caches" / "cold-0").is_dir()
+    assert (runner.run_dir / "caches" / "cold-1").is_dir()
+    assert res.settings["replicas"] == 2
+
+
+def test_one_replica_is_the_plain_run(case_file):
+    res = Runner(resolve_target(f"{case_file(SLOW_SETUP)}::plain"), processes=2,
+                 states=("cold",), settings=FAST, timeout_s=120).run()
+    procs = res.states["cold"]["processes"]
+    assert [p["index"] for p in procs] == [0, 1]
+    assert not any("wave" in p for p in procs) and "replicas" not in res.settings
+
+
+def test_strategies_with_replicas_give_a_fleet_view(case_file):
+    from jitwarm.caches.strategies import run_strategies, strategies_table
+
+    path = case_file(SLOW_SETUP)
+    res = run_strategies(f"{path}::plain", ["none"], processes=1, replicas=2, settings=FAST,
+                         timeout_s=120)
+    (none,) = res.strategies
+    assert none.status == "ok" and len(none.processes) == 2, none.reason
+    fleet = none.fleet
+    assert fleet["processes_ok"] == 2 and fleet["waves"] == 1, fleet
+    assert fleet["waves_overlapping"] == 1, none.processes
+    ttfr = sorted(p["time_to_first_result_ns"] for p in none.processes)
+    assert ttfr[0] <= fleet["ttfr_p50_ns"] <= fleet["ttfr_p95_ns"] <= ttfr[1]
+    assert fleet["wave_last_ttfr_ns"] == ttfr[1]
+    assert fleet["wave_cpu_ns"] == sum(p["cpu_to_first_result_ns"] for p in none.processes)
+    assert res.settings["replicas"] == 2
+    cols = [c.header for c in strategies_table(res).columns]
+    assert "p95 to first result" in cols and "CPU to first result / wave" in cols
+
+
+def test_replicas_below_one_are_refused(case_file):
+    from jitwarm._errors import UsageError
+    from jitwarm.caches.strategies import run_strategies
+
+    with pytest.raises(UsageError, match="--replicas must be at least 1"):
+        run_strategies(f"{case_file(SLOW_SETUP)}::plain", ["none"], replicas=0)
+
+
+CHILD = ("import os, sys\n"
+         "t = os.times()\n"
+         "while os.times().user + os.times().system - t.user - t.system < 0.3:\n"
+         "    pass\n"
+         "u = os.times()\n"
+         "print(u.user + u.system, flush=True)\n"
+         "sys.stdin.read()\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_tree_cpu_counts_a_live_child_the_process_has_not_waited_for():
+    """What a compile worker pool is to torch: a child still running at the first result,
+    its CPU invisible to the parent's own os.times()."""
+    from jitwarm.measure.cpu import TREE, tree_cpu
+
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        child_cpu_s = float(child.stdout.readline())  # it burnt that much and is alive
+        t = os.times()
+        own_ns = (t.user + t.system + t.children_user + t.children_system) * 1e9
+        got = tree_cpu()
+    finally:
+        child.communicate("")
+    assert got["cpu_scope"] == TREE
+    # /proc counts in clock ticks (10 ms): allow two of them
+    assert got["cpu_ns"] >= own_ns + child_cpu_s * 1e9 - 2e7, (got, own_ns, child_cpu_s)
