@@ -17,8 +17,10 @@ remote-cache runs against a private ``redis-server`` started here on a free port
 persistence) and stopped at the end; each N uses its own database of it (``/1``, ``/2``
 ...), so its first wave starts with an empty server and its replicas race to fill it (the
 herd: shown as its own row), and its measured wave then starts against what they left.
-The bundle's prewarm and the AOT artifact are made once per N by one process, before the
-wave. Everything goes to benchmarks/results/fleet.json.
+``--remote-cache redis://HOST:PORT`` uses a server of yours instead (a cluster's), its
+databases /1, /2 ... in turn, each checked empty first. The bundle's prewarm and the AOT
+artifact are made once per N by one process, before the wave. Everything goes to
+benchmarks/results/fleet.json.
 
 Targets (docs/benchmarks.md), checked at the largest N; the script exits 1 when one is
 missed: bundle's and aot's p50 time to first result below none's, and their wave's CPU
@@ -222,6 +224,10 @@ def main() -> int:
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--waves", type=int, default=1,
                     help="measured waves per strategy and N (each of N replicas)")
+    ap.add_argument("--remote-cache", metavar="redis://HOST:PORT",
+                    help="a Redis server to use instead of a private one started here (a "
+                         "cluster's): N's replicas use its database /1, /2 ... in turn, "
+                         "which must be empty (checked)")
     ap.add_argument("--markdown", action="store_true",
                     help="only print benchmarks/results/fleet.json as a Markdown table")
     args = ap.parse_args()
@@ -230,7 +236,29 @@ def main() -> int:
         return 0
     ns = [int(x) for x in args.replicas.split(",") if x]
     strategies = [s for s in args.strategies.split(",") if s]
-    if "remote-cache" in strategies and shutil.which("redis-server") is None:
+    urls: list[str | None] = [None] * len(ns)
+    if "remote-cache" in strategies and args.remote_cache:
+        from jitwarm._errors import UsageError
+        from jitwarm.adapters.remote import check_url, key_count
+
+        try:
+            base = check_url(args.remote_cache).rstrip("/")
+        except UsageError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        if base.count("/") > 2:
+            print("--remote-cache: give the server without a /DB: each N uses its own",
+                  file=sys.stderr)
+            return 2
+        urls = [f"{base}/{db}" for db in range(1, len(ns) + 1)]
+        full = [(u, k) for u in urls if (k := key_count(u)) != 0]
+        if full:
+            db, keys = full[0][0].rsplit("/", 1)[1], full[0][1]
+            print(f"--remote-cache: database {db} " + (
+                f"holds {keys} keys" if keys is not None else "cannot be read") +
+                ": each N's first wave must start against an empty one", file=sys.stderr)
+            return 2
+    elif "remote-cache" in strategies and shutil.which("redis-server") is None:
         print("redis-server is not installed: remote-cache is not measured "
               "(Debian: apt-get install redis-server)", file=sys.stderr)
         strategies.remove("remote-cache")
@@ -240,11 +268,13 @@ def main() -> int:
                      "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t_all = time.time()
     with tempfile.TemporaryDirectory(prefix="jitwarm-fleet-") as d:
-        server = Redis(d) if "remote-cache" in strategies else None
+        server = (Redis(d) if "remote-cache" in strategies and not args.remote_cache
+                  else None)
         try:
             for db, n in enumerate(ns, start=1):
                 t0 = time.time()
-                url = f"{server.url}/{db}" if server else None  # its own, empty database
+                # its own, empty database of the server
+                url = f"{server.url}/{db}" if server else urls[db - 1]
                 print(f"[N={n}] {', '.join(strategies)} ...", file=sys.stderr, flush=True)
                 res = run_strategies(
                     TARGET, strategies, processes=args.waves, replicas=n, settings=settings,

@@ -80,6 +80,15 @@ def test_strategies_with_replicas_give_a_fleet_view(case_file):
     assert res.settings["replicas"] == 2
     cols = [c.header for c in strategies_table(res).columns]
     assert "p95 to first result" in cols and "CPU to first result / wave" in cols
+    # the fleet view is checked like every field when a result file is read back
+    from jitwarm._errors import UsageError
+    from jitwarm.results.profile import check_other
+
+    data = res.to_dict()
+    assert check_other(data) == "jitwarm.strategies/1"
+    data["strategies"]["none"]["fleet"]["ttfr_p95_ns"] = "fast"
+    with pytest.raises(UsageError, match="fleet.ttfr_p95_ns"):
+        check_other(data)
 
 
 def test_replicas_below_one_are_refused(case_file):
@@ -117,3 +126,26 @@ def test_tree_cpu_counts_a_live_child_the_process_has_not_waited_for():
     assert got["cpu_scope"] == TREE
     # /proc counts in clock ticks (10 ms): allow two of them
     assert got["cpu_ns"] >= own_ns + child_cpu_s * 1e9 - 2e7, (got, own_ns, child_cpu_s)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jitwarm", *args], capture_output=True,
+                          text=True, timeout=600, env=os.environ.copy())
+
+
+def test_cli_replicas_prints_the_fleet_columns_and_refuses_misuse_in_one_line(case_file):
+    target = f"{case_file(SLOW_SETUP)}::plain"
+    proc = _cli("profile", target, "--strategies", "none", "--replicas", "2", "-n", "1",
+                "--calls", "10", "--max-time", "0.2", "--quiet", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    data = json.loads(proc.stdout)
+    assert data["settings"]["replicas"] == 2
+    assert data["strategies"]["none"]["fleet"]["processes_ok"] == 2
+    for args, why in ((["--replicas", "2"], "--replicas applies to --strategies"),
+                      (["--strategies", "none", "--replicas", "0"],
+                       "--replicas must be at least 1")):
+        proc = _cli("profile", target, *args, "-n", "1")
+        assert proc.returncode == 2 and why in " ".join(proc.stderr.split()), proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -508,6 +508,9 @@ _STRATEGY: dict[str, Any] = {
     "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
     "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
                                 "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
+    "fleet": {**{k: _N for k in ("processes_ok", "waves", "ttfr_p50_ns", "ttfr_p95_ns",
+                                 "wave_last_ttfr_ns", "wave_cpu_ns", "waves_overlapping")},
+              "cpu_scope": "str"},
 }
 _STRATEGIES: dict[str, Any] = {
     "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
