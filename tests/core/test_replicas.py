@@ -149,3 +149,16 @@ def test_cli_replicas_prints_the_fleet_columns_and_refuses_misuse_in_one_line(ca
         proc = _cli("profile", target, *args, "-n", "1")
         assert proc.returncode == 2 and why in " ".join(proc.stderr.split()), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_preparing_processes_get_the_measured_thread_cap(tmp_path, case_file):
+    """A bundle's prewarm that ran with every core filled a torch cache keyed by that
+    thread count; measured processes capped at one thread all missed it (found by
+    benchmarks/fleet.py). The preparing processes' environment carries the cap."""
+    from jitwarm.caches.strategies import _Session
+
+    target = resolve_target(f"{case_file(SLOW_SETUP)}::plain")
+    capped = _Session(target, 1, Settings(threads=1), 60, None, tmp_path)
+    assert capped.base_env["OMP_NUM_THREADS"] == "1"
+    assert capped.base_env["JITWARM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in _Session(target, 1, Settings(), 60, None, tmp_path).base_env

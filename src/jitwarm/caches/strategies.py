@@ -331,8 +331,13 @@ class _Session:
         self.target = target
         #: run options of the strategies that need one (``Strategy.option``)
         self.options = dict(options or {})
-        #: every process's environment unless a strategy says otherwise: remote caches off
-        self.base_env = remote_cache_env(None)
+        #: every process's environment unless a strategy says otherwise: remote caches off,
+        #: and the measured processes' thread cap in the preparing ones too (torch's
+        #: Inductor keys its cache by the thread count: a prewarm with every core would
+        #: fill a cache that a measured process capped at one thread cannot hit)
+        from jitwarm.measure.runner import thread_env
+
+        self.base_env = {**remote_cache_env(None), **thread_env(settings.threads)}
         self.processes = processes
         #: processes started together per wave (``processes`` waves of them)
         self.replicas = replicas
