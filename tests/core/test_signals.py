@@ -341,3 +341,25 @@ def test_history_failure_after_a_json_rescue_names_the_rescue(case_file, tmp_pat
     rescued = err.split("the result was saved to ", 1)[1].split()[0]
     assert f"kept in {rescued}" in err, err
     assert json.loads(Path(rescued).read_text())["schema"] == "jitwarm.profile/1"
+
+
+def test_ctrl_c_during_a_wave_of_replicas_ends_every_replica(case_file, tmp_path):
+    """--replicas: the wave's processes run from threads of the parent; Ctrl-C (which only
+    the main thread receives) must end all of them and keep the ones that finished."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    path = case_file(HANGS_SECOND.format(pids=str(pids), ok=1))
+    out_json = tmp_path / "ab.json"
+    proc = _start(["profile", str(path), "--strategies", "none", "--replicas", "2",
+                   "--processes", "2", "--calls", "20", "--max-time", "0.2",
+                   "--json", str(out_json), "-q"], tmp_path)
+    workers = _wait_for(pids, 2, proc)  # both replicas of wave 1 started: one hangs
+    time.sleep(2)  # the other one finishes its measurement
+    out, err = _finish(proc, signal.SIGINT)
+    assert proc.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err, err
+    data = json.loads(out_json.read_text())
+    assert data["status"] == "interrupted"
+    kept = data["strategies"].get("none", {}).get("processes") or []
+    assert all(p["status"] == "ok" and p["wave"] == 0 for p in kept), kept
+    _assert_no_workers(workers)

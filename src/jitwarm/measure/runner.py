@@ -251,6 +251,10 @@ class Runner:
         runs: list[dict[str, Any] | None] = [None] * n
         starts: list[int] = [0] * n
         gate = threading.Barrier(n)
+        # each thread's own "finished" flag: after Ctrl-C interrupts Thread.join, CPython
+        # 3.11 can mark the joined thread stopped while it runs (bpo-45274's handling), so
+        # is_alive() cannot say when the wave is over
+        done = [threading.Event() for _ in range(n)]
 
         def go(r: int) -> None:
             index = wave * n + r
@@ -262,6 +266,8 @@ class Runner:
             except Exception as exc:  # the spawn itself failed (out of processes, memory)
                 runs[r] = {"state": state, "index": index, "status": "crashed",
                            "error": f"could not start: {type(exc).__name__}: {exc}"}
+            finally:
+                done[r].set()
 
         threads = [threading.Thread(target=go, args=(r,), name=f"jitwarm-replica-{r}",
                                     daemon=True) for r in range(n)]
@@ -279,14 +285,15 @@ class Runner:
             return out
 
         try:
-            for t in threads:
-                t.join()
+            for ev in done:
+                while not ev.wait(0.5):
+                    pass
         except BaseException:  # Ctrl-C, SIGTERM: end the wave, keep what finished
             gate.abort()
-            while any(t.is_alive() for t in threads):
+            while not all(ev.is_set() for ev in done):
                 end_live_workers()
-                for t in threads:
-                    t.join(timeout=0.1)
+                for ev in done:
+                    ev.wait(0.1)
             runs[:] = [rec if rec is not None and rec.get("status") == "ok" else None
                        for rec in runs]
             finished()
