@@ -176,3 +176,31 @@ def test_tensorrt_engine_builds_anywhere_are_units(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("[('tensorrt', 'resnet', 'compile', None, True, True), "
                                   "('tensorrt', 'engine', 'load', 'hit', True, True)]")
+
+
+def test_a_case_files_internal_module_name_is_shown_as_the_file():
+    from jitwarm.results.compiled import shown_module
+
+    recs = [{"compiled": [{"framework": "numba", "name": "kernel", "kind": "compile",
+                           "module": "_jitwarm_case_my_cases", "duration_ns": 5}]}]
+    assert rank_units(recs)[0]["module"] == "my_cases.py"
+    assert shown_module("_jitwarm_case_") == "_jitwarm_case_"  # nothing after the prefix
+    assert shown_module("stumpy.core") == "stumpy.core" and shown_module(None) is None
+
+
+def test_cache_saves_sentence_fits_its_sign():
+    from jitwarm.results.findings import cache_saves_sentence
+
+    assert cache_saves_sentence(2_000_000_000).startswith("a warm cache saves 2")
+    neg = cache_saves_sentence(-1_040_000_000)
+    assert "saved nothing" in neg and "-" not in neg.split("longer")[0]
+
+
+def test_jitwarm_run_names_another_program_as_such():
+    from jitwarm._errors import UsageError
+    from jitwarm.measure.program import parse_argv
+
+    with pytest.raises(UsageError, match="measures Python programs: sh is another program"):
+        parse_argv(["sh", "x.sh"])
+    with pytest.raises(UsageError, match="no such script: missing.py"):
+        parse_argv(["python", "missing.py"])
