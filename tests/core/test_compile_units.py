@@ -204,3 +204,30 @@ def test_jitwarm_run_names_another_program_as_such():
         parse_argv(["sh", "x.sh"])
     with pytest.raises(UsageError, match="no such script: missing.py"):
         parse_argv(["python", "missing.py"])
+
+
+def test_a_librarys_cache_environment_variable_is_found_in_its_source(tmp_path, monkeypatch):
+    """numbagg turns Numba's disk cache on only when ``NUMBAGG_CACHE`` is set: the switch
+    is read from the library's own source, and not offered once it is set."""
+    from jitwarm.adapters.units import library_cache_switches
+
+    pkg = tmp_path / "fakebagg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from fakebagg import deco\n")
+    (pkg / "deco.py").write_text(
+        "import os\nCACHE = os.getenv('FAKEBAGG_CACHE', 'False').lower() in ('1', 'true')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("FAKEBAGG_CACHE", raising=False)
+    import fakebagg  # noqa: F401
+
+    try:
+        units = [{"framework": "numba", "name": "k", "module": "fakebagg.funcs",
+                  "cache": "none", "kind": "compile"}]
+        assert library_cache_switches(units) == {
+            "fakebagg": "the environment variable FAKEBAGG_CACHE=1"}
+        monkeypatch.setenv("FAKEBAGG_CACHE", "1")
+        assert library_cache_switches(units) == {}
+        assert library_cache_switches([{**units[0], "cache": "miss"}]) == {}
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "fakebagg"]:
+            del sys.modules[name]
