@@ -611,7 +611,36 @@ def _module_of(built: Built) -> Any:
                 return func(*a, **k)
 
         orig = _Wrap()
+        # the modules the function uses become the wrapper's own, so that their weights
+        # are parameters of it: torch.jit.trace refuses weights that require grad as
+        # constants ("Cannot insert a Tensor that requires grad as a constant")
+        for i, mod in enumerate(_modules_used(func, torch.nn.Module)):
+            orig.add_module(f"used_{i}", mod)
     return orig
+
+
+def _modules_used(func: Any, module_type: type) -> list[Any]:
+    """The ``nn.Module`` objects a function refers to: in its closure, and the globals its
+    code names (one level: what a handler wrapping a model looks like)."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return []
+    seen: dict[int, Any] = {}
+    cells = [c.cell_contents for c in (getattr(func, "__closure__", None) or ())
+             if _cell_filled(c)]
+    glb = getattr(func, "__globals__", {}) or {}
+    for value in [*cells, *(glb[n] for n in code.co_names if n in glb)]:
+        if isinstance(value, module_type):
+            seen.setdefault(id(value), value)
+    return list(seen.values())
+
+
+def _cell_filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
 
 
 def _torchscript_prepare(built: Built, out: Path) -> dict[str, Any]:
