@@ -469,6 +469,12 @@ def _aot(sess: _Session, kind: str = "aot") -> tuple[list[dict[str, Any]], dict[
     fallback = (rec.get("aot") or {}).get("fallback")
     if fallback:
         explain.append(fallback)
+    # a process that loaded the artifact another way than it was built for says why
+    for r in records:
+        for loaded in (r.get("runtime") or {}).get("aot_loads") or []:
+            why = loaded.get("reason") if isinstance(loaded, dict) else None
+            if why and why not in explain:
+                explain.append(why)
     if kind == "torchscript":
         details["warmup"] = _early_sentences(records)
     if explain:
