@@ -401,7 +401,9 @@ def load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
     """The artifact's ``jax.stages.Compiled``: the deserialised executable (no trace, no
     lowering, no compile), or ``jax.export`` lowered and compiled here for ``args``."""
     platform, _, _ = _platform()
-    built_on = info.get("platform")
+    # (an artifact written before the executable was serialised names no platform: its
+    # jax.export checks the platform itself)
+    built_on = info.get("platform", platform if info.get("loader") == EXPORT else None)
     if built_on != platform:
         raise ArtifactRefused(f"built for the JAX backend {shown(built_on, 20)}, this process's "
                               f"JAX runs on {platform}")
