@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -20,6 +21,13 @@ from jitwarm.cases.targets import validate_built
 pytest.importorskip("jax")
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+class Point(NamedTuple):
+    """A NamedTuple of an imported module: its pytree node round-trips by class name."""
+
+    x: Any
+    y: Any
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +348,22 @@ def test_strategy_explains_a_load_time_fallback():
                {"runtime": {"aot_loads": [{"loader": "jax-executable", "reason": None}]}},
                {"status": "case_error"}]
     assert load_reasons(records) == [why]
+
+
+def test_pytree_json_imports_nothing_it_names():
+    from jitwarm.adapters.jax_aot import tree_from_json, tree_to_json
+    from jitwarm.caches.aot import ArtifactRefused
+
+    assert "antigravity" not in sys.modules
+    with pytest.raises(ArtifactRefused, match="NamedTuple antigravity.Fly, whose module is "
+                                              "not imported.*import antigravity before"):
+        tree_from_json({"namedtuple": ["antigravity", "Fly"], "fields": [], "c": []})
+    assert "antigravity" not in sys.modules
+    for bad in ({"tuple": "*"}, {"dict": [[1, "*"]]}, ["*"], {"custom": "nope", "c": []}):
+        with pytest.raises(ArtifactRefused):
+            tree_from_json(bad)
+    import jax
+
+    tree = jax.tree_util.tree_structure({"p": Point(1.0, [2.0, None]), "t": (3.0,)})
+    node = tree_to_json(tree)
+    assert jax.tree_util.tree_structure(tree_from_json(json.loads(json.dumps(node)))) == tree

@@ -177,9 +177,11 @@ def _named_class(module: Any, qualname: Any, fields: Any) -> Any:
     is imported here) and its fields are ``fields``; else None."""
     if not (isinstance(module, str) and isinstance(qualname, str)):
         return None
+    import types
+
     obj: Any = sys.modules.get(module)
-    for part in qualname.split("."):
-        obj = vars(obj).get(part) if obj is not None and hasattr(obj, "__dict__") else None
+    for part in qualname.split("."):  # through modules and classes only: no attribute hooks
+        obj = vars(obj).get(part) if isinstance(obj, (types.ModuleType, type)) else None
     if not (isinstance(obj, type) and issubclass(obj, tuple)):
         return None
     return obj if list(getattr(obj, "_fields", ())) == fields else None
