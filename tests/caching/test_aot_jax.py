@@ -367,3 +367,50 @@ def test_pytree_json_imports_nothing_it_names():
     tree = jax.tree_util.tree_structure({"p": Point(1.0, [2.0, None]), "t": (3.0,)})
     node = tree_to_json(tree)
     assert jax.tree_util.tree_structure(tree_from_json(json.loads(json.dumps(node)))) == tree
+
+
+def _static_case():
+    from functools import partial
+
+    import jax
+    import jax.numpy as jnp
+
+    @partial(jax.jit, static_argnums=1, static_argnames=("scale",))
+    def f(x, n, scale=1.0):
+        for _ in range(n):
+            x = jnp.sin(x) + x
+        return x.sum() * scale
+
+    return f, (jnp.arange(8.0), 3), {"scale": 2.0}
+
+
+def test_static_arguments_are_checked_and_left_out(tmp_path):
+    """The user calls the loaded function as the jitted one, statics included; JAX's
+    compiled executable takes only the dynamic arguments: the statics are checked against
+    the values compiled for, then dropped (executable and jax.export fallback alike)."""
+    import jax
+
+    from jitwarm.cases.targets import Built
+
+    fn, args, kwargs = _static_case()
+    want = float(fn(*args, **kwargs))
+    manifest = prepare("jax", Built(fn=fn, args=args, kwargs=kwargs), tmp_path / "art")
+    statics = manifest["info"]["statics"]
+    assert statics["argnums"] == [1] and statics["argnames"] == ["scale"]
+    assert statics["values"] == {"1": 3, "scale": 2.0}
+    loaded = load(tmp_path / "art")
+    assert float(jax.block_until_ready(loaded(args[0], 3, scale=2.0))) == pytest.approx(want)
+    with pytest.raises(ValueError, match="static argument 1 is 4; the artifact was compiled "
+                                         "for 3"):
+        loaded(args[0], 4, scale=2.0)
+    with pytest.raises(TypeError, match="compiled with static argument"):
+        loaded(args[0], 3)
+    _rewrite(tmp_path / "art", lambda m: m["info"].update(platform_version="elsewhere"))
+    with pytest.warns(RuntimeWarning, match="loaded jax.export instead"):
+        via_export = load(tmp_path / "art")
+    assert float(via_export(args[0], 3, scale=2.0)) == pytest.approx(want)
+    _rewrite(tmp_path / "art", lambda m: m["info"].update(statics={"argnums": ["x"]}))
+    from jitwarm.caches.aot import ArtifactRefused
+
+    with pytest.raises(ArtifactRefused, match="static arguments are malformed"):
+        load(tmp_path / "art")

@@ -273,6 +273,9 @@ def prepare(built: Built, out: Path) -> dict[str, Any]:
     platform, version, ndev = _platform()
     info: dict[str, Any] = {"needs": ["jax", "jaxlib"], "platform": platform,
                             "platform_version": version, "devices": ndev, "notes": []}
+    statics = _statics(fn, args, kwargs)
+    if statics:
+        info["statics"] = statics
     if platform == "cuda":
         info["device"] = "cuda"  # the manifest's compatibility check compares GPUs
     exported: Any = None
@@ -300,7 +303,9 @@ def prepare(built: Built, out: Path) -> dict[str, Any]:
         info["notes"].append(f"no serialised executable ({exe_problem}): the artifact holds "
                              "jax.export, compiled at load (a persistent-cache hit)")
         # fill the persistent cache with the executable the measured process will ask for
-        jax.block_until_ready(jax.jit(exported.call)(*args, **kwargs))
+        dyn_args, dyn_kwargs = (StaticsDropped.dynamic(statics, args, kwargs) if statics
+                                else (args, kwargs))
+        jax.block_until_ready(jax.jit(exported.call)(*dyn_args, **dyn_kwargs))
         return {**info, "loader": EXPORT, "file": EXPORT_FILE}
     (out / EXECUTABLE_FILE).write_bytes(payload)
     info.update(trees)
@@ -390,12 +395,90 @@ def _load_executable(info: dict[str, Any], root: Path) -> Any:
                                no_kwargs=no_kwargs)
 
 
-def _load_export(file: Path, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _load_export(file: Path, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 statics: dict[str, Any] | None = None) -> Any:
     import jax
     from jax import export
 
     exp = export.deserialize(bytearray(file.read_bytes()))
+    if statics:  # the export holds them baked in: lower for the dynamic arguments only
+        args, kwargs = StaticsDropped.dynamic(statics, args, kwargs)
     return jax.jit(exp.call).lower(*args, **kwargs).compile()
+
+
+#: the static argument values a manifest records and checks: JSON scalars and tuples of them
+_STATIC_TYPES = (bool, int, float, str, type(None))
+
+
+def _static_json(value: Any, depth: int = 0) -> Any:
+    """A static argument as JSON (``["tuple", ...]`` for a tuple), or ``_UNRECORDED``."""
+    if isinstance(value, _STATIC_TYPES):
+        return value
+    if isinstance(value, tuple) and depth < 4 and len(value) <= 64:
+        items = [_static_json(v, depth + 1) for v in value]
+        if all(i is not _UNRECORDED for i in items):
+            return ["tuple", *items]
+    return _UNRECORDED
+
+
+_UNRECORDED = object()
+
+
+def _statics(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The static arguments of a ``jax.jit`` function's call (positions, names, values):
+    JAX's compiled executable takes only the dynamic ones, while the user calls the
+    function with all of them, so the loaded callable drops them — after checking they
+    are the values it was compiled for."""
+    info = getattr(fn, "_jit_info", None)  # PjitInfo: private, absent on other callables
+    nums = tuple(getattr(info, "static_argnums", ()) or ())
+    names = tuple(getattr(info, "static_argnames", ()) or ())
+    pos = sorted({n % len(args) for n in nums if isinstance(n, int) and -len(args) <= n
+                  < len(args)}) if args else []
+    kw = sorted(k for k in kwargs if k in names)
+    if not pos and not kw:
+        return None
+    values = {**{str(i): _static_json(args[i]) for i in pos},
+              **{k: _static_json(kwargs[k]) for k in kw}}
+    return {"argnums": pos, "argnames": kw,
+            "values": {k: v for k, v in values.items() if v is not _UNRECORDED},
+            "unrecorded": sorted(k for k, v in values.items() if v is _UNRECORDED)}
+
+
+class StaticsDropped:
+    """A compiled JAX executable called as the original function: with its static
+    arguments, which must be the values it was compiled for, and are then left out."""
+
+    def __init__(self, compiled: Any, statics: dict[str, Any]) -> None:
+        self.compiled = compiled
+        self.statics = statics
+        self.__name__ = getattr(compiled, "__name__", "compiled")
+
+    @staticmethod
+    def dynamic(statics: dict[str, Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        pos = set(statics.get("argnums") or [])
+        names = set(statics.get("argnames") or [])
+        values = statics.get("values") or {}
+        for key, value in [*((str(i), args[i]) for i in sorted(pos) if i < len(args)),
+                           *((k, kwargs[k]) for k in sorted(names) if k in kwargs)]:
+            if key in values and _static_json(value) != values[key]:
+                shown_key = f"argument {key}" if key.isdigit() else f"argument {key!r}"
+                raise ValueError(
+                    f"static {shown_key} is {shown(repr(value), 60)}; the artifact was "
+                    f"compiled for {shown(repr(values[key]), 60)} (static arguments are "
+                    "baked into the executable: build one artifact per value)")
+        missing = [k for k in (*(str(i) for i in pos), *names)
+                   if (k.isdigit() and int(k) >= len(args)) or (not k.isdigit()
+                                                                 and k not in kwargs)]
+        if missing:
+            raise TypeError(f"the artifact was compiled with static argument(s) "
+                            f"{', '.join(missing)}: pass them as when it was built")
+        return (tuple(a for i, a in enumerate(args) if i not in pos),
+                {k: v for k, v in kwargs.items() if k not in names})
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args, kwargs = self.dynamic(self.statics, args, kwargs)
+        return self.compiled(*args, **kwargs)
 
 
 def load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
@@ -409,10 +492,31 @@ def load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
     if built_on != platform:
         raise ArtifactRefused(f"built for the JAX backend {shown(built_on, 20)}, this process's "
                               f"JAX runs on {platform}")
+    statics = _checked_statics(info.get("statics"))
+    fn = _load_either(info, root, args, kwargs, statics)
+    return StaticsDropped(fn, statics) if statics else fn
+
+
+def _checked_statics(statics: Any) -> dict[str, Any] | None:
+    """A manifest's ``statics`` (hostile until checked)."""
+    if statics is None:
+        return None
+    if (not isinstance(statics, dict)
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 256
+                       for i in statics.get("argnums") or [])
+            or not all(isinstance(k, str) and k.isidentifier()
+                       for k in statics.get("argnames") or [])
+            or not isinstance(statics.get("values") or {}, dict)):
+        raise ArtifactRefused("the manifest's static arguments are malformed")
+    return statics
+
+
+def _load_either(info: dict[str, Any], root: Path, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], statics: dict[str, Any] | None) -> Any:
     loader = info.get("loader")
     if loader == EXPORT:
         AOT_LOADS.append({"loader": EXPORT, "reason": None})
-        return _load_export(root / str(info["file"]), args, kwargs)
+        return _load_export(root / str(info["file"]), args, kwargs, statics)
     if loader != EXECUTABLE:
         raise ArtifactRefused(f"unknown JAX loader {shown(loader, 40)}")
     try:
@@ -423,7 +527,7 @@ def load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
             raise ArtifactRefused(f"{exc} and the artifact has no jax.export fallback") from None
         reason = f"loaded jax.export instead of the serialised executable: {exc}"
         AOT_LOADS.append({"loader": EXPORT, "reason": reason})
-        warnings.warn(f"jitwarm: {reason}", RuntimeWarning, stacklevel=3)
-        return _load_export(root / str(fallback), args, kwargs)
+        warnings.warn(f"jitwarm: {reason}", RuntimeWarning, stacklevel=4)
+        return _load_export(root / str(fallback), args, kwargs, statics)
     AOT_LOADS.append({"loader": EXECUTABLE, "reason": None})
     return fn
