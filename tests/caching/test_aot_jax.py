@@ -175,7 +175,6 @@ def test_bfloat16_executable_round_trips(tmp_path):
 
     from jitwarm.cases.targets import Built
 
-    # (a bfloat16 *input* cannot be saved with the artifact: .npy has no bfloat16)
     x = jnp.arange(6.0).reshape(2, 3)
     f = jax.jit(lambda x: {"y": x.astype(jnp.bfloat16) * 3, "n": None})
     manifest = prepare("jax", Built(fn=f, args=(x,), kwargs={}), tmp_path / "art")
@@ -183,6 +182,29 @@ def test_bfloat16_executable_round_trips(tmp_path):
     out = load(tmp_path / "art")(x)  # ml_dtypes.bfloat16 is on the allow-list
     assert out["n"] is None and out["y"].dtype == jnp.bfloat16
     np.testing.assert_array_equal(np.asarray(out["y"], np.float32), np.arange(6.0).reshape(2, 3) * 3)
+
+
+def test_bfloat16_input_is_saved_and_loaded_as_bfloat16(tmp_path):
+    """.npy keeps a bfloat16 array as raw bytes ('V2'): the manifest names the type and
+    load_inputs views it back, so the saved call is the built one."""
+    import jax
+    import jax.numpy as jnp
+
+    from jitwarm.cases.targets import Built
+
+    x = (jnp.arange(6.0) / 3).astype(jnp.bfloat16)
+    f = jax.jit(lambda x: (x * 2).sum())
+    prepare("jax", Built(fn=f, args=(x,), kwargs={}), tmp_path / "art")
+    args, _ = load_inputs(tmp_path / "art")
+    assert args[0].dtype == jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(args[0], np.float32), np.asarray(x, np.float32))
+    assert float(jax.block_until_ready(load(tmp_path / "art")(*args))) == float(f(x))
+    _rewrite(tmp_path / "art", lambda m: m["inputs"]["args"]["tuple"][0].update(
+        dtype="object"))
+    from jitwarm.caches.aot import ArtifactRefused
+
+    with pytest.raises(ArtifactRefused, match="input dtype object is unknown"):
+        load_inputs(tmp_path / "art")
 
 
 def test_crafted_pickle_is_refused_and_nothing_runs(mlp_artifact, tmp_path):

@@ -112,6 +112,11 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
     np.save(out / rel, arr, allow_pickle=False)
     files.append(rel)
     leaf: dict[str, Any] = {"npy": rel}
+    if arr.dtype.type.__module__ == "ml_dtypes":
+        if arr.dtype.name not in _ML_DTYPES:
+            raise UsageError(f"argument {where} has dtype {shown(arr.dtype.name, 40)}, which "
+                             "cannot be saved with the artifact")
+        leaf["dtype"] = arr.dtype.name  # .npy keeps only its bytes ('V2' for bfloat16)
     if kind is not None:
         leaf["kind"] = kind
         device = str(getattr(x, "device", "cpu"))
@@ -122,8 +127,15 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
     return leaf
 
 
+#: the ``ml_dtypes`` types (JAX's bfloat16, float8 ...) an input may have: a ``.npy`` file
+#: stores them as raw bytes, so the manifest names the type and the load views it back
+_ML_DTYPES = frozenset({"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz",
+                        "float8_e5m2", "float8_e5m2fnuz", "float8_e3m4", "float8_e4m3",
+                        "float8_e8m0fnu", "float4_e2m1fn", "int2", "int4", "uint2", "uint4"})
+
+
 def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
-    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3, 4):
+    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3, 4, 5):
         raise ArtifactRefused("the manifest's inputs are malformed")
     if "value" in node:
         v = node["value"]
@@ -146,6 +158,16 @@ def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
     import numpy as np
 
     arr = np.load(root / rel, allow_pickle=False)
+    if "dtype" in node:
+        name = node["dtype"]
+        if not isinstance(name, str) or name not in _ML_DTYPES:
+            raise ArtifactRefused(f"the manifest's input dtype {shown(name, 40)} is unknown")
+        import ml_dtypes
+
+        dtype = np.dtype(getattr(ml_dtypes, name))
+        if arr.dtype.kind != "V" or arr.dtype.itemsize != dtype.itemsize:
+            raise ArtifactRefused(f"the manifest's input {shown(rel, 80)} does not hold {name}")
+        arr = arr.view(dtype)
     if node.get("scalar"):
         arr = arr[()]
     kind = node.get("kind")
