@@ -122,6 +122,76 @@ def numba_anatomy(processes: int) -> dict:
     return med
 
 
+ORT_ANATOMY = textwrap.dedent("""
+    import json, sys, time
+    t_spawn, kind, model, artifact = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    t0 = time.perf_counter_ns()
+    if kind == "jitwarm.load":
+        import jitwarm
+        import onnxruntime
+    else:
+        import onnxruntime
+    import numpy as np
+    t1 = time.perf_counter_ns()
+    if kind == "default session":
+        s = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+        run = s.run
+    elif kind == "ORT format, optimisation off":
+        so = onnxruntime.SessionOptions()
+        so.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+        so.add_session_config_entry("session.load_model_format", "ORT")
+        s = onnxruntime.InferenceSession(artifact + "/" + sys.argv[5], so,
+                                         providers=["CPUExecutionProvider"])
+        run = s.run
+    else:
+        fn = jitwarm.load(artifact)
+        run = lambda names, feed: fn(feed)
+    t2 = time.perf_counter_ns()
+    x = np.load(artifact + "/inputs/0.npy", allow_pickle=False)
+    run(None, {"x": x})
+    t3 = time.perf_counter_ns()
+    json.dump({"interpreter_ns": t0 - t_spawn, "import_ns": t1 - t0, "session_ns": t2 - t1,
+               "first_run_ns": t3 - t2, "ttfr_ns": t3 - t_spawn}, sys.stdout)
+""")
+#: what each ORT anatomy process does after its imports
+ORT_KINDS = ("default session", "ORT format, optimisation off", "jitwarm.load")
+
+
+def onnx_anatomy(processes: int) -> dict:
+    """Where ONNX Runtime's time to first result goes without jitwarm's measured worker.
+
+    Fresh processes, interleaved: ``import onnxruntime`` + a default session of the original
+    model (graph optimisation at creation); + a session of the ORT-format artifact with the
+    options ``jitwarm.load`` uses (optimisation off, ``session.load_model_format=ORT``); and
+    ``import jitwarm`` + ``jitwarm.load`` (its checks, then that session) — each then runs
+    the model once. The artifact is built by ``jitwarm aot build`` (a fresh process).
+    """
+    sys.path.insert(0, str(CASES.parent))
+    from warm_cases import _encoder_path
+
+    from jitwarm.caches.aot import build
+
+    model = _encoder_path()
+    with tempfile.TemporaryDirectory() as d:
+        art = Path(d) / "art"
+        manifest = build(f"{CASES}::{TARGETS['onnx']}", art)
+        script = Path(d) / "ort_anatomy.py"
+        script.write_text(ORT_ANATOMY)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent / "src"),
+             os.environ.get("PYTHONPATH", "")])}
+        runs: dict[str, list[dict]] = {k: [] for k in ORT_KINDS}
+        for _ in range(processes):
+            for kind in ORT_KINDS:
+                out = subprocess.run([sys.executable, str(script), str(time.perf_counter_ns()),
+                                      kind, model, str(art), manifest["info"]["file"]],
+                                     env=env, text=True, capture_output=True, check=True)
+                runs[kind].append(json.loads(out.stdout))
+    return {kind: {k: int(statistics.median(r[k] for r in rs)) for k in rs[0]}
+            for kind, rs in runs.items()} | {"processes": processes,
+                                             "artifact": manifest["loader"]}
+
+
 def anatomy(s: dict) -> str:
     """Compile phases and GC of one strategy's summary, on one line."""
     phases = ", ".join(f"{k} {fmt_ns(v)}" for k, v in (s.get("compile_phases_ns") or {}).items()
@@ -191,8 +261,9 @@ def main() -> int:
         try:
             old = json.loads(previous.read_text(encoding="utf-8"))
             payload["frameworks"] = old.get("frameworks", {})
-            if "numba_anatomy" in old:
-                payload["numba_anatomy"] = old["numba_anatomy"]
+            for key in ("numba_anatomy", "onnx_anatomy"):
+                if key in old:
+                    payload[key] = old[key]
         except (OSError, json.JSONDecodeError):
             pass
     rows = []
@@ -244,6 +315,16 @@ def main() -> int:
               f"(= one-time initialisation {fmt_ns(a['one_time_init_ns'])} + its cache load; "
               f"a second cached function's first call {fmt_ns(a['first_g_ns'])}), warm call "
               f"{fmt_ns(a['warm_ns'])}; uncached first call {fmt_ns(a['cold_first_f_ns'])}")
+    if "onnx" in args.frameworks.split(","):
+        a = onnx_anatomy(args.processes)
+        payload["onnx_anatomy"] = a
+        print(f"onnxruntime time to first result without jitwarm's worker (median of "
+              f"{a['processes']} fresh processes each, interleaved):")
+        for kind in ORT_KINDS:
+            k = a[kind]
+            print(f"  {kind:<30} interpreter {fmt_ns(k['interpreter_ns'])}, imports "
+                  f"{fmt_ns(k['import_ns'])}, session {fmt_ns(k['session_ns'])}, first run "
+                  f"{fmt_ns(k['first_run_ns'])}: first result at {fmt_ns(k['ttfr_ns'])}")
     floors = "; ".join(f"{k}: {', '.join(sorted(res.get('floors') or {}))}"
                        for k, res in ((k, payload["frameworks"][k]) for k in keys))
     print(f"floors measured (fresh processes that only import these, or do what is named): "
