@@ -238,7 +238,7 @@ def markdown(payload: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--processes", type=int, default=3)
-    ap.add_argument("--frameworks", default="numba,jax,torch",
+    ap.add_argument("--frameworks", default="numba,jax,torch,onnx",
                     help=f"comma-separated, from {', '.join(TARGETS)}")
     # a strategy that needs a server (remote-cache: --remote-cache) is not in the default
     ap.add_argument("--strategies", default=",".join(st.name for st in REGISTRY
