@@ -19,7 +19,10 @@ callable through the adapter's fastest load path (:meth:`~jitwarm.adapters.base.
 * **torch** — ``torch.export`` + AOTInductor (a ``.pt2`` package) loaded through the C++
   package loader ``torch._C._aoti.AOTIModelPackageLoader``: Dynamo and Inductor are not
   imported;
-* **JAX** — ``jax.export``: serialised StableHLO, lowered and compiled in setup;
+* **JAX** — the compiled XLA executable, serialised (``jax.experimental.serialize_executable``)
+  and deserialised through an allow-listed unpickler: no trace, lowering or compile; where
+  the backend cannot serialise it (or it cannot be loaded here), ``jax.export`` (serialised
+  StableHLO), lowered and compiled in setup;
 * **ONNX Runtime** — the model optimised once and saved in ORT format (``.ort``), its
   session created at load with optimisation off.
 
@@ -37,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import JitwarmError, UsageError, shown
+from jitwarm._errors import ArtifactRefused, UsageError, shown
 from jitwarm.adapters.base import Adapter, Built
 
 SCHEMA = "jitwarm.aot/1"
@@ -48,12 +51,6 @@ _MAX_FILES = 10_000
 #: a file the manifest may name: a normalised relative path of plain names (no ``..``)
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}")
 _MAX_DEPTH = 8
-
-
-class ArtifactRefused(JitwarmError):
-    """An artifact that must not be loaded here (exit code 1), with the reason."""
-
-    exit_code = 1
 
 
 def _aot_adapters() -> list[Adapter]:
@@ -486,12 +483,17 @@ def _load_verified(root: Path, manifest: dict[str, Any]) -> Any:
                               f"({shown(manifest['fallback'], 300)}); deploy the disk cache "
                               "with `jitwarm prewarm` and `jitwarm bundle create`")
     adapter = _adapter(manifest["framework"])
-    file = manifest["info"].get("file")
-    if file is not None and file not in manifest["files"]:
-        raise ArtifactRefused(f"refused {shown(root)}: the artifact's file {shown(file, 80)} "
-                              "is not listed (with its hash) in the manifest")
+    for key in ("file", "fallback_file"):  # the loader's file, and its load-time fallback
+        file = manifest["info"].get(key)
+        if file is not None and file not in manifest["files"]:
+            raise ArtifactRefused(f"refused {shown(root)}: the artifact's file "
+                                  f"{shown(file, 80)} is not listed (with its hash) in the "
+                                  "manifest")
     args, kwargs = (load_inputs(root, manifest) if adapter.aot_needs_inputs else ((), {}))
-    return adapter.aot_load(manifest["info"], root, args, kwargs)
+    try:
+        return adapter.aot_load(manifest["info"], root, args, kwargs)
+    except ArtifactRefused as exc:  # the adapter's own checks (its allow-list, its backend)
+        raise ArtifactRefused(f"refused {shown(root)}: {exc}") from None
 
 
 def load_case(target: dict[str, Any], artifact_dir: str) -> tuple[Any, ...]:

@@ -473,11 +473,24 @@ def _aot(sess: _Session, kind: str = "aot") -> tuple[list[dict[str, Any]], dict[
     fallback = (rec.get("aot") or {}).get("fallback")
     if fallback:
         explain.append(fallback)
+    explain += [why for why in load_reasons(records) if why not in explain]
     if kind == "torchscript":
         details["warmup"] = _early_sentences(records)
     if explain:
         details["explain"] = explain
     return records, details
+
+
+def load_reasons(records: list[dict[str, Any]]) -> list[str]:
+    """Why measured processes loaded an artifact another way than it was built for (their
+    ``runtime.aot_loads``), each reason once."""
+    out: list[str] = []
+    for r in records:
+        for loaded in (r.get("runtime") or {}).get("aot_loads") or []:
+            why = loaded.get("reason") if isinstance(loaded, dict) else None
+            if isinstance(why, str) and why not in out:
+                out.append(why)
+    return out
 
 
 def _early_sentences(records: list[dict[str, Any]]) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._units import NO_INTERVAL, fmt_ns, fmt_ratio, fmt_warm_ci, warm_ci_half
-from jitwarm.results.findings import findings, meaning
+from jitwarm.results.findings import cache_saves_sentence, findings, meaning
 from jitwarm.results.profile import ProfileResult
 
 CSS = """
@@ -438,8 +438,8 @@ def render_program(result: dict[str, Any]) -> str:
     body.append(_table(["state", "processes ok", "wall", "interpreter", "imports", "compile",
                         "by framework"], rows, num=(2, 3, 4, 5)))
     if result.get("cache_saves_ns") is not None:
-        body.append(f"<p>A warm cache saves {esc(fmt_ns(result['cache_saves_ns']))} of the "
-                    "program's wall time.</p>")
+        sentence = cache_saves_sentence(int(result["cache_saves_ns"]))
+        body.append(f"<p>{esc(sentence[0].upper() + sentence[1:])}.</p>")
     for name, st in (result.get("states") or {}).items():
         first = next((p for p in st.get("processes", []) if p.get("compiled") is not None),
                      None)

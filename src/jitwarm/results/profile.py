@@ -570,6 +570,8 @@ def _check(v: Any, spec: Any, where: str) -> None:
               "str": isinstance(v, str), "bool": isinstance(v, bool)}[spec]
         if not ok:
             raise UsageError(f"{where}: expected {_NAMES[spec]}, not {_kind(v)}")
+        if spec == "num":
+            _check_range(v, where)
         return
     if isinstance(spec, dict) or spec[0] == "map":
         if not isinstance(v, dict):
@@ -588,6 +590,24 @@ def _check(v: Any, spec: Any, where: str) -> None:
         raise UsageError(f"{where}: expected a list, not {_kind(v)}")
     for i, item in enumerate(v):
         _check(item, spec[1], f"{where}[{i}]")
+
+
+#: the largest magnitude a number may have, and the longest duration (ns: about 11 days)
+_MAX_NUM = 1e18
+_MAX_DURATION_NS = 1e15
+#: ``*_ns`` fields that are positions on a time axis or differences, so may be negative
+_SIGNED_NS = frozenset({"start_ns", "end_ns", "ttfr_saved_ns", "saves_ns", "cache_saves_ns"})
+
+
+def _check_range(v: float, where: str) -> None:
+    """Refuse a number no measurement gives: an absurd magnitude, or a negative or
+    absurdly long duration (a ``*_ns`` field, or an item of a list of them)."""
+    if abs(v) > _MAX_NUM:
+        raise UsageError(f"{where}: {v:.3g} is out of range")
+    field = where.rsplit(".", 1)[-1].split("[", 1)[0]
+    if field.endswith("_ns") and field not in _SIGNED_NS and not 0 <= v <= _MAX_DURATION_NS:
+        raise UsageError(f"{where}: a duration must be 0 to {_MAX_DURATION_NS:.0e} ns, "
+                         f"not {v:.3g}")
 
 
 def _wanted(spec: Any) -> str:
