@@ -59,6 +59,14 @@ def sessions(monkeypatch):
     return made
 
 
+def _config(so, key: str) -> str | None:
+    """A session config entry, None when unset (ORT raises for a key never set)."""
+    try:
+        return so.get_session_config_entry(key)
+    except RuntimeError:
+        return None
+
+
 def _edit(path: Path, change) -> None:
     m = json.loads((path / MANIFEST).read_text())
     change(m)
@@ -206,3 +214,33 @@ def test_strategies_onnxruntime_floor_is_import_plus_session(tmp_path):
     d = json.loads(json.dumps(res.to_dict()))
     assert d["strategies"]["aot"]["floor_name"] == key
     assert key in str(strategies_table(res).caption)
+
+
+def test_model_ort_format_cannot_hold_ships_the_optimised_onnx(tmp_path, monkeypatch):
+    """Where saving in ORT format fails, the artifact is the offline-optimised ``.onnx``,
+    loaded with optimisation off (and not as ORT format), the reason in its notes."""
+    from jitwarm.examples.onnx_cases import mlp
+
+    built = validate_built(mlp(), "mlp")
+    real = ort.InferenceSession
+
+    def refusing(path, so=None, *args, **kwargs):
+        if so is not None and _config(so, "session.save_model_format") == "ORT":
+            raise RuntimeError("cannot save this operator in ORT format\nsecond line")
+        return real(path, so, *args, **kwargs)
+
+    monkeypatch.setattr(ort, "InferenceSession", refusing)
+    manifest = prepare("onnxruntime", built, tmp_path / "art")
+    monkeypatch.setattr(ort, "InferenceSession", real)
+    info = manifest["info"]
+    assert manifest["loader"] == "onnxruntime-optimized"
+    assert info["file"].endswith(".optimized.onnx") and info["file"] in manifest["files"]
+    assert not list((tmp_path / "art").glob("*.ort"))
+    assert "cannot save this operator in ORT format" in info["notes"][0]
+    assert "second line" not in info["notes"][0]
+    fn = load(tmp_path / "art")
+    opts = fn.session.get_session_options()
+    assert opts.graph_optimization_level == ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    assert _config(opts, "session.load_model_format") is None
+    (want,) = built.fn(*built.args)
+    np.testing.assert_allclose(fn(*built.args)[0], want, rtol=1e-5, atol=1e-6)
