@@ -660,6 +660,20 @@ class Adapter:
         """
         return None
 
+    # -- the floor of a strategy's time to first result (jitwarm.caches.strategies) -----
+    def floor_spec(self, built: Built) -> dict[str, Any] | None:
+        """What the least user code of this case does after importing the framework, as
+        JSON for :meth:`floor_code` (the measured worker records it as ``floor_spec``);
+        None when importing the framework is the floor (a JIT compiles on the first call,
+        which the floor must not include)."""
+        return None
+
+    def floor_code(self, spec: Any) -> tuple[str, str] | None:
+        """``(name, statements)`` of this framework's floor for a :meth:`floor_spec` read back
+        from a worker record (check it: None when malformed): the statements run after
+        ``import <module>`` inside the floor's timed span; ``name`` keys it in ``floors``."""
+        return None
+
     def set_threads(self, n: int) -> None:
         """Apply a thread count inside the worker (after the case is built)."""
 

@@ -483,14 +483,18 @@ def render_strategies(data: dict[str, Any]) -> str:
         ok = True
         over = r.get("ttfr_over_floor")
         rows.append((name, fmt_ns(r.get("ttfr_ns") or s.get("time_to_first_result_ns")),
-                     fmt_ns(r.get("floor_ns")), "–" if over is None else f"{over:.2f}×",
+                     fmt_ns(r.get("floor_ns")) + (f" ({r['floor_name']})" if r.get("floor_ns")
+                                                  and r.get("floor_name") else ""),
+                     "–" if over is None else f"{over:.2f}×",
                      fmt_ns(r.get("ttfr_saved_ns")), fmt_ns(s.get("first_call_ns")),
                      fmt_ns(s.get("compile_ns")), fmt_ns(s.get("warm_median_ns"))))
     if ok:
         body.append("<figure>" + svg_text(strategies_figure(data)) + "<figcaption>Time from "
                     "process start to the first result, median of each strategy's fresh "
                     "processes; the red tick is its floor: fresh processes that only import "
-                    "what the strategy's result needs.</figcaption></figure>")
+                    "what the strategy's result needs and, where the framework has one, do "
+                    "the least user code's step before a result (ONNX Runtime: create one "
+                    "session).</figcaption></figure>")
     body.append(_table(["strategy", "to first result", "floor", "÷ floor", "saved vs none",
                         "first call", "compile", "warm median"], rows,
                        num=(2, 3, 4, 5, 6, 7)))

@@ -504,7 +504,7 @@ _RESULT: dict[str, Any] = {
 _STRATEGY: dict[str, Any] = {
     **{k: _N for k in ("ttfr_ns", "floor_ns", "ttfr_over_floor", "ttfr_saved_ns", "speedup",
                        "saves_ns", "warm_ratio")},
-    "strategy": "str", "status": ("req", "str"), "reason": "str",
+    "strategy": "str", "status": ("req", "str"), "reason": "str", "floor_name": "str",
     "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
     "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
                                 "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
