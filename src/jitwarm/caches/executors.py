@@ -547,10 +547,14 @@ class RayExecutor(Executor):
                         submit(outcome.task)
                         continue
                     on_done(outcome)
-        except BaseException:  # Ctrl-C, SIGTERM: end the running tasks, keep what merged
+        except BaseException as exc:  # Ctrl-C, SIGTERM: end the running tasks, keep what merged
+            from jitwarm.measure.cluster import as_signal
+
             for ref in pending:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)
+            if as_signal(exc) is not exc:
+                raise as_signal(exc) from None
             raise
         finally:
             if started:

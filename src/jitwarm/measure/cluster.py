@@ -98,6 +98,17 @@ def connect(address: str | None, num_cpus: int) -> tuple[Any, bool]:
     return ray, started
 
 
+def as_signal(exc: BaseException) -> BaseException:
+    """The interruption to raise for ``exc`` caught around a Ray call: Ray's ``wait`` turns
+    the :class:`~jitwarm.measure.spawn.Terminated` that SIGTERM raised into a plain
+    ``KeyboardInterrupt``, which would be reported as Ctrl-C with exit code 130."""
+    from jitwarm.measure.spawn import Terminated, terminating_signal
+
+    if type(exc) is KeyboardInterrupt and terminating_signal() is not None:
+        return Terminated(terminating_signal())  # type: ignore[arg-type]
+    return exc
+
+
 def where() -> tuple[str, str]:
     """In a Ray task: ``(node id, host name)`` of the node it runs on."""
     import ray

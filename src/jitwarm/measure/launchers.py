@@ -27,7 +27,9 @@ is alive; the cached state is skipped only when none is. The run's directories a
 deleted on every node at the end (``JITWARM_KEEP_TMP`` keeps them).
 
 A task that fails in Ray itself (its worker killed, its node gone) is a ``crashed``
-process record naming the node (for a cold task whose node Ray did not say: ``unknown``);
+process record naming the node: each task tells a small actor of the run
+(:class:`Whereabouts`) where it starts, as Ray's error does not say (``unknown`` when even
+that did not arrive);
 one that has not returned ``--timeout`` + 60 s after it started is cancelled and is a
 ``timeout`` record. Ctrl-C/SIGTERM cancels the running tasks (their measured processes die
 with their Ray worker) and keeps the finished records.
@@ -35,6 +37,7 @@ with their Ray worker) and keeps the finished records.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -203,6 +206,8 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
     from jitwarm.measure.cluster import where
 
     node, host = where()
+    if payload.get("whereabouts") is not None:
+        payload["whereabouts"].started.remote(payload["dirname"], node, host)
     root = Path(tempfile.gettempdir()) / f"{_RUN_DIR_PREFIX}{payload['run_id']}"
     root.mkdir(mode=0o700, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{payload['dirname']}-", dir=root))
@@ -234,6 +239,21 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)
 
 
+class Whereabouts:
+    """A Ray actor of the run (on the driver's node, no CPU): each task says where it runs
+    as it starts, so a task that never returns (its worker or node died) is still reported
+    with its node."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def started(self, key: str, node: str, host: str) -> None:
+        self.seen[key] = (node, host)
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        return self.seen.get(key)
+
+
 def remove_run_dir(run_id: str) -> str:
     """A Ray task pinned to a node: delete one run's directories there."""
     shutil.rmtree(Path(tempfile.gettempdir()) / f"{_RUN_DIR_PREFIX}{run_id}",
@@ -252,6 +272,7 @@ class RayLauncher(Launcher):
         self.started = False
         self.run_id = ""
         self.nodes_used: set[str] = set()
+        self.whereabouts: Any = None
 
     def check(self) -> None:
         from jitwarm.measure.cluster import import_ray
@@ -270,6 +291,14 @@ class RayLauncher(Launcher):
         self.ray, self.started = connect(self.address, self.jobs or os.cpu_count() or 1)
         self.run_id = uuid.uuid4().hex[:16]
         self.remote = self.ray.remote(num_cpus=1, max_retries=0)(profile_task)
+        try:  # without it a task that never returns is reported on node "unknown"
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            here = self.ray.get_runtime_context().get_node_id()
+            self.whereabouts = self.ray.remote(num_cpus=0, max_restarts=0)(Whereabouts).options(
+                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+        except Exception:
+            self.whereabouts = None
 
     def close(self) -> None:
         """Delete the run's directories on every node that ran a task (a node that is
@@ -292,6 +321,10 @@ class RayLauncher(Launcher):
         except Exception:  # cleaning up must not hide the run's result
             pass
         finally:
+            if self.whereabouts is not None:
+                with contextlib.suppress(Exception):
+                    ray.kill(self.whereabouts)
+                self.whereabouts = None
             if self.started:
                 shutdown(ray)
             self.ray = None
@@ -335,6 +368,7 @@ class RayLauncher(Launcher):
             payload = {"spec": runner.job_spec(job.state, job.index), "env": env,
                        "timeout_s": runner.timeout_s, "run_id": self.run_id,
                        "dirname": job.dirname, "keep": job.state == "cold",
+                       "whereabouts": self.whereabouts,
                        "copy_from": source.path if source else None}
             on_start(job)
             pending[self.remote.options(**options).remote(payload)] = (
@@ -366,7 +400,7 @@ class RayLauncher(Launcher):
                                "error": f"the Ray task did not return within "
                                         f"{runner.timeout_s:g} s + {REMOTE_GRACE_S:g} s and "
                                         "was cancelled"}
-                        finished.append((job, self._mark(rec, *self._node_of(source)), None))
+                        finished.append((job, self._mark(rec, *self._node_of(job, source)), None))
                 for job, rec, cache in finished:
                     if not on_done(job, rec, cache):
                         queue.clear()
@@ -374,9 +408,13 @@ class RayLauncher(Launcher):
                             pending.pop(ref)
                             self._cancel(ref)
                         return
-        except BaseException:  # Ctrl-C, SIGTERM, a usage error: end the running tasks
+        except BaseException as exc:  # Ctrl-C, SIGTERM, a usage error: end the running tasks
+            from jitwarm.measure.cluster import as_signal
+
             for ref in pending:
                 self._cancel(ref)
+            if as_signal(exc) is not exc:
+                raise as_signal(exc) from None
             raise
 
     def _cancel(self, ref: Any) -> None:
@@ -385,9 +423,19 @@ class RayLauncher(Launcher):
         except Exception:  # already finished, or its node is gone
             pass
 
-    @staticmethod
-    def _node_of(source: NodeCache | None) -> tuple[str, str]:
-        return (source.node, source.host) if source else ("unknown", "unknown")
+    def _node_of(self, job: Job, source: NodeCache | None) -> tuple[str, str]:
+        """Where a task that did not return ran: the node it was pinned to, else the one
+        it said it started on, else ``unknown``."""
+        if source is not None:
+            return source.node, source.host
+        if self.whereabouts is not None:
+            try:
+                got = self.ray.get(self.whereabouts.get.remote(job.dirname), timeout=5)
+            except Exception:  # the actor is gone: the node stays unknown
+                got = None
+            if isinstance(got, (tuple, list)) and len(got) == 2:
+                return shown(got[0], 80), shown(got[1], 80)
+        return "unknown", "unknown"
 
     def _mark(self, rec: dict[str, Any], node: str, host: str) -> dict[str, Any]:
         rec.update(executor=self.name, node=node, host=host)
@@ -407,11 +455,11 @@ class RayLauncher(Launcher):
             cause = getattr(exc, "cause", None)
             if isinstance(cause, UsageError):
                 return self._mark({**base, "status": "usage_error", "message": str(cause)},
-                                  *self._node_of(source)), None
+                                  *self._node_of(job, source)), None
             return self._mark({**base, "status": "crashed",
                                "process_wall_ns": int((time.monotonic() - t_sub) * 1e9),
                                "error": f"the Ray task failed ({name}): {shown(exc, 500)}"},
-                              *self._node_of(source)), None
+                              *self._node_of(job, source)), None
         rec = got.get("record") if isinstance(got, dict) else None
         node = shown(got.get("node"), 80) if isinstance(got, dict) else "unknown"
         host = shown(got.get("host"), 80) if isinstance(got, dict) else "unknown"
