@@ -116,12 +116,12 @@ def where() -> tuple[str, str]:
     return str(ray.get_runtime_context().get_node_id()), socket.gethostname()
 
 
-def alive_nodes(ray: Any) -> set[str]:
-    """The ids of the cluster's nodes that are alive now (empty if Ray cannot say)."""
+def alive_nodes(ray: Any) -> set[str] | None:
+    """The ids of the cluster's nodes that are alive now (None if Ray cannot say)."""
     try:
         return {str(n["NodeID"]) for n in ray.nodes() if n.get("Alive")}
     except Exception:  # a GCS hiccup: the caller treats every node as alive
-        return set()
+        return None
 
 
 def shutdown(ray: Any) -> None:

@@ -207,7 +207,13 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
 
     node, host = where()
     if payload.get("whereabouts") is not None:
-        payload["whereabouts"].started.remote(payload["dirname"], node, host)
+        import ray
+
+        try:  # said and recorded before the process starts: a node may die any time after
+            ray.get(payload["whereabouts"].started.remote(payload["dirname"], node, host),
+                    timeout=30)
+        except Exception:  # the actor is gone: this task is reported on node "unknown"
+            pass
     root = Path(tempfile.gettempdir()) / f"{_RUN_DIR_PREFIX}{payload['run_id']}"
     root.mkdir(mode=0o700, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{payload['dirname']}-", dir=root))
@@ -240,9 +246,10 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class Whereabouts:
-    """A Ray actor of the run (on the driver's node, no CPU): each task says where it runs
-    as it starts, so a task that never returns (its worker or node died) is still reported
-    with its node."""
+    """A Ray actor of the run, pinned to the driver's node (no CPU): each task says where it
+    runs as it starts, so a task that never returns (its worker or node died) is still
+    reported with its node. Pinned, not preferred: with a soft preference it was seen
+    placed on a worker node, and died with it."""
 
     def __init__(self) -> None:
         self.seen: dict[str, tuple[str, str]] = {}
@@ -296,7 +303,8 @@ class RayLauncher(Launcher):
 
             here = self.ray.get_runtime_context().get_node_id()
             self.whereabouts = self.ray.remote(num_cpus=0, max_restarts=0)(Whereabouts).options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
+            self.ray.get(self.whereabouts.get.remote(""), timeout=60)  # up before any task
         except Exception:
             self.whereabouts = None
 
@@ -312,7 +320,8 @@ class RayLauncher(Launcher):
             if self.nodes_used and not os.environ.get("JITWARM_KEEP_TMP"):
                 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-                alive = alive_nodes(ray) or self.nodes_used
+                alive = alive_nodes(ray)
+                alive = self.nodes_used if alive is None else alive
                 cleanup = ray.remote(num_cpus=0, max_retries=0)(remove_run_dir)
                 refs = [cleanup.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
                     node, soft=False)).remote(self.run_id)
@@ -340,7 +349,7 @@ class RayLauncher(Launcher):
         from jitwarm.measure.cluster import alive_nodes
 
         alive = alive_nodes(self.ray)
-        return next((s for s in sources if not alive or s.node in alive), None)
+        return next((s for s in sources if alive is None or s.node in alive), None)
 
     def run(self, runner: Runner, jobs: list[Job], sources: list[Any], on_start: OnStart,
             on_done: OnDone) -> None:
