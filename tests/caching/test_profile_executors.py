@@ -39,6 +39,8 @@ def faults():
     if n == 1:
         os.kill(os.getppid(), signal.SIGKILL)  # its Ray worker dies: the task is lost
         time.sleep(60)
+    if n == 2:
+        time.sleep(600)  # the measured process hangs: killed at --timeout, data
     return (lambda x: x + 1), (1,)
 
 @jitwarm.case
@@ -213,18 +215,19 @@ def test_ray_profile_cold_and_cached_on_the_cluster_with_their_nodes(local_ray, 
 
 
 @pytest.mark.slow
-def test_ray_profile_crash_and_lost_task_are_reported_with_their_node(local_ray, tmp_path):
+def test_ray_profile_crash_hang_and_lost_task_are_reported_with_their_node(local_ray, tmp_path):
     address, nodes = local_ray
     case = _faults(tmp_path)
     out = tmp_path / "r.json"
-    proc = cli("profile", f"{case}::faults", "-n", "3", "--cache", "cold", "--calls", "5",
-               "--executor", "ray", "--ray-address", address, "--json", str(out),
-               "--no-history", timeout=600)
+    proc = cli("profile", f"{case}::faults", "-n", "4", "--cache", "cold", "--calls", "5",
+               "--timeout", "8", "--executor", "ray", "--ray-address", address,
+               "--json", str(out), "--no-history", timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr  # one process measured
     procs = json.loads(out.read_text())["states"]["cold"]["processes"]
-    assert [p["status"] for p in procs] == ["crashed", "crashed", "ok"], procs
+    assert [p["status"] for p in procs] == ["crashed", "crashed", "timeout", "ok"], procs
     assert procs[0]["returncode"] == 3 and "exited with code 3" in procs[0]["error"]
     assert procs[1]["error"].startswith("the Ray task failed (")
+    assert procs[2]["error"] == "timed out after 8 s and was killed"
     assert all(p["node"] in nodes and p["executor"] == "ray" for p in procs), procs
     said = " ".join(proc.stdout.split())
     assert f"cold process 2 (on node {procs[1]['node'][:12]}…" in said, proc.stdout

@@ -30,8 +30,8 @@ A task that fails in Ray itself (its worker killed, its node gone) is a ``crashe
 process record naming the node: each task tells a small actor of the run
 (:class:`Whereabouts`) where it starts, as Ray's error does not say (``unknown`` when even
 that did not arrive);
-one that has not returned ``--timeout`` + 60 s after it started is cancelled and is a
-``timeout`` record. Ctrl-C/SIGTERM cancels the running tasks (their measured processes die
+one that has not returned ``--timeout`` + 60 s after it was submitted is cancelled and is
+a ``timeout`` record. Ctrl-C/SIGTERM cancels the running tasks (their measured processes die
 with their Ray worker) and keeps the finished records.
 """
 
@@ -176,10 +176,6 @@ class Launcher:
 
     def holds_files(self, cache: Any) -> bool:
         return holds_files(cache)
-
-    def where(self, cache: Any) -> str:
-        """The node that holds ``cache``, for messages."""
-        return socket.gethostname()
 
     def run(self, runner: Runner, jobs: list[Job], sources: list[Any], on_start: OnStart,
             on_done: OnDone) -> None:
@@ -340,9 +336,6 @@ class RayLauncher(Launcher):
 
     def holds_files(self, cache: Any) -> bool:
         return bool(cache.holds_files)
-
-    def where(self, cache: Any) -> str:
-        return f"node {cache.node[:12]} ({cache.host})"
 
     def _source(self, sources: list[NodeCache]) -> NodeCache | None:
         """The first good cold process's cache whose node is alive."""
