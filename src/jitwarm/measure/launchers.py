@@ -392,7 +392,7 @@ class RayLauncher(Launcher):
                 finished: list[tuple[Job, dict[str, Any], Any]] = []
                 for ref in ready:
                     job, t_sub, source = pending.pop(ref)
-                    finished.append((job, *self._collect(ref, job, t_sub, source)))
+                    finished.append((job, *self._collect(ref, job, source)))
                 now = time.monotonic()
                 for ref, (job, t_sub, source) in list(pending.items()):
                     if now - t_sub > runner.timeout_s + REMOTE_GRACE_S:  # a stuck worker
@@ -445,7 +445,7 @@ class RayLauncher(Launcher):
             self.nodes_used.add(node)
         return rec
 
-    def _collect(self, ref: Any, job: Job, t_sub: float, source: NodeCache | None
+    def _collect(self, ref: Any, job: Job, source: NodeCache | None
                  ) -> tuple[dict[str, Any], NodeCache | None]:
         """A finished task's record (marked with its node) and its cache handle."""
         ray = self.ray
@@ -459,7 +459,6 @@ class RayLauncher(Launcher):
                 return self._mark({**base, "status": "usage_error", "message": str(cause)},
                                   *self._node_of(job, source)), None
             return self._mark({**base, "status": "crashed",
-                               "process_wall_ns": int((time.monotonic() - t_sub) * 1e9),
                                "error": f"the Ray task failed ({name}): {shown(exc, 500)}"},
                               *self._node_of(job, source)), None
         rec = got.get("record") if isinstance(got, dict) else None
