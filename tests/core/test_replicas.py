@@ -52,6 +52,24 @@ def test_a_wave_of_two_replicas_runs_at_once_and_both_are_recorded(case_file, tm
     assert (runner.run_dir / "caches" / "cold-0").is_dir()
     assert (runner.run_dir / "caches" / "cold-1").is_dir()
     assert res.settings["replicas"] == 2
+    # the waves go through the local launcher: its records say where they ran
+    assert {(p["executor"], p["node"] == p["host"]) for p in procs} == {("local", True)}
+    assert res.settings["executor"]["name"] == "local"
+
+
+def test_waves_of_replicas_are_refused_with_ray_before_anything_runs(case_file, tmp_path):
+    """A wave measures replicas competing for one machine's cores; Ray would spread or
+    queue them. Refused (as are a seed cache and a work folder on this machine) before
+    Ray is even imported: the launcher is only constructed, never opened."""
+    from jitwarm._errors import UsageError
+    from jitwarm.measure.launchers import RayLauncher
+
+    target = resolve_target(f"{case_file(SLOW_SETUP)}::plain")
+    with pytest.raises(UsageError, match="--replicas .* needs --executor local"):
+        Runner(target, processes=1, states=("cold",), replicas=2, launcher=RayLauncher())
+    with pytest.raises(UsageError, match="needs --executor local"):
+        Runner(target, processes=1, states=("cold",), work=tmp_path, launcher=RayLauncher())
+    Runner(target, processes=1, states=("cold",), replicas=1, launcher=RayLauncher())
 
 
 def test_one_replica_is_the_plain_run(case_file):
@@ -145,7 +163,12 @@ def test_cli_replicas_prints_the_fleet_columns_and_refuses_misuse_in_one_line(ca
     assert data["strategies"]["none"]["fleet"]["processes_ok"] == 2
     for args, why in ((["--replicas", "2"], "--replicas applies to --strategies"),
                       (["--strategies", "none", "--replicas", "0"],
-                       "--replicas must be at least 1")):
+                       "--replicas must be at least 1"),
+                      (["--strategies", "none", "--replicas", "2", "--executor", "ray"],
+                       "--replicas starts each wave's processes at once on this machine: "
+                       "it needs --executor local, not --executor ray"),
+                      (["--replicas", "2", "--executor", "ray"],
+                       "it needs --executor local")):
         proc = _cli("profile", target, *args, "-n", "1")
         assert proc.returncode == 2 and why in " ".join(proc.stderr.split()), proc.stderr
         assert "Traceback" not in proc.stderr

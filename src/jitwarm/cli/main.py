@@ -10,7 +10,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.markup import escape
 
-from jitwarm._errors import JitwarmError, UsageError
+from jitwarm._errors import JitwarmError, UsageError, shown
 from jitwarm.cases.targets import resolve_target
 from jitwarm.measure.process import Settings
 from jitwarm.measure.runner import RunInterrupted, Runner, parse_states
@@ -78,7 +78,7 @@ def _check_numbers(*, processes: int, calls: int, max_time: float, timeout: floa
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
          timeout: float, quiet: bool, threads: int | None = None,
-         gc_freeze: bool = False) -> ProfileResult:
+         gc_freeze: bool = False, launcher: Any = None) -> ProfileResult:
     """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
     if calls < 2:
         raise UsageError("--calls must be at least 2")
@@ -95,7 +95,7 @@ def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str
     total = processes * len(states)
     with progress_bar(err, total, enabled=err.is_terminal and not quiet) as prog:
         runner = Runner(tgt, processes=processes, states=states, settings=settings,
-                        timeout_s=timeout, progress=prog)
+                        timeout_s=timeout, progress=prog, launcher=launcher)
         return runner.run()
 
 
@@ -139,6 +139,17 @@ RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: rep
 ReplicasOpt = Annotated[int, typer.Option("--replicas", help="With --strategies: start this many replicas of each measured process at once on this machine (a deployment scaling out: they compete for its cores); the table adds time to first result p50/p95 across replicas and the CPU a wave burns.")]
 RemoteCacheOpt = Annotated[str | None, typer.Option("--remote-cache", help="With --strategies remote-cache: the Redis server the replicas share, redis://HOST:PORT (a /DB number may follow); checked before anything runs.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
+
+
+def _launchers_help() -> str:
+    from jitwarm.measure.launchers import REGISTRY
+
+    return "; ".join(f"{k}: {v.help}" for k, v in REGISTRY.items())
+
+
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where the measured processes run: " + _launchers_help())]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", help="With --executor ray: processes at once (default 1; processes at once on one node share its cores).")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="With --executor ray: the Ray cluster to connect to (HOST:PORT, ray://HOST:10001 or auto); default: a local Ray for the run.")]
 
 
 def _say(text: str) -> None:
@@ -230,6 +241,9 @@ def profile(
     rounds: RoundsOpt = 1,
     remote_cache: RemoteCacheOpt = None,
     replicas: ReplicasOpt = 1,
+    executor: ExecutorOpt = "local",
+    jobs: JobsOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -241,6 +255,10 @@ def profile(
     if rounds != 1 and strategies is None:
         raise _fail(UsageError("--rounds applies to --strategies (a profile's processes "
                                "are already one per cache state in turn)"))
+    if replicas != 1 and executor != "local":
+        raise _fail(UsageError("--replicas starts each wave's processes at once on this "
+                               "machine: it needs --executor local, not --executor "
+                               f"{shown(executor)}"))
     if replicas != 1 and strategies is None:
         raise _fail(UsageError("--replicas applies to --strategies"))
     if remote_cache is not None and strategies is None:
@@ -249,7 +267,9 @@ def profile(
         from jitwarm.cli.caches import run_strategies_cli
 
         given = [name for name, v in (("--plot", plot), ("--db", db),
-                                      ("--cache", cache != "cold,cached")) if v]
+                                      ("--cache", cache != "cold,cached"),
+                                      ("--executor", executor != "local"), ("--jobs", jobs),
+                                      ("--ray-address", ray_address)) if v]
         if given:  # never silently ignore what the user asked for
             raise _fail(UsageError(f"{', '.join(given)} applies to a profile by cache state; "
                                    "with --strategies the result is the table, --json and "
@@ -284,9 +304,12 @@ def profile(
         _check_numbers(processes=processes, calls=calls, max_time=max_time, timeout=timeout,
                        threads=threads, rounds=rounds)
         check_output_paths(plot, html)
+        from jitwarm.measure.launchers import get_launcher
+
+        launcher = get_launcher(executor, jobs=jobs, address=ray_address)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet, threads=threads,
-                      gc_freeze=gc_freeze)
+                      gc_freeze=gc_freeze, launcher=launcher)
     except RunInterrupted as exc:
         _keep_interrupted(exc, json, db, no_history)
         raise typer.Exit(exc.exit_code) from None

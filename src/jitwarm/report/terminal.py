@@ -17,6 +17,7 @@ from rich.table import Table
 
 from jitwarm._errors import shown
 from jitwarm._units import fmt_ns, fmt_ratio, fmt_warm_ci
+from jitwarm.results.findings import cache_saves_sentence
 from jitwarm.results.profile import ProfileResult
 
 
@@ -170,7 +171,7 @@ def print_program(con: Console, result: dict[str, Any], top: int = 15) -> None:
                                  top, s.get("run_ns"), calls=False))
     saved = result.get("cache_saves_ns")
     if saved is not None:
-        con.print(f"• a warm cache saves {fmt_ns(saved)} of the program's wall time "
+        con.print(f"• {cache_saves_sentence(saved)} "
                   f"({fmt_ns(result['states']['cold']['summary'].get('wall_ns'))} cold → "
                   f"{fmt_ns(result['states']['cached']['summary'].get('wall_ns'))} cached)")
     for why in result.get("skipped_states", {}).values():
@@ -201,8 +202,29 @@ def uncached_lines(units: Sequence[dict[str, Any]],
     return out
 
 
+def nodes_table(result: ProfileResult) -> Table | None:
+    """Where each process ran, when not on this machine (``--executor ray``): its state,
+    node (the Ray node id, shortened), host, status and first call; None for a local run."""
+    rows = [(name, p) for name, st in result.states.items() for p in st.get("processes", [])]
+    if not any(p.get("executor") not in (None, "local") for _, p in rows):
+        return None
+    t = Table(title="where the processes ran", title_justify="left")
+    for col in ("state", "process", "node", "host", "status", "first call"):
+        t.add_column(col, justify="right" if col in ("process", "first call") else "left")
+    for name, p in rows:
+        t.add_row(escape(name), str(int(p.get("index") or 0) + 1),
+                  escape(shown(str(p.get("node") or "–"), 13)),
+                  escape(shown(str(p.get("host") or "–"), 40)),
+                  escape(str(p.get("status"))),
+                  fmt_ns(p.get("first_call_ns")) if p.get("status") == "ok" else "–")
+    return t
+
+
 def print_result(con: Console, result: ProfileResult) -> None:
     con.print(state_table(result))
+    nodes = nodes_table(result)
+    if nodes is not None:
+        con.print(nodes)
     cold = result.summary("cold") or result.summary("in-process") or {}
     units = cold.get("compiled") or []
     if len(units) > 1 or (units and units[0].get("location")):  # not just the bare callable
