@@ -192,25 +192,51 @@ STRATEGIES = tuple(st.name for st in REGISTRY)
 BASELINE = NoneStrategy.name
 
 
+#: variants any strategy can be measured under, named ``STRATEGY+VARIANT`` (``aot+gc-freeze``):
+#: the same strategy, same rounds, with the run settings changed as :func:`variant_settings` says
+VARIANTS: dict[str, str] = {
+    "gc-freeze": "gc.freeze() in each measured process after setup, before the first call "
+                 "(what a service does after loading), beside the strategy without it",
+}
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"aot+gc-freeze"`` -> ``("aot", "gc-freeze")``; ``"aot"`` -> ``("aot", None)``."""
+    base, plus, variant = name.partition("+")
+    return base, (variant if plus else None)
+
+
+def variant_settings(settings: Settings, variant: str | None) -> Settings:
+    """The run settings of a variant (``None``: the strategy's own)."""
+    from dataclasses import replace
+
+    return replace(settings, gc_freeze=True) if variant == "gc-freeze" else settings
+
+
 def by_name(name: str) -> Strategy:
-    """The registered strategy called ``name`` (KeyError if none)."""
+    """The registered strategy called ``name`` (a variant ``NAME+VARIANT``: its strategy's;
+    KeyError if none)."""
+    base = split_name(name)[0]
     for st in REGISTRY:
-        if st.name == name:
+        if st.name == base:
             return st
     raise KeyError(name)
 
 
 def strategies_help() -> str:
     """``--strategies`` help, from the registry."""
-    return "; ".join(f"{st.name}: {st.help}" for st in REGISTRY)
+    return "; ".join([*(f"{st.name}: {st.help}" for st in REGISTRY),
+                      *(f"STRATEGY+{v}: {h}" for v, h in VARIANTS.items())])
 
 
 def parse_strategies(text: str | list[str]) -> list[str]:
     names = text if isinstance(text, list) else [s.strip() for s in text.split(",") if s.strip()]
-    bad = [n for n in names if n not in STRATEGIES]
+    bad = [n for n in names if split_name(n)[0] not in STRATEGIES
+           or split_name(n)[1] not in (None, *VARIANTS)]
     if bad or not names:
         raise UsageError(f"unknown strategy {', '.join(bad) or text!r}: choose from "
-                         f"{', '.join(STRATEGIES)}")
+                         f"{', '.join(STRATEGIES)}, each optionally with "
+                         f"{', '.join('+' + v for v in VARIANTS)}")
     return list(dict.fromkeys(names))
 
 
@@ -245,6 +271,8 @@ class StrategyResult:
     ttfr_over_floor: float | None = None
     #: ``none``'s time to first result minus this one's
     ttfr_saved_ns: int | None = None
+    #: a variant (``aot+gc-freeze``) against its strategy without it (:func:`_compare_variants`)
+    vs_plain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -287,7 +315,7 @@ class StrategiesResult:
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
-         "runtime")
+         "runtime", "gc_frozen", "interpreter_ns")
 #: how many of a process's first calls each strategy record keeps (``early_calls_ns``)
 _EARLY = 5
 
@@ -320,7 +348,9 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
 class _Session:
     def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
                  progress: ProgressFn | None, work: Path,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, variant: str | None = None) -> None:
+        #: the variant this session measures (``gc-freeze``), None for the strategies as such
+        self.variant = variant
         self.target = target
         #: run options of the strategies that need one (``Strategy.option``)
         self.options = dict(options or {})
@@ -334,9 +364,22 @@ class _Session:
         #: records of the strategy being measured, kept if the run is interrupted
         self.partial: dict[str, list[dict[str, Any]]] = {}
 
+    def label(self, strategy: str) -> str:
+        """The result name of ``strategy`` in this session (``aot+gc-freeze``)."""
+        return f"{strategy}+{self.variant}" if self.variant else strategy
+
+    def with_variant(self, variant: str) -> _Session:
+        """A session measuring ``variant`` in its own directory, sharing the partial records."""
+        sess = _Session(self.target, self.processes, variant_settings(self.settings, variant),
+                        self.timeout_s, self.progress, self.work / variant, self.options,
+                        variant)
+        sess.work.mkdir(exist_ok=True)
+        sess.partial = self.partial
+        return sess
+
     def say(self, strategy: str, message: str) -> None:
         if self.progress:
-            self.progress(strategy, message)
+            self.progress(self.label(strategy) if strategy != "floor" else strategy, message)
 
     def runner(self, target: Target, states: tuple[str, ...], processes: int,
                extra_env: dict[str, str]) -> Any:
@@ -350,7 +393,7 @@ class _Session:
         from jitwarm.caches.prewarm import prewarm_env
         from jitwarm.measure.runner import RunInterrupted
 
-        records = self.partial.setdefault(strategy, [])
+        records = self.partial.setdefault(self.label(strategy), [])
         for i in range(self.processes):
             self.say(strategy, f"process {i + 1}/{self.processes}")
             copy = self.work / f"{strategy}-run-{i}"
@@ -365,7 +408,7 @@ class _Session:
             for rec in _records(res, "cold"):
                 rec["index"] = i
                 records.append(rec)
-        del self.partial[strategy]
+        del self.partial[self.label(strategy)]
         return records
 
 
@@ -535,7 +578,7 @@ def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     server = masked(url)
     env = remote_cache_env(url)
     details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": []}
-    records = sess.partial.setdefault("remote-cache", [])
+    records = sess.partial.setdefault(sess.label("remote-cache"), [])
     total = sess.processes + 1
     for i in range(total):
         sess.say("remote-cache", f"replica {i + 1}/{total}"
@@ -592,7 +635,7 @@ def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         if i:
             rec["index"] = i
             records.append(rec)
-    del sess.partial["remote-cache"]
+    del sess.partial[sess.label("remote-cache")]
     details["keys_after"] = key_count(url)
     measured = [r for r in details["replicas"] if r["role"] == "measured"]
     builds = [r["local_native_builds"] for r in measured]
@@ -682,13 +725,34 @@ def _add(results: dict[str, StrategyResult], new: StrategyResult) -> None:
 
 
 def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResult]) -> str | None:
-    """One pass over the strategies; their records are pooled into ``results``."""
+    """One pass over the strategies; their records are pooled into ``results``. Each
+    strategy's variants (``aot+gc-freeze``) are measured right after it, in their own
+    session."""
+    sessions = {None: sess}
+    for name in names:
+        variant = split_name(name)[1]
+        if variant and variant not in sessions:
+            sessions[variant] = sess.with_variant(variant)
+    framework: str | None = None
+    for variant, vs in sessions.items():  # the cache states: one run per session
+        wanted = {split_name(n)[0] for n in names if split_name(n)[1] == variant}
+        framework = _state_run(vs, wanted, results) or framework
+    for st in REGISTRY:
+        for vs in sessions.values():
+            if st.state is None and vs.label(st.name) in names:
+                _measure_one(vs, st, results)
+    return framework
+
+
+def _state_run(sess: _Session, wanted: set[str],
+               results: dict[str, StrategyResult]) -> str | None:
+    """The strategies measured as runner cache states, in one run of fresh processes."""
     from jitwarm.caches.prewarm import prewarm_env
     from jitwarm.measure.runner import RunInterrupted, Runner
 
     framework: str | None = None
     processes, work = sess.processes, sess.work
-    by_state = {st.state: st.name for st in REGISTRY if st.state and st.name in names}
+    by_state = {st.state: sess.label(st.name) for st in REGISTRY if st.state and st.name in wanted}
     if by_state:
         # the baseline's cold state always runs: a cached state reuses its cache
         states = ("cold", *(s for s in by_state if s != "cold"))
@@ -711,22 +775,23 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
             skipped = res.skipped_states.get(state)
             _add(results, StrategyResult(name, status="skipped", reason=skipped)
                  if skipped else StrategyResult(name, processes=_records(res, state)))
-    for st in REGISTRY:
-        name = st.name
-        if st.state is not None or name not in names:
-            continue
-        dep = results.get(st.needs) if st.needs else None
-        if dep is not None and dep.status == "skipped":
-            _add(results, StrategyResult(name, status="skipped", reason=dep.reason))
-            continue
-        try:
-            records, details = st.measure(sess)
-            _add(results, StrategyResult(name, processes=records, details=details))
-        except _StrategySkipped as exc:
-            _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
-        except _StrategyFailed as exc:
-            _add(results, StrategyResult(name, status="failed", reason=str(exc)))
     return framework
+
+
+def _measure_one(sess: _Session, st: Strategy, results: dict[str, StrategyResult]) -> None:
+    """A strategy that prepares its own processes (:meth:`Strategy.measure`), in ``sess``."""
+    name = sess.label(st.name)
+    dep = (results.get(sess.label(st.needs)) or results.get(st.needs)) if st.needs else None
+    if dep is not None and dep.status == "skipped":
+        _add(results, StrategyResult(name, status="skipped", reason=dep.reason))
+        return
+    try:
+        records, details = st.measure(sess)
+        _add(results, StrategyResult(name, processes=records, details=details))
+    except _StrategySkipped as exc:
+        _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
+    except _StrategyFailed as exc:
+        _add(results, StrategyResult(name, status="failed", reason=str(exc)))
 
 
 def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
@@ -757,7 +822,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     opts = {k: v for k, v in (options or {}).items() if v is not None}
     for key in opts:
         owners = [st.name for st in REGISTRY if st.option == key]
-        if not owners or not set(owners) & set(names):
+        if not owners or not set(owners) & {split_name(n)[0] for n in names}:
             raise UsageError(f"--{key.replace('_', '-')} applies to --strategies "
                              f"{', '.join(owners) or '(none takes it)'}")
     for name in names:
@@ -800,6 +865,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             framework = framework or (r.details.get("artifact") or {}).get("framework") or next(
                 (p.get("framework") for p in r.processes if p.get("framework")), None)
     _compare(ordered)
+    _compare_variants(ordered)
     _headline(ordered, floors, framework, notes)
     for r in ordered:
         if r.status == "ok":
@@ -949,6 +1015,81 @@ def _compare(results: list[StrategyResult]) -> None:
             r.warm_slower = cmp.verdict == "slower"
 
 
+def _ttfr_values(r: StrategyResult) -> list[float]:
+    """Every successful process's time to first result (interpreter + imports + setup +
+    first call)."""
+    return [float((p.get("import_ns") or 0) + (p.get("setup_ns") or 0) + p["first_call_ns"])
+            for p in r.processes if p.get("status") == "ok" and p.get("first_call_ns")]
+
+
+def _compare_variants(results: list[StrategyResult]) -> None:
+    """Each variant (``aot+gc-freeze``) against its strategy without it, from every process:
+    time to first result, first call and the garbage collection inside it
+    (``StrategyResult.vs_plain``)."""
+    from jitwarm.results.stats import compare_values
+
+    by = {r.strategy: r for r in results if r.status == "ok"}
+    for r in results:
+        base_name, variant = split_name(r.strategy)
+        if r.status != "ok" or variant is None:
+            continue
+        frozen = [p["gc_frozen"] for p in r.processes
+                  if p.get("status") == "ok" and isinstance(p.get("gc_frozen"), int)]
+        out: dict[str, Any] = {"strategy": base_name, "variant": variant,
+                               "gc_frozen": _median(frozen)}
+        base = by.get(base_name)
+        if base is not None:
+            for key, a, b in (("ttfr", _ttfr_values(base), _ttfr_values(r)),
+                              ("first_call", _ok_values(base, "first_call_ns"),
+                               _ok_values(r, "first_call_ns"))):
+                cmp = compare_values(a, b)
+                out[f"{key}_ns"] = [None if cmp.median_a is None else int(cmp.median_a),
+                                    None if cmp.median_b is None else int(cmp.median_b)]
+                out[f"{key}_verdict"] = cmp.verdict
+                out[f"{key}_ratio_ci"] = list(cmp.ratio_ci) if cmp.ratio_ci else None
+            out["first_call_gc_ns"] = [base.summary.get("first_call_gc_ns"),
+                                       r.summary.get("first_call_gc_ns")]
+        r.vs_plain = out
+
+
+def _variant_sentences(r: StrategyResult) -> list[str]:
+    """What a variant changed against its strategy without it, plainly."""
+    from jitwarm._units import fmt_ns
+
+    v = r.vs_plain
+    if not v:
+        return []
+    base, variant = v["strategy"], v["variant"]
+    frozen = v.get("gc_frozen")
+    what = (f"gc.freeze() after setup moved {frozen:,} objects out of the collector's reach"
+            if variant == "gc-freeze" and frozen is not None else f"the {variant} variant")
+    if "ttfr_ns" not in v:
+        return [f"{what}; `{base}` without it was not measured, so nothing compares it "
+                f"(add `{base}` to --strategies)"]
+    (ta, tb), (fa, fb) = v["ttfr_ns"], v["first_call_ns"]
+    ga, gb = v.get("first_call_gc_ns") or [None, None]
+    gc_part = (f"; garbage collection in the first call {fmt_ns(ga or 0)} → {fmt_ns(gb or 0)}"
+               if ga is not None or gb is not None else "")
+    line = (f"{what}: against `{base}` without it, time to first result {fmt_ns(ta)} → "
+            f"{fmt_ns(tb)} ({v['ttfr_verdict']}), first call {fmt_ns(fa)} → {fmt_ns(fb)} "
+            f"({v['first_call_verdict']}){gc_part}")
+    helps = "faster" in (v["ttfr_verdict"], v["first_call_verdict"])
+    hurts = "slower" in (v["ttfr_verdict"], v["first_call_verdict"])
+    if hurts:
+        verdict = f"{variant} makes this case slower: leave it out"
+    elif not helps and "too few processes" in (v["ttfr_verdict"], v["first_call_verdict"]):
+        verdict = (f"whether {variant} helps cannot be told from these processes: measure "
+                   "more (--processes, --rounds)")
+    elif helps:
+        verdict = (f"{variant} helps this case: the interval of the change clears the "
+                   "practical margin")
+    else:
+        verdict = (f"{variant} does not help this case: no change clears the practical "
+                   "margin" + (" (there is little garbage collection in the first call to "
+                               "remove)" if variant == "gc-freeze" and not ga else ""))
+    return [line, verdict]
+
+
 def _ratio_cell(ratio: float | None, ci: list[float] | None, verdict: str | None,
                 n: tuple[int, int]) -> str:
     """``1.50× (1.41–1.60×)``, or the ratio with why there is no interval."""
@@ -1007,6 +1148,7 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
         note = None
     if note:
         out.append(note)
+    out.extend(_variant_sentences(r))
     if r.warm_slower:
         from jitwarm._units import fmt_ratio, fmt_ratio_range
 

@@ -116,8 +116,10 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         units = UnitRecorder()
         units.start()
     pc = time.perf_counter_ns
+    frozen = None
     if settings.gc_freeze:
         gc.freeze()  # what a service does after loading: long-lived objects leave the GC
+        frozen = gc.get_freeze_count()  # the objects it moved out of the collector's reach
     stats_before = adapter.cache_stats(fn)
     counter, no_count = open_counter()  # opened before the first call: never timed
     gcw = GcWatch()
@@ -208,6 +210,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         "batch_sizes": sizes,
         "timer_overhead_ns": int(overhead),
         "first_call_gc": gcw.to_dict(t0),
+        **({} if frozen is None else {"gc_frozen": frozen}),
         "first_call_instructions": instructions,
         "first_call_instructions_note": no_count,
         "compile_events": [e.to_dict() for e in events],

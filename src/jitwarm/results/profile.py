@@ -459,7 +459,7 @@ _PROCESS: dict[str, Any] = {
                        "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
                        "timer_overhead_ns", "specializations", "steady_state_start",
                        "steady_state_call", "warm_median_ns", "warmup_cost_ns", "returncode",
-                       "signal")},
+                       "signal", "gc_frozen")},
     **{k: "str" for k in ("state", "status", "classification", "stop_reason",
                           "framework_version")},
     "timings_ns": ("list", _N), "batch_sizes": ("list", ("list", _N)),
