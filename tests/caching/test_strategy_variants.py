@@ -85,4 +85,44 @@ def test_gc_freeze_variant_rows_are_measured_frozen(tmp_path):
     assert strategies_table(res).row_count == 4
     d = json.loads(json.dumps(res.to_dict()))
     assert check_other(d) == "jitwarm.strategies/1"
+    floor = d["floor_breakdown"]["python"]  # nothing to import: start-up only
+    assert floor["interpreter_ns"] > 0 and floor["breakdown_processes"] == 1
+    assert floor["imports"] == [] and "jitwarm" in d["strategies"]["none"]["packages_beyond_floor"]
     assert d["strategies"]["none+gc-freeze"]["vs_plain"]["gc_frozen"] > 0
+
+
+_IMPORTTIME = """import time: self [us] | cumulative | imported package
+import time:       100 |        100 |     torch._utils
+import time:       300 |        400 |   torch._C
+import time:       500 |        500 |     sympy.core
+import time:       100 |        600 |   sympy
+import time:       200 |       1200 | torch
+"""
+
+
+def test_floor_breakdown_from_importtime(tmp_path):
+    from jitwarm.caches.strategies import _floor_breakdown, _read_importtime, floor_sentences
+
+    out = tmp_path / "x.json"
+    (tmp_path / "x.json.importtime").write_text(_IMPORTTIME + "import time: 9 | 9 | json\n")
+    rec = {"floor_end": len(_IMPORTTIME), "jitwarm_load_import_ns": 50_000_000}
+    run = _read_importtime(out, rec)
+    assert [r[0] for r in run["rows"]] == ["torch._utils", "torch._C", "sympy.core", "sympy",
+                                           "torch"]  # json came after the floor's part
+    b = _floor_breakdown({"interpreter_ns": [20_000_000], "modules": [900],
+                          "packages": ["numpy", "torch"], "importtime": [run, run]})
+    assert b["imports"] == [{"module": "torch", "ns": 1_200_000}]
+    assert b["by_package"] == [{"module": "sympy", "ns": 600_000},
+                               {"module": "torch", "ns": 600_000}]
+    assert b["sub_imports"] == [{"module": "sympy", "ns": 600_000},
+                                {"module": "torch._C", "ns": 400_000}]
+    assert _read_importtime(out, {"floor_end": "x"}) is None  # a record it did not write
+    aot = StrategyResult("aot", floor_imports=["torch"], packages_beyond_floor=["jitwarm"],
+                         floor_packages_unused=["numpy"]).to_dict()
+    lines = floor_sentences({"floors": {"torch": [1_500_000]}, "floor_breakdown": {"torch": b},
+                             "strategies": {"aot": aot}})
+    assert lines[0].startswith("floor `torch` 1.50 ms") and "interpreter start-up 20" in lines[0]
+    assert "torch._C" in lines[0] and "sympy" in lines[0]
+    assert "`aot`'s process imported 1 package(s) its floor does not (jitwarm)" in lines[1]
+    assert "never imported 1 its floor does (numpy)" in lines[1]
+    assert "importing jitwarm.load after the floor takes 50" in lines[1]

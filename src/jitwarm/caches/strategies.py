@@ -273,6 +273,10 @@ class StrategyResult:
     ttfr_saved_ns: int | None = None
     #: a variant (``aot+gc-freeze``) against its strategy without it (:func:`_compare_variants`)
     vs_plain: dict[str, Any] | None = None
+    #: top-level packages (outside the standard library) this strategy's first process had
+    #: imported at its first result and its floor's processes had not, and the other way round
+    packages_beyond_floor: list[str] | None = None
+    floor_packages_unused: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -291,6 +295,8 @@ class StrategiesResult:
     status: str = "complete"  # or "interrupted": what finished before Ctrl-C/SIGTERM
     #: ``{"numba": [ns, ...]}``: each floor's fresh processes (imports joined by ``+``)
     floors: dict[str, list[int]] = field(default_factory=dict)
+    #: where each floor's time goes (:func:`_floor_breakdown`), by the same keys
+    floor_breakdown: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -309,13 +315,14 @@ class StrategiesResult:
             "environment": self.environment,
             "strategies": {s.strategy: s.to_dict() for s in self.strategies},
             "floors": self.floors,
+            "floor_breakdown": self.floor_breakdown,
             "notes": self.notes,
         }
 
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
-         "runtime", "gc_frozen", "interpreter_ns")
+         "runtime", "gc_frozen", "interpreter_ns", "packages")
 #: how many of a process's first calls each strategy record keeps (``early_calls_ns``)
 _EARLY = 5
 
@@ -813,7 +820,10 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         raise UsageError("--processes must be at least 1")
     if rounds < 1:
         raise UsageError("--rounds must be at least 1")
-    settings = settings or Settings(max_calls=300, max_time_s=2.0)
+    from dataclasses import replace
+
+    settings = replace(settings or Settings(max_calls=300, max_time_s=2.0),
+                       record_packages=True)
     from jitwarm.measure.runner import RunInterrupted
     from jitwarm.measure.spawn import check_seconds
 
@@ -830,6 +840,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
     results: dict[str, StrategyResult] = {}
     floors: dict[str, list[int]] = {}
+    breakdown: dict[str, dict[str, Any]] = {}
     framework: str | None = None
     notes: list[str] = []
     stopped: BaseException | None = None
@@ -842,7 +853,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             sess.work.mkdir()
             try:
                 fw = _one_round(sess, names, results)
-                _measure_floors(sess, results, framework or fw, floors)
+                _measure_floors(sess, results, framework or fw, floors, breakdown)
             except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
                 stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
                 for name, records in sess.partial.items():
@@ -873,13 +884,16 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             r.misses = _misses(r) + list(r.details.get("explain") or [])
     if BASELINE not in names:
         notes.append("`none` was not measured: savings are not computed")
+    floor_breakdown = {k: _floor_breakdown(v) for k, v in breakdown.items()}
+    _packages_vs_floor(ordered, floor_breakdown)
     result = StrategiesResult(target=target, framework=framework, strategies=ordered,
                               settings={**settings.to_dict(), "processes": processes,
                                         "rounds": rounds, "timeout_s": timeout_s,
                                         "strategies": names, **_shown_options(opts)},
                               environment=environment(), notes=notes,
                               status="complete" if stopped is None else "interrupted",
-                              floors=floors)
+                              floors=floors,
+                              floor_breakdown=floor_breakdown)
     if stopped is not None:
         raise StrategiesInterrupted(result, stopped)
     return result
@@ -894,11 +908,33 @@ def _shown_options(opts: dict[str, Any]) -> dict[str, Any]:
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}(\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,4}")
 _FLOOR_SCRIPT = (
-    "import time, sys\n{imports}t = time.perf_counter_ns()\n"
+    "import time, sys\nt0 = time.perf_counter_ns()\n{imports}t = time.perf_counter_ns()\n"
     "import json, os\n"
+    "std = set(sys.stdlib_module_names) | set(sys.builtin_module_names) | {{'__main__'}}\n"
+    "packages = sorted({{m.partition('.')[0] for m in list(sys.modules)}} - std)\n"
     "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
-    "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2])}}, f)\n"
+    "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2]),\n"
+    "               'interpreter_ns': t0 - int(sys.argv[2]), 'modules': len(sys.modules),\n"
+    "               'packages': packages}}, f)\n"
     "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+#: the floor's imports again, under ``-X importtime`` with the interpreter's report sent
+#: to a file (its byte offsets mark the floor's part and then ``jitwarm.load``'s imports)
+_BREAKDOWN_SCRIPT = (
+    "import time, sys, os\n"
+    "fd = os.open(sys.argv[1] + '.importtime', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n"
+    "os.dup2(fd, 2)\n{imports}t = time.perf_counter_ns()\nend = os.lseek(2, 0, os.SEEK_CUR)\n"
+    "import jitwarm.caches.aot\nt2 = time.perf_counter_ns()\n"
+    "end2 = os.lseek(2, 0, os.SEEK_CUR)\n"
+    "import json\n"
+    "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+    "    json.dump({{'status': 'ok', 'floor_end': end, 'load_end': end2,\n"
+    "               'jitwarm_load_import_ns': t2 - t}}, f)\n"
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+#: one line of ``-X importtime``: self and cumulative microseconds, the indented module name
+_IMPORTTIME = re.compile(r"import time:\s+(\d{1,12}) \|\s+(\d{1,12}) \| ( *)(\S{1,300})")
+_MAX_IMPORTTIME = 16 << 20
+#: how many packages and sub-imports a floor's breakdown keeps
+_BREAKDOWN_TOP = 8
 
 
 def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
@@ -915,9 +951,12 @@ def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
 
 
 def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
-                    framework: str | None, floors: dict[str, list[int]]) -> None:
+                    framework: str | None, floors: dict[str, list[int]],
+                    breakdown: dict[str, dict[str, Any]]) -> None:
     """``sess.processes`` fresh processes per floor the round's strategies need, timed from
-    spawn to the end of their imports on the same clock as the measured processes."""
+    spawn to the end of their imports on the same clock as the measured processes; in the
+    first round as many again under ``-X importtime``, for where the floor's time goes
+    (pooled into ``breakdown``, see :func:`_floor_breakdown`)."""
     from jitwarm.measure.spawn import run_worker, worker_env
 
     wanted = sorted({_floor_imports(r, framework) for r in results.values()
@@ -927,9 +966,9 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
             continue
         key = "+".join(imports) or "python"
         name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
-        script = sess.work / f"{name}.py"
-        script.write_text(_FLOOR_SCRIPT.format(
-            imports="".join(f"import {m}\n" for m in imports)), encoding="utf-8")
+        lines = "".join(f"import {m}\n" for m in imports)
+        (sess.work / f"{name}.py").write_text(_FLOOR_SCRIPT.format(imports=lines),
+                                              encoding="utf-8")
         env = worker_env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sess.work),
                                                         env.get("PYTHONPATH", "")) if p)
@@ -939,6 +978,99 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
             run = run_worker(name, out, out, timeout_s=sess.timeout_s, env=env)
             if run.record and isinstance(run.record.get("floor_ns"), int):
                 floors.setdefault(key, []).append(run.record["floor_ns"])
+                _floor_record(breakdown.setdefault(key, {}), run.record)
+        if breakdown.get(key, {}).get("importtime"):
+            continue  # one set of breakdown processes per floor and run
+        (sess.work / f"{name}_x.py").write_text(_BREAKDOWN_SCRIPT.format(imports=lines),
+                                                encoding="utf-8")
+        runs = []
+        for i in range(sess.processes):
+            sess.say("floor", f"{key}: where its time goes (-X importtime), process "
+                              f"{i + 1}/{sess.processes}")
+            out = sess.work / f"{name}_x-{i}.json"
+            run = run_worker(f"{name}_x", out, out, timeout_s=sess.timeout_s, env=env,
+                             flags=("-X", "importtime"))
+            parsed = _read_importtime(out, run.record)
+            if parsed is not None:
+                runs.append(parsed)
+        if runs:
+            breakdown.setdefault(key, {})["importtime"] = runs
+
+
+def _floor_record(acc: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Pool one timed floor process's interpreter start-up, module count and packages."""
+    for k in ("interpreter_ns", "modules"):
+        if isinstance(rec.get(k), int):
+            acc.setdefault(k, []).append(rec[k])
+    pk = rec.get("packages")
+    if isinstance(pk, list) and "packages" not in acc:
+        acc["packages"] = [str(p)[:100] for p in pk[:2000]]
+
+
+def _read_importtime(out: Path, rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One breakdown process's ``-X importtime`` report: the floor's part as
+    ``[(module, self_us, cumulative_us, depth)]`` and ``jitwarm.load``'s import time."""
+    path = Path(str(out) + ".importtime")
+    if not rec or not isinstance(rec.get("floor_end"), int) or not path.is_file():
+        return None
+    with open(path, "rb") as f:
+        text = f.read(min(rec["floor_end"], _MAX_IMPORTTIME)).decode("utf-8", "replace")
+    rows = []
+    for line in text.splitlines():
+        m = _IMPORTTIME.match(line)
+        if m:
+            rows.append((m[4], int(m[1]), int(m[2]), len(m[3]) // 2))
+    load = rec.get("jitwarm_load_import_ns")
+    return {"rows": rows, "jitwarm_load_import_ns": load if isinstance(load, int) else None}
+
+
+def _floor_breakdown(acc: dict[str, Any]) -> dict[str, Any]:
+    """Where a floor's time goes, medians over its processes: interpreter start-up (timed
+    processes), then from ``-X importtime`` (breakdown processes) each import of the floor
+    (cumulative), the self time summed by top-level package (these add up to the imports),
+    the largest imports those make directly (cumulative; siblings, so they do not overlap),
+    and what importing ``jitwarm.load`` adds after them."""
+    out: dict[str, Any] = {"interpreter_ns": _median(acc.get("interpreter_ns") or []),
+                           "modules": _median(acc.get("modules") or []),
+                           "packages": acc.get("packages") or []}
+    runs = acc.get("importtime") or []
+    out["breakdown_processes"] = len(runs)
+    if not runs:
+        return out
+
+    def med(per_run: list[dict[str, int]]) -> dict[str, int]:
+        keys = {k for d in per_run for k in d}
+        return {k: _median([d.get(k, 0) for d in per_run]) or 0 for k in keys}
+
+    top, pkgs, subs = [], [], []
+    for run in runs:
+        t: dict[str, int] = {}
+        p: dict[str, int] = {}
+        u: dict[str, int] = {}
+        for module, self_us, cum_us, depth in run["rows"]:
+            if depth == 0:
+                t[module] = t.get(module, 0) + cum_us * 1000
+            elif depth == 1:
+                u[module] = u.get(module, 0) + cum_us * 1000
+            pkg = module.partition(".")[0]
+            p[pkg] = p.get(pkg, 0) + self_us * 1000
+        top.append(t)
+        pkgs.append(p)
+        subs.append(u)
+
+    def ranked(d: dict[str, int], n: int | None = None) -> list[dict[str, Any]]:
+        rows = sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"module": k, "ns": v} for k, v in rows[:n]]
+
+    by_pkg = med(pkgs)
+    out["imports"] = ranked(med(top))
+    out["by_package"] = ranked(by_pkg, _BREAKDOWN_TOP)
+    out["other_packages_ns"] = sum(v for _, v in sorted(
+        by_pkg.items(), key=lambda kv: -kv[1])[_BREAKDOWN_TOP:])
+    out["sub_imports"] = ranked(med(subs), _BREAKDOWN_TOP)
+    out["jitwarm_load_import_ns"] = _median(
+        [r["jitwarm_load_import_ns"] for r in runs if r["jitwarm_load_import_ns"] is not None])
+    return out
 
 
 def _median(values: list[int]) -> int | None:
@@ -974,6 +1106,82 @@ def _headline(results: list[StrategyResult], floors: dict[str, list[int]],
         notes.append(f"no strategy is worth it here: none cuts the time to first result "
                      f"({fmt_ns(b_ttfr)} with `none`) by 5 % or more (best: {best.strategy}, "
                      f"{fmt_ns(best.ttfr_saved_ns)})")
+
+
+def _packages_vs_floor(results: list[StrategyResult],
+                       breakdown: dict[str, dict[str, Any]]) -> None:
+    """What each strategy's process imported beyond its floor, and what its floor imported
+    that the process never did (top-level packages outside the standard library)."""
+    for r in results:
+        floor = breakdown.get("+".join(r.floor_imports or []) or "python") or {}
+        mine = next((p.get("packages") for p in r.processes
+                     if p.get("status") == "ok" and isinstance(p.get("packages"), list)), None)
+        if r.status != "ok" or mine is None or not floor.get("packages"):
+            continue
+        mine = [m for m in mine if not m.startswith("_jitwarm_case_")]  # the case itself
+        r.packages_beyond_floor = sorted(set(mine) - set(floor["packages"]))
+        r.floor_packages_unused = sorted(set(floor["packages"]) - set(mine))
+
+
+#: the strategies whose measured case loads its artifact through jitwarm (``jitwarm.load``)
+_LOADED_BY_JITWARM = ("aot", "torchscript", "mega-cache")
+
+
+def _names(items: list[str], n: int = 8) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def floor_sentences(data: dict[str, Any]) -> list[str]:
+    """Where each floor's time goes and what each strategy imports beyond it, in sentences,
+    from a strategies result's JSON (``StrategiesResult.to_dict``)."""
+    from jitwarm._units import fmt_ns
+
+    out: list[str] = []
+    floors = data.get("floors") or {}
+    strategies = data.get("strategies") or {}
+    for key, b in (data.get("floor_breakdown") or {}).items():
+        if not isinstance(b, dict):
+            continue
+        total = _median([v for v in floors.get(key) or [] if isinstance(v, int)])
+        interp = b.get("interpreter_ns")
+        parts = [f"floor `{key}` {fmt_ns(total)} (median of {len(floors.get(key) or [])} "
+                 f"fresh process(es)): interpreter start-up {fmt_ns(interp)}"]
+        if total and interp is not None:
+            parts.append(f"imports {fmt_ns(max(0, total - interp))}")
+        line = ", ".join(parts)
+        imports = b.get("imports") or []
+        if imports:
+            n = b.get("breakdown_processes")
+            line += (f"; by -X importtime ({n} more process(es), medians): "
+                     + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in imports[:4]))
+            pk = b.get("by_package") or []
+            if pk:
+                rest = b.get("other_packages_ns") or 0
+                line += (" — by package (self time): "
+                         + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in pk[:6])
+                         + (f", the rest {fmt_ns(rest)}" if rest else ""))
+            sub = b.get("sub_imports") or []
+            if sub:
+                line += ("; the largest imports it makes directly: "
+                         + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in sub[:5]))
+        out.append(line)
+        for name, r in strategies.items():
+            if r.get("status") != "ok" or ("+".join(r.get("floor_imports") or []) or "python") != key:
+                continue
+            beyond, unused = r.get("packages_beyond_floor"), r.get("floor_packages_unused")
+            if beyond is None:
+                continue
+            says = [f"`{name}`'s process imported {len(beyond)} package(s) its floor does not"
+                    + (f" ({_names(beyond)})" if beyond else "")]
+            if unused:
+                says.append(f"and never imported {len(unused)} its floor does "
+                            f"({_names(unused)})")
+            load = b.get("jitwarm_load_import_ns")
+            if "jitwarm" in beyond and load and split_name(name)[0] in _LOADED_BY_JITWARM:
+                says.append(f"importing jitwarm.load after the floor takes {fmt_ns(load)}; "
+                            "the rest is the measuring worker's own")
+            out.append(" ".join(says))
+    return out
 
 
 def _ok_values(r: StrategyResult, key: str) -> list[float]:
@@ -1075,18 +1283,19 @@ def _variant_sentences(r: StrategyResult) -> list[str]:
             f"({v['first_call_verdict']}){gc_part}")
     helps = "faster" in (v["ttfr_verdict"], v["first_call_verdict"])
     hurts = "slower" in (v["ttfr_verdict"], v["first_call_verdict"])
+    little = (" (there was no garbage collection in the first call to remove)"
+              if variant == "gc-freeze" and not ga else "")
     if hurts:
         verdict = f"{variant} makes this case slower: leave it out"
     elif not helps and "too few processes" in (v["ttfr_verdict"], v["first_call_verdict"]):
         verdict = (f"whether {variant} helps cannot be told from these processes: measure "
-                   "more (--processes, --rounds)")
+                   f"more (--processes, --rounds){little}")
     elif helps:
         verdict = (f"{variant} helps this case: the interval of the change clears the "
                    "practical margin")
     else:
         verdict = (f"{variant} does not help this case: no change clears the practical "
-                   "margin" + (" (there is little garbage collection in the first call to "
-                               "remove)" if variant == "gc-freeze" and not ga else ""))
+                   f"margin{little}")
     return [line, verdict]
 
 

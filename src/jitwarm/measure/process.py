@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import gc
 import statistics
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class Settings:
     adaptive: bool = True  # stop when the analysis says the series is steady
     threads: int | None = None  # framework threads in the worker (None: the framework's default)
     gc_freeze: bool = False  # gc.freeze() after setup, before the first call
+    #: record the packages the process had imported at its first result (``packages``)
+    record_packages: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -102,6 +105,12 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+def loaded_packages() -> list[str]:
+    """The top-level packages outside the standard library this process has imported."""
+    std = set(sys.stdlib_module_names) | set(sys.builtin_module_names) | {"__main__"}
+    return sorted({m.partition(".")[0] for m in list(sys.modules)} - std)
+
+
 def measure(built: Built, adapter: Adapter, settings: Settings,
             units: UnitRecorder | None = None) -> dict[str, Any]:
     """Time the first call and the warm series of ``built``; return a process record.
@@ -145,6 +154,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
                 phase="first_call",
             ) from None
         first_raw = t1 - t0
+        packages = loaded_packages() if settings.record_packages else None
         sync = _one_sync(syncs)
         del result
         overhead = calibrate_overhead()
@@ -211,6 +221,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         "timer_overhead_ns": int(overhead),
         "first_call_gc": gcw.to_dict(t0),
         **({} if frozen is None else {"gc_frozen": frozen}),
+        **({} if packages is None else {"packages": packages}),
         "first_call_instructions": instructions,
         "first_call_instructions_note": no_count,
         "compile_events": [e.to_dict() for e in events],

@@ -472,7 +472,7 @@ _PROCESS: dict[str, Any] = {
     "notes": ("list", "str"), "runtime": ("map", "any"),
     "compiled": ("list", _UNIT), "compile_ns_by_framework": ("map", _N),
     "frameworks": ("list", "str"), "callable_framework": "str",
-    "cache_switches": ("map", "str"),
+    "cache_switches": ("map", "str"), "packages": ("list", "str"),
 }
 _SUMMARY: dict[str, Any] = {
     **{k: _N for k in ("processes_ok", "processes_failed", "import_ns", "setup_ns",
@@ -506,12 +506,19 @@ _STRATEGY: dict[str, Any] = {
                        "saves_ns", "warm_ratio")},
     "strategy": "str", "status": ("req", "str"), "reason": "str",
     "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
+    "packages_beyond_floor": ("list", "str"), "floor_packages_unused": ("list", "str"),
     "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
                                 "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
 }
 _STRATEGIES: dict[str, Any] = {
     "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
     "strategies": ("req", ("map", ("req", _STRATEGY))), "floors": ("map", ("list", _N)),
+    "floor_breakdown": ("map", ("req", {
+        **{k: _N for k in ("interpreter_ns", "modules", "breakdown_processes",
+                           "other_packages_ns", "jitwarm_load_import_ns")},
+        "packages": ("list", "str"),
+        **{k: ("list", ("req", {"module": ("req", "str"), "ns": ("req", _N)}))
+           for k in ("imports", "by_package", "sub_imports")}})),
 }
 _RUN_PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "exit_code", "wall_ns", "run_ns", "interpreter_ns",
