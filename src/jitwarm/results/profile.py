@@ -505,8 +505,9 @@ _STRATEGY: dict[str, Any] = {
     **{k: _N for k in ("ttfr_ns", "floor_ns", "ttfr_over_floor", "ttfr_saved_ns", "speedup",
                        "saves_ns", "warm_ratio")},
     "strategy": "str", "status": ("req", "str"), "reason": "str",
-    "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
-    "packages_beyond_floor": ("list", "str"), "floor_packages_unused": ("list", "str"),
+    "floor_imports": ("list", ("req", "str")), "explanation": ("list", "str"), "misses": ("list", "str"),
+    "packages_beyond_floor": ("list", ("req", "str")),
+    "floor_packages_unused": ("list", ("req", "str")),
     "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
                                 "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
 }
@@ -516,7 +517,7 @@ _STRATEGIES: dict[str, Any] = {
     "floor_breakdown": ("map", ("req", {
         **{k: _N for k in ("interpreter_ns", "modules", "breakdown_processes",
                            "other_packages_ns", "jitwarm_load_import_ns")},
-        "packages": ("list", "str"),
+        "packages": ("list", ("req", "str")),
         **{k: ("list", ("req", {"module": ("req", "str"), "ns": ("req", _N)}))
            for k in ("imports", "by_package", "sub_imports")}})),
 }
