@@ -51,7 +51,7 @@ from typing import Any
 from jitwarm._errors import UsageError
 from jitwarm.adapters import remote_cache_env
 from jitwarm.cases.targets import Target, resolve_target
-from jitwarm.measure.process import Settings
+from jitwarm.measure.process import PACKAGES_CODE, Settings
 from jitwarm.results.profile import summarize_state
 
 ProgressFn = Callable[[str, str], None]
@@ -910,12 +910,11 @@ _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}(\.[A-Za-z_][A-Za-z0-9_]{0,60}
 _FLOOR_SCRIPT = (
     "import time, sys\nt0 = time.perf_counter_ns()\n{imports}t = time.perf_counter_ns()\n"
     "import json, os\n"
-    "std = set(sys.stdlib_module_names) | set(sys.builtin_module_names) | {{'__main__'}}\n"
-    "packages = sorted({{m.partition('.')[0] for m in list(sys.modules)}} - std)\n"
+    "{packages}"
     "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
     "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2]),\n"
     "               'interpreter_ns': t0 - int(sys.argv[2]), 'modules': len(sys.modules),\n"
-    "               'packages': packages}}, f)\n"
+    "               'packages': PACKAGES}}, f)\n"
     "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
 #: the floor's imports again, under ``-X importtime`` with the interpreter's report sent
 #: to a file (its byte offsets mark the floor's part and then ``jitwarm.load``'s imports)
@@ -967,8 +966,8 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
         key = "+".join(imports) or "python"
         name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
         lines = "".join(f"import {m}\n" for m in imports)
-        (sess.work / f"{name}.py").write_text(_FLOOR_SCRIPT.format(imports=lines),
-                                              encoding="utf-8")
+        (sess.work / f"{name}.py").write_text(
+            _FLOOR_SCRIPT.format(imports=lines, packages=PACKAGES_CODE), encoding="utf-8")
         env = worker_env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sess.work),
                                                         env.get("PYTHONPATH", "")) if p)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import gc
 import statistics
-import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -105,10 +104,28 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+#: :func:`loaded_packages` as a statement (``PACKAGES``), for a process without jitwarm (the
+#: strategies' floor processes): top-level modules outside the standard library loaded from
+#: a file on ``sys.path`` — not code generated into a cache directory (Inductor's kernels),
+#: not modules made in memory
+PACKAGES_CODE = (
+    "import os as _os, sys as _sys\n"
+    "_std = set(_sys.stdlib_module_names) | set(_sys.builtin_module_names) | {'__main__'}\n"
+    "_lib = _os.path.dirname(_os.__file__) + _os.sep\n"
+    "_roots = tuple(_os.path.abspath(p) + _os.sep for p in _sys.path if p) "
+    "+ (_os.getcwd() + _os.sep,)\n"
+    "_files = {n: _os.path.abspath(getattr(m, '__file__', None) or '') for n, m in "
+    "list(_sys.modules.items()) if '.' not in n and n not in _std}\n"
+    "PACKAGES = sorted(n for n, f in _files.items() if f != _os.path.abspath('') "
+    "and f.startswith(_roots) and not (f.startswith(_lib) and '-packages' not in f))\n")
+
+
 def loaded_packages() -> list[str]:
-    """The top-level packages outside the standard library this process has imported."""
-    std = set(sys.stdlib_module_names) | set(sys.builtin_module_names) | {"__main__"}
-    return sorted({m.partition(".")[0] for m in list(sys.modules)} - std)
+    """The top-level packages outside the standard library this process has imported
+    (see :data:`PACKAGES_CODE`)."""
+    scope: dict[str, Any] = {}
+    exec(PACKAGES_CODE, scope)  # the same statement as the floor processes run
+    return list(scope["PACKAGES"])
 
 
 def measure(built: Built, adapter: Adapter, settings: Settings,
