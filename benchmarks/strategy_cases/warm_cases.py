@@ -107,3 +107,106 @@ def torch_mlp_grad():
     import torch
 
     return torch.compile(_mlp(torch)), (torch.randn(32, 64),)
+
+
+#: the ONNX encoder's shape: (layers, width, heads, sequence, batch)
+_ENCODER = (12, 128, 4, 64, 1)
+#: bumped whenever _encoder_onnx builds a different graph (the file name holds it)
+_ENCODER_VERSION = 1
+
+
+def _encoder_onnx(layers: int, d: int, heads: int, seq: int) -> bytes:
+    """A transformer encoder as an exporter writes it: LayerNorm and GELU decomposed into
+    primitive ops (ReduceMean/Sub/Pow/Sqrt/Div, Erf/Mul/Add), attention as MatMul, Reshape,
+    Transpose, Softmax; ONNX Runtime's default graph optimisation fuses them at session
+    creation, which is what an optimised or ORT-format artifact saves."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits, nodes = [], []
+
+    def const(name, arr):
+        inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def node(op, ins, **attrs):
+        out = f"t{len(nodes)}"
+        nodes.append(helper.make_node(op, ins, [out], **attrs))
+        return out
+
+    def dense(x, name, din, dout):
+        w = const(f"{name}_w", (rng.standard_normal((din, dout)) / np.sqrt(din)).astype(np.float32))
+        return node("Add", [node("MatMul", [x, w]), const(f"{name}_b", np.zeros(dout, np.float32))])
+
+    def layer_norm(x, name):
+        mu = node("ReduceMean", [x], axes=[-1])
+        c = node("Sub", [x, mu])
+        var = node("ReduceMean", [node("Pow", [c, "two"])], axes=[-1])
+        y = node("Div", [c, node("Sqrt", [node("Add", [var, "eps"])])])
+        return node("Add", [node("Mul", [y, const(f"{name}_g", np.ones(d, np.float32))]),
+                            const(f"{name}_b", np.zeros(d, np.float32))])
+
+    def gelu(x):
+        erf = node("Erf", [node("Mul", [x, "rsqrt2"])])
+        return node("Mul", [node("Mul", [x, node("Add", [erf, "one"])]), "half"])
+
+    def heads_of(x):
+        return node("Transpose", [node("Reshape", [x, "split_heads"])], perm=[0, 2, 1, 3])
+
+    for name, value in (("two", 2.0), ("eps", 1e-5), ("half", 0.5), ("one", 1.0),
+                        ("rsqrt2", 1 / np.sqrt(2)), ("scale", 1 / np.sqrt(d // heads))):
+        const(name, np.array(value, np.float32))
+    const("split_heads", np.array([0, 0, heads, d // heads], np.int64))
+    const("merge_heads", np.array([0, 0, d], np.int64))
+    x = "x"
+    for i in range(layers):
+        h = layer_norm(x, f"l{i}_ln1")
+        q, k, v = (heads_of(dense(h, f"l{i}_{n}", d, d)) for n in "qkv")
+        scores = node("Mul", [node("MatMul", [q, node("Transpose", [k], perm=[0, 1, 3, 2])]),
+                              "scale"])
+        att = node("MatMul", [node("Softmax", [scores], axis=-1), v])
+        merged = node("Reshape", [node("Transpose", [att], perm=[0, 2, 1, 3]), "merge_heads"])
+        x = node("Add", [x, dense(merged, f"l{i}_out", d, d)])
+        h = gelu(dense(layer_norm(x, f"l{i}_ln2"), f"l{i}_ff1", d, 4 * d))
+        x = node("Add", [x, dense(h, f"l{i}_ff2", 4 * d, d)])
+    nodes.append(helper.make_node("ReduceMean", [x], ["y"], axes=[-1]))
+    graph = helper.make_graph(
+        nodes, "encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", seq, d])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["B", seq, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def _encoder_path() -> str:
+    """The encoder's model file, written once into a folder only this user can write (so a
+    measured process reads it without importing ``onnx``, which costs ~1 s)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    layers, d, heads, seq, _ = _ENCODER
+    folder = Path(tempfile.gettempdir()) / f"jitwarm-bench-models-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    st = folder.lstat()
+    if folder.is_symlink() or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise RuntimeError(f"{folder} is not a folder only this user can write")
+    path = folder / f"encoder-v{_ENCODER_VERSION}-l{layers}-d{d}-h{heads}-s{seq}.onnx"
+    if not path.is_file():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(_encoder_onnx(layers, d, heads, seq))
+        tmp.replace(path)
+    return str(path)
+
+
+@jitwarm.case
+def onnx_encoder():
+    """ONNX Runtime (CPU): a 12-layer transformer encoder (width 128, 4 heads, ~9 MB of
+    weights, 601 nodes that ORT's default optimisation fuses to 373), one request of 64
+    tokens: session creation (graph optimisation) + first run."""
+    import numpy as np
+
+    *_, seq, batch = _ENCODER
+    x = np.random.default_rng(1).standard_normal((batch, seq, _ENCODER[1])).astype(np.float32)
+    return _encoder_path(), {"x": x}

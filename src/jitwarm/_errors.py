@@ -31,6 +31,12 @@ class CaseError(JitwarmError):
         self.phase = phase
 
 
+class ArtifactRefused(JitwarmError):
+    """An ahead-of-time artifact that must not be loaded here (exit code 1), with the reason."""
+
+    exit_code = 1
+
+
 class FrameworkMissing(UsageError):
     """A framework needed by a case or adapter is not installed."""
 

@@ -82,6 +82,20 @@ def test_ttfr_targets_against_the_framework_floor(bench_path):
     assert strategies.target_checks(no_floor, ["numba"]) == []
 
 
+def test_onnx_ttfr_target_is_over_import_plus_one_session(bench_path):
+    import strategies
+
+    key = "onnxruntime + one session"
+    res = {"frameworks": {"onnx": {"floors": {key: [1000], "onnxruntime": [300]},
+                                   "strategies": {
+        "none": {"status": "ok", "ttfr_ns": 2000}, "aot": {"status": "ok", "ttfr_ns": 1250}}}}}
+    (what, met), = [c for c in strategies.target_checks(res, ["onnx"])
+                    if "time to first result" in c[0]]
+    assert met and f"1.3× {key}" in what and "1.25×" in what
+    res["frameworks"]["onnx"]["strategies"]["aot"]["ttfr_ns"] = 1400
+    assert not strategies.target_checks(res, ["onnx"])[0][1]
+
+
 def test_committed_results_hold_no_path_of_this_machine(bench_path):
     import json
     import sys

@@ -23,6 +23,25 @@ def test_torchscript_artifact_matches_eager(tmp_path):
     torch.testing.assert_close(fn(*args, **kwargs), want, rtol=1e-4, atol=1e-5)
 
 
+def test_a_compiled_function_closing_over_a_model_traces(tmp_path):
+    """A handler function around a model (``torch.compile(fwd)``, weights requiring grad)
+    is traced with the model's weights as parameters, not refused as constants."""
+    torch = pytest.importorskip("torch")
+    from jitwarm.cases.targets import Built
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.GELU(), torch.nn.Linear(8, 2))
+
+    def fwd(x):
+        return model(x).softmax(-1)
+
+    x = torch.randn(3, 8)
+    built = Built(fn=torch.compile(fwd), args=(x,), kwargs={})
+    prepare("torch", built, tmp_path / "art", kind="torchscript")
+    fn = load(tmp_path / "art")
+    assert len(list(fn.parameters())) == 4
+    torch.testing.assert_close(fn(x), fwd(x))
+
+
 def test_torchscript_is_torch_only(tmp_path):
     pytest.importorskip("numba")
     from jitwarm._errors import UsageError

@@ -536,3 +536,39 @@ def test_a_hostile_source_root_is_never_used_as_the_sources(value):
     from jitwarm.caches.bundle import _existing_dir
 
     assert _existing_dir(value) is None
+
+
+def test_a_manifest_claiming_absurd_total_size_is_refused(tmp_path):
+    """Sizes are the manifest's claims: hundreds of GiB in all is refused before reading
+    members (the per-member checks would only notice while writing them)."""
+    files = dict(GOOD)
+    manifest = manifest_for(files)
+    for info in manifest["files"].values():
+        info["size"] = 200 << 30
+    bundle = craft(tmp_path / "b.tar.gz", manifest, _members(files))
+    v = verify(bundle)
+    assert not v.ok and any("bytes in all" in r for r in v.reasons), v.reasons
+
+
+def test_install_refuses_when_the_disk_cannot_hold_it(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    files = dict(GOOD)
+    bundle = craft(tmp_path / "b.tar.gz", manifest_for(files), _members(files))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(100, 99, 1))
+    with pytest.raises(BundleRefused, match="the disk has 1 free"):
+        install(bundle, target=tmp_path / "target")
+    assert not any((tmp_path / "target").rglob("*.nbc"))
+
+
+def test_verify_json_on_an_unreadable_file_is_still_json(tmp_path):
+    import json
+
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"\x1f\x8b not really gzip")
+    proc = cli("bundle", "verify", "--json", str(bad))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"] is False and "not a readable bundle" in data["error"]

@@ -124,3 +124,19 @@ def test_status_with_framework_config(env, tmp_path):
     (jax,) = json.loads(proc.stdout)
     assert jax["settings"]["min_compile_time_secs"] == 0.0
     assert any("jax was imported" in n for n in jax["notes"])
+
+
+def test_a_cache_variable_pointing_at_the_root_is_not_walked(env, monkeypatch):
+    """TRITON_CACHE_DIR=/ must not make `cache status` walk the whole disk: the folder is
+    named unsafe, with nothing counted."""
+    import jitwarm.adapters.base as base
+
+    walked = []
+    real_walk = os.walk
+    monkeypatch.setattr(base.os, "walk", lambda p, *a, **k: walked.append(str(p))
+                        or real_walk(p, *a, **k))
+    monkeypatch.setenv("TRITON_CACHE_DIR", "/")
+    triton = _by_name(locations("torch"))["triton"]
+    assert triton.size_bytes == 0 and triton.files == 0
+    assert any("filesystem root" in w for w in triton.warnings), triton.warnings
+    assert "/" not in walked

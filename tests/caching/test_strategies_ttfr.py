@@ -40,3 +40,22 @@ def test_no_strategy_worth_it_is_said():
     assert none.floor_ns is None and none.ttfr_over_floor is None
     assert len(notes) == 1 and notes[0].startswith("no strategy is worth it here")
     assert "disk-cache" in notes[0]
+
+
+def test_an_adapters_floor_is_the_framework_floor():
+    """ONNX Runtime's least user code creates a session: its strategies are measured over
+    that floor; a strategy whose artifact needs other imports keeps its own."""
+    key = "onnxruntime + one session"
+    floors = {key: [1000, 900, 1100], "onnxruntime": [400], "numpy": [300]}
+    none = _r("none", 2000)
+    aot = _r("aot", 1200, {"artifact": {"needs": ["onnxruntime"], "fallback": None}})
+    other = _r("bundle", 600, {"artifact": {"needs": ["numpy"], "fallback": None}})
+    _headline([none, aot, other], floors, "onnxruntime", [], (key, "x = 1\n"))
+    assert none.floor_name == aot.floor_name == key and none.floor_imports == ["onnxruntime"]
+    assert aot.floor_ns == 1000 and aot.ttfr_over_floor == pytest.approx(1.2)
+    assert other.floor_name == "numpy" and other.floor_ns == 300
+    _headline([none, aot], floors, "onnxruntime", [])  # no floor stated: the import alone
+    assert aot.floor_name == "onnxruntime" and aot.floor_ns == 400
+    table = strategies_table(StrategiesResult("t", "onnxruntime", [none, aot], {}, {},
+                                              floors=floors))
+    assert f"{key} 1.00 µs" in str(table.caption)

@@ -176,3 +176,58 @@ def test_tensorrt_engine_builds_anywhere_are_units(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("[('tensorrt', 'resnet', 'compile', None, True, True), "
                                   "('tensorrt', 'engine', 'load', 'hit', True, True)]")
+
+
+def test_a_case_files_internal_module_name_is_shown_as_the_file():
+    from jitwarm.results.compiled import shown_module
+
+    recs = [{"compiled": [{"framework": "numba", "name": "kernel", "kind": "compile",
+                           "module": "_jitwarm_case_my_cases", "duration_ns": 5}]}]
+    assert rank_units(recs)[0]["module"] == "my_cases.py"
+    assert shown_module("_jitwarm_case_") == "_jitwarm_case_"  # nothing after the prefix
+    assert shown_module("stumpy.core") == "stumpy.core" and shown_module(None) is None
+
+
+def test_cache_saves_sentence_fits_its_sign():
+    from jitwarm.results.findings import cache_saves_sentence
+
+    assert cache_saves_sentence(2_000_000_000).startswith("a warm cache saves 2")
+    neg = cache_saves_sentence(-1_040_000_000)
+    assert "saved nothing" in neg and "-" not in neg.split("longer")[0]
+
+
+def test_jitwarm_run_names_another_program_as_such():
+    from jitwarm._errors import UsageError
+    from jitwarm.measure.program import parse_argv
+
+    with pytest.raises(UsageError, match="measures Python programs: sh is another program"):
+        parse_argv(["sh", "x.sh"])
+    with pytest.raises(UsageError, match="no such script: missing.py"):
+        parse_argv(["python", "missing.py"])
+
+
+def test_a_librarys_cache_environment_variable_is_found_in_its_source(tmp_path, monkeypatch):
+    """numbagg turns Numba's disk cache on only when ``NUMBAGG_CACHE`` is set: the switch
+    is read from the library's own source, and not offered once it is set."""
+    from jitwarm.adapters.units import library_cache_switches
+
+    pkg = tmp_path / "fakebagg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from fakebagg import deco\n")
+    (pkg / "deco.py").write_text(
+        "import os\nCACHE = os.getenv('FAKEBAGG_CACHE', 'False').lower() in ('1', 'true')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("FAKEBAGG_CACHE", raising=False)
+    import fakebagg  # noqa: F401
+
+    try:
+        units = [{"framework": "numba", "name": "k", "module": "fakebagg.funcs",
+                  "cache": "none", "kind": "compile"}]
+        assert library_cache_switches(units) == {
+            "fakebagg": "the environment variable FAKEBAGG_CACHE=1"}
+        monkeypatch.setenv("FAKEBAGG_CACHE", "1")
+        assert library_cache_switches(units) == {}
+        assert library_cache_switches([{**units[0], "cache": "miss"}]) == {}
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "fakebagg"]:
+            del sys.modules[name]

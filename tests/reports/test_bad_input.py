@@ -339,3 +339,23 @@ def test_history_in_a_read_only_folder(tmp_path: Path) -> None:
         assert sorted(os.listdir(d)) == ["h.db"]
     finally:
         subprocess.run(["umount", "-l", str(d)], check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("where,value,said", [
+    (("states", "cold", "processes", 0, "first_call_ns"), -5, "a duration must be"),
+    (("states", "cold", "processes", 0, "timings_ns", 0), 1e17, "a duration must be"),
+    (("states", "cold", "summary", "first_call_ns"), -1, "a duration must be"),
+    (("states", "cold", "processes", 0, "index"), 1e300, "out of range"),
+])
+def test_negative_or_absurd_durations_are_refused(tmp_path: Path, where: tuple[Any, ...],
+                                                  value: float, said: str) -> None:
+    """A crafted result with a duration no measurement gives (negative, or longer than
+    days) is refused in one line instead of being rendered as such."""
+    data = result(processes=2)
+    node = data
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    f = write(tmp_path / "mut.json", data)
+    err = one_line(cli("report", str(f), "-o", str(tmp_path / "r.html")))
+    assert said in err and str(where[-1] if isinstance(where[-1], str) else where[-2]) in err

@@ -57,6 +57,16 @@ def _run_result():
                                                  "wall_ns": 540_000_000, "units": [unit]}}}}
 
 
+def test_strategies_page_names_each_floor():
+    from jitwarm.report.html import render_strategies
+
+    d = _strategies(framework="onnxruntime")
+    d["strategies"]["none"]["floor_name"] = "onnxruntime + one <session>"
+    page = render_strategies(d)
+    assert "610 ms (onnxruntime + one &lt;session&gt;)" in page
+    assert "300 ms</td>" in page  # no name recorded (an older result): the time alone
+
+
 def test_report_renders_a_strategies_result(tmp_path):
     src = tmp_path / "s.json"
     src.write_text(json.dumps(_strategies()))
@@ -90,6 +100,7 @@ def test_report_renders_a_run_result(tmp_path):
      "floor_breakdown"),
     (lambda d: d["floor_breakdown"]["numba"].update(packages="numpy"), "packages"),
     (lambda d: d["strategies"]["aot"].update(packages_beyond_floor=[None]), "packages_beyond"),
+    (lambda d: d["strategies"]["none"].update(floor_name=["x"]), "strategies.none.floor_name"),
 ])
 def test_hostile_strategies_files_are_one_line(tmp_path, mutate, needle):
     d = _strategies()

@@ -82,12 +82,27 @@ def env_flag(name: str) -> bool | None:
     return None
 
 
+#: the most files :func:`scan_dir` looks at: a cache variable pointed at ``/`` or a home
+#: directory must not make ``cache status`` walk the whole disk
+SCAN_MAX_FILES = 500_000
+
+
 def scan_dir(path: Path, pattern: str | None = None) -> tuple[int, int, int]:
-    """(total bytes, files, entries matching ``pattern``) under ``path``; no symlinks followed."""
+    """(total bytes, files, entries matching ``pattern``) under ``path``; no symlinks
+    followed. A folder next to the filesystem root (``/``, ``/usr``) is not walked (zeros:
+    the caller's location check says why), and the walk stops after
+    :data:`SCAN_MAX_FILES` files."""
     size = files = entries = 0
     if not path.is_dir():
         return 0, 0, 0
+    try:
+        if len(path.resolve().parts) < 3:
+            return 0, 0, 0
+    except OSError:
+        return 0, 0, 0
     for dirpath, dirnames, filenames in os.walk(path):
+        if files >= SCAN_MAX_FILES:
+            break
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
         for name in filenames:
             p = os.path.join(dirpath, name)
@@ -644,6 +659,20 @@ class Adapter:
         Consulted by :func:`jitwarm.cases.targets.validate_built` before it rejects a case whose
         first item is not callable (e.g. an ONNX model path and its input feed).
         """
+        return None
+
+    # -- the floor of a strategy's time to first result (jitwarm.caches.strategies) -----
+    def floor_spec(self, built: Built) -> dict[str, Any] | None:
+        """What the least user code of this case does after importing the framework, as
+        JSON for :meth:`floor_code` (the measured worker records it as ``floor_spec``);
+        None when importing the framework is the floor (a JIT compiles on the first call,
+        which the floor must not include)."""
+        return None
+
+    def floor_code(self, spec: Any) -> tuple[str, str] | None:
+        """``(name, statements)`` of this framework's floor for a :meth:`floor_spec` read back
+        from a worker record (check it: None when malformed): the statements run after
+        ``import <module>`` inside the floor's timed span; ``name`` keys it in ``floors``."""
         return None
 
     def set_threads(self, n: int) -> None:

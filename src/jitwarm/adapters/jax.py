@@ -592,36 +592,6 @@ def jax_key_inputs() -> dict[str, Any]:
     return out
 
 
-# -- ahead-of-time compilation (the aot strategy) ----------------------------------------
-def _jax_prepare(built: Built, out: Path) -> dict[str, Any]:
-    import jax
-    from jax import export
-
-    fn = built.fn
-    exp = export.export(fn)(*built.args, **built.kwargs)
-    path = out / "function.jaxexport"
-    path.write_bytes(bytes(exp.serialize()))
-    # fill the persistent cache with the executable the measured process will ask for
-    jax.block_until_ready(jax.jit(exp.call)(*built.args, **built.kwargs))
-    return {"loader": "jax-export", "file": path.name, "platforms": list(exp.platforms),
-            "needs": ["jax", "jaxlib"]}
-
-
-def _jax_load(info: dict[str, Any], root: Path, args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> Any:
-    """The exported function, lowered and compiled for the case's arguments right here.
-
-    ``jit(...).lower(*args).compile()`` runs in setup (a persistent-cache hit, since
-    ``prepare`` filled it), so the first call executes a ready ``Compiled`` executable:
-    no trace, no lowering, no compile, no cache lookup.
-    """
-    import jax
-    from jax import export
-
-    exp = export.deserialize(bytearray((root / info["file"]).read_bytes()))
-    return jax.jit(exp.call).lower(*args, **kwargs).compile()
-
-
 def _jax_device(x: Any) -> Any:
     # only a committed array names its device: an uncommitted one must stay uncommitted,
     # or jax.jit would see a different input (and compile again)
@@ -703,11 +673,15 @@ class JaxAdapter(Adapter):
     aot_needs_inputs = True  # lowered and compiled for the saved arguments' shapes
 
     def aot_prepare(self, built: Built, out: Path, kind: str = "aot") -> dict[str, Any]:
-        return _jax_prepare(built, out)
+        from jitwarm.adapters import jax_aot
+
+        return jax_aot.prepare(built, out)
 
     def aot_load(self, info: dict[str, Any], root: Path, args: tuple[Any, ...],
                  kwargs: dict[str, Any], built: Built | None = None) -> Any:
-        return _jax_load(info, root, args, kwargs)
+        from jitwarm.adapters import jax_aot
+
+        return jax_aot.load(info, root, args, kwargs)
 
     array_kind = "jax"
 
@@ -906,6 +880,10 @@ class JaxAdapter(Adapter):
         }
         if self.function_compile_check is not None:
             info["function_compile_check"] = dict(self.function_compile_check)
+        from jitwarm.adapters.jax_aot import AOT_LOADS
+
+        if AOT_LOADS:  # the artifacts loaded in this process, and what loaded them
+            info["aot_loads"] = [dict(x) for x in AOT_LOADS]
         return info
 
     def cache_notes(self) -> list[str]:

@@ -42,6 +42,8 @@ from jitwarm.adapters.base import (
 from jitwarm.adapters.events import CompileEvent, Notice
 
 CACHE_ENV = "JITWARM_ORT_CACHE_DIR"
+#: an execution provider's name, as ORT spells them
+_PROVIDER = re.compile(r"[A-Za-z]{1,40}ExecutionProvider")
 
 #: process-wide log of session creations, read by recorders
 _LOG: list[CompileEvent] = []
@@ -275,7 +277,7 @@ class _OrtOptimised:
 
         self.path = str(root / info["file"])
         providers = [str(p) for p in info["providers"]]
-        if not all(re.fullmatch(r"[A-Za-z]{1,40}ExecutionProvider", p) for p in providers):
+        if not all(_PROVIDER.fullmatch(p) for p in providers):
             raise UsageError("the artifact's ONNX Runtime providers are malformed")
         self.__name__ = Path(self.path).stem
         so = ort.SessionOptions()
@@ -368,12 +370,34 @@ class OnnxRuntimeAdapter(Adapter):
         return Built(fn=model, args=model.prepare_args(args), kwargs={})
 
     def detect(self, fn: Callable[..., Any]) -> bool:
-        if isinstance(fn, OrtModel):
+        if isinstance(fn, (OrtModel, _OrtOptimised)):
             return True
         return self._loaded() and _is_session_run(fn)
 
     def recorder(self) -> Recorder:
         return OrtRecorder()
+
+    def floor_spec(self, built: Built) -> dict[str, Any] | None:
+        """The case's original model and providers: ORT's least user code creates one
+        session of it (model load, graph optimisation, kernels) before any result."""
+        fn = built.fn
+        if not isinstance(fn, OrtModel):
+            return None
+        return {"model": str(fn.path), "providers": [str(p) for p in fn.providers]}
+
+    def floor_code(self, spec: Any) -> tuple[str, str] | None:
+        """``import onnxruntime`` + one ``InferenceSession`` of the original model with
+        default options (what minimal user code does; ORT's default optimises the graph)."""
+        if not isinstance(spec, dict):
+            return None
+        model, providers = spec.get("model"), spec.get("providers")
+        if not (isinstance(model, str) and model.endswith(".onnx") and len(model) < 4096
+                and "\x00" not in model and os.path.isabs(model)
+                and isinstance(providers, list) and 0 < len(providers) <= 8
+                and all(isinstance(p, str) and _PROVIDER.fullmatch(p) for p in providers)):
+            return None
+        return ("onnxruntime + one session",
+                f"onnxruntime.InferenceSession({model!r}, providers={providers!r})\n")
 
     #: session creations anywhere in the process reach the hub (a library or handler that
     #: creates its session during a call is seen whatever the callable is)

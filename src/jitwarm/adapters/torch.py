@@ -611,7 +611,36 @@ def _module_of(built: Built) -> Any:
                 return func(*a, **k)
 
         orig = _Wrap()
+        # the modules the function uses become the wrapper's own, so that their weights
+        # are parameters of it: torch.jit.trace refuses weights that require grad as
+        # constants ("Cannot insert a Tensor that requires grad as a constant")
+        for i, mod in enumerate(_modules_used(func, torch.nn.Module)):
+            orig.add_module(f"used_{i}", mod)
     return orig
+
+
+def _modules_used(func: Any, module_type: type) -> list[Any]:
+    """The ``nn.Module`` objects a function refers to: in its closure, and the globals its
+    code names (one level: what a handler wrapping a model looks like)."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return []
+    seen: dict[int, Any] = {}
+    cells = [c.cell_contents for c in (getattr(func, "__closure__", None) or ())
+             if _cell_filled(c)]
+    glb = getattr(func, "__globals__", {}) or {}
+    for value in [*cells, *(glb[n] for n in code.co_names if n in glb)]:
+        if isinstance(value, module_type):
+            seen.setdefault(id(value), value)
+    return list(seen.values())
+
+
+def _cell_filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
 
 
 def _torchscript_prepare(built: Built, out: Path) -> dict[str, Any]:
@@ -654,10 +683,28 @@ def _torch_prepare(built: Built, out: Path, kind: str = "aot") -> dict[str, Any]
     ep = torch.export.export(orig, tuple(built.args), dict(built.kwargs))
     torch._inductor.aoti_compile_and_package(ep, package_path=str(out / "model.pt2"))
     return {"loader": "torch-aoti", "file": "model.pt2", "needs": ["torch"],
-            "device": _device_of(built),
+            "device": _device_of(built), "input_specs": _input_specs(ep),
             "notes": ["torch.export + AOTInductor package model.pt2, loaded through "
                       "torch._C._aoti.AOTIModelPackageLoader (Dynamo and Inductor are not "
                       "imported)"]}
+
+
+def _input_specs(ep: Any) -> list[dict[str, Any]]:
+    """Shape (``None`` for a dynamic dimension) and dtype of each tensor the exported
+    program takes, in call order: AOTInductor's runtime does not check them (pytorch#141115:
+    another shape runs and returns wrong results), so :class:`AotiPackage` does."""
+    import torch
+
+    user = set(ep.graph_signature.user_inputs)
+    specs = []
+    for node in ep.graph.nodes:
+        if node.op != "placeholder" or node.name not in user:
+            continue
+        val = node.meta.get("val")
+        if isinstance(val, torch.Tensor):
+            specs.append({"shape": [d if isinstance(d, int) else None for d in val.shape],
+                          "dtype": str(val.dtype).removeprefix("torch.")})
+    return specs
 
 
 def _device_of(built: Built) -> str:
@@ -678,12 +725,13 @@ class AotiPackage:
     for the call spec, so loading costs the shared library's load and nothing else.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, input_specs: Any = None) -> None:
         import torch
         from torch.utils import _pytree as pytree
 
         self._pytree = pytree
         self._tensor = torch.Tensor
+        self._specs = _checked_specs(input_specs)
         self.loader = torch._C._aoti.AOTIModelPackageLoader(str(path), "model", False, 1, -1)
         in_spec, out_spec = (pytree.treespec_loads(s) for s in self.loader.get_call_spec())
         self._out_spec = out_spec
@@ -695,7 +743,46 @@ class AotiPackage:
         ordered = {k: kwargs[k] for k in self._kw_order if k in kwargs}
         flat = self._pytree.tree_flatten((args, ordered))[0]
         flat = [x for x in flat if isinstance(x, self._tensor)]
+        if self._specs is not None:
+            self._check(flat)
         return self._pytree.tree_unflatten(self.loader.boxed_run(flat), self._out_spec)
+
+    def _check(self, flat: list[Any]) -> None:
+        """Refuse inputs the package was not compiled for (it would run them anyway)."""
+        specs = self._specs or []
+        if len(flat) != len(specs):
+            raise ValueError(f"{self.__name__}.pt2 was exported for {len(specs)} tensor "
+                             f"input(s), not {len(flat)}")
+        for i, (x, spec) in enumerate(zip(flat, specs, strict=True)):
+            shape, dtype = spec
+            got = tuple(x.shape)
+            if (len(got) != len(shape) or any(w is not None and w != g
+                                              for w, g in zip(shape, got, strict=True))
+                    or str(x.dtype).removeprefix("torch.") != dtype):
+                want = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ")"
+                raise ValueError(
+                    f"{self.__name__}.pt2 was exported for input {i} of shape {want} {dtype}, "
+                    f"not {got} {str(x.dtype).removeprefix('torch.')}: AOTInductor does not "
+                    "check shapes and would return wrong results; export with dynamic "
+                    "shapes (torch.export Dim) or pad inputs to the exported shape")
+
+
+def _checked_specs(specs: Any) -> list[tuple[tuple[int | None, ...], str]] | None:
+    """A manifest's ``input_specs`` (hostile until checked), or None when absent/malformed
+    (an artifact from before they were recorded: no check, as AOTInductor itself)."""
+    if not isinstance(specs, list) or len(specs) > 10_000:
+        return None
+    out = []
+    for s in specs:
+        shape = s.get("shape") if isinstance(s, dict) else None
+        dtype = s.get("dtype") if isinstance(s, dict) else None
+        if (not isinstance(shape, list) or len(shape) > 64 or not isinstance(dtype, str)
+                or len(dtype) > 40 or not all(d is None or (isinstance(d, int)
+                                                            and not isinstance(d, bool)
+                                                            and d >= 0) for d in shape)):
+            return None
+        out.append((tuple(shape), dtype))
+    return out
 
 
 # -- no_recompile: torch's own fail_on_recompile stance ------------------------------
@@ -825,7 +912,7 @@ class TorchAdapter(Adapter):
             import torch
 
             return torch.jit.load(str(root / info["file"]))
-        return AotiPackage(root / info["file"])
+        return AotiPackage(root / info["file"], info.get("input_specs"))
 
     array_kind = "torch"
 

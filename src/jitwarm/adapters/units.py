@@ -16,6 +16,7 @@ callable's type does not matter: a plain function calling kernels in a library i
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -242,12 +243,45 @@ def library_cache_switches(units: list[dict[str, Any]]) -> dict[str, str]:
         if u.get("cache") != "none" or not module:
             continue
         top = module.split(".")[0]
+        if top in out:
+            continue
         mod = sys.modules.get(f"{top}.cache")
         for attr in ("enable", "save"):
             if callable(getattr(mod, attr, None)):
                 out[top] = f"{top}.cache.{attr}()"
                 break
+        else:
+            var = _cache_env_switch(top)
+            if var:
+                out[top] = f"the environment variable {var}=1"
     return out
+
+
+#: ``os.getenv("X_CACHE"...)`` / ``os.environ.get(...)`` / ``os.environ[...]`` in a source
+_ENV_CACHE = re.compile(r"""(?:getenv|environ\.get|environ\[)\(?\s*"""
+                        r"""["']([A-Z][A-Z0-9_]*CACHE[A-Z0-9_]*)["']""")
+
+
+def _cache_env_switch(top: str, max_modules: int = 64, max_bytes: int = 1 << 20) -> str | None:
+    """An environment variable that the package's own imported modules read to turn its
+    caching on (numbagg reads ``NUMBAGG_CACHE``), found in their source; None when none,
+    or when it is already set."""
+    prefix = top.upper() + "_"
+    mods = [m for name, m in list(sys.modules.items())
+            if name == top or name.startswith(top + ".")][:max_modules]
+    for m in mods:
+        path = getattr(m, "__file__", None)
+        if not path or not str(path).endswith(".py"):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read(max_bytes)
+        except OSError:
+            continue
+        for var in _ENV_CACHE.findall(text):
+            if var.startswith(prefix) and var not in os.environ:
+                return var
+    return None
 
 
 def compile_ns_by_framework(units: list[Unit], events: list[CompileEvent], lo: int,

@@ -19,7 +19,10 @@ callable through the adapter's fastest load path (:meth:`~jitwarm.adapters.base.
 * **torch** — ``torch.export`` + AOTInductor (a ``.pt2`` package) loaded through the C++
   package loader ``torch._C._aoti.AOTIModelPackageLoader``: Dynamo and Inductor are not
   imported;
-* **JAX** — ``jax.export``: serialised StableHLO, lowered and compiled in setup;
+* **JAX** — the compiled XLA executable, serialised (``jax.experimental.serialize_executable``)
+  and deserialised through an allow-listed unpickler: no trace, lowering or compile; where
+  the backend cannot serialise it (or it cannot be loaded here), ``jax.export`` (serialised
+  StableHLO), lowered and compiled in setup;
 * **ONNX Runtime** — the model optimised once and saved in ORT format (``.ort``), its
   session created at load with optimisation off.
 
@@ -37,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import JitwarmError, UsageError, shown
+from jitwarm._errors import ArtifactRefused, UsageError, shown
 from jitwarm.adapters.base import Adapter, Built
 
 SCHEMA = "jitwarm.aot/1"
@@ -48,12 +51,6 @@ _MAX_FILES = 10_000
 #: a file the manifest may name: a normalised relative path of plain names (no ``..``)
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}")
 _MAX_DEPTH = 8
-
-
-class ArtifactRefused(JitwarmError):
-    """An artifact that must not be loaded here (exit code 1), with the reason."""
-
-    exit_code = 1
 
 
 def _aot_adapters() -> list[Adapter]:
@@ -118,6 +115,11 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
     np.save(out / rel, arr, allow_pickle=False)
     files.append(rel)
     leaf: dict[str, Any] = {"npy": rel}
+    if arr.dtype.type.__module__ == "ml_dtypes":
+        if arr.dtype.name not in _ML_DTYPES:
+            raise UsageError(f"argument {where} has dtype {shown(arr.dtype.name, 40)}, which "
+                             "cannot be saved with the artifact")
+        leaf["dtype"] = arr.dtype.name  # .npy keeps only its bytes ('V2' for bfloat16)
     if kind is not None:
         leaf["kind"] = kind
         device = str(getattr(x, "device", "cpu"))
@@ -128,8 +130,15 @@ def _save_value(x: Any, out: Path, files: list[str], where: str, depth: int = 0)
     return leaf
 
 
+#: the ``ml_dtypes`` types (JAX's bfloat16, float8 ...) an input may have: a ``.npy`` file
+#: stores them as raw bytes, so the manifest names the type and the load views it back
+_ML_DTYPES = frozenset({"bfloat16", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz",
+                        "float8_e5m2", "float8_e5m2fnuz", "float8_e3m4", "float8_e4m3",
+                        "float8_e8m0fnu", "float4_e2m1fn", "int2", "int4", "uint2", "uint4"})
+
+
 def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
-    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3, 4):
+    if depth > _MAX_DEPTH or not isinstance(node, dict) or len(node) not in (1, 2, 3, 4, 5):
         raise ArtifactRefused("the manifest's inputs are malformed")
     if "value" in node:
         v = node["value"]
@@ -152,6 +161,16 @@ def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
     import numpy as np
 
     arr = np.load(root / rel, allow_pickle=False)
+    if "dtype" in node:
+        name = node["dtype"]
+        if not isinstance(name, str) or name not in _ML_DTYPES:
+            raise ArtifactRefused(f"the manifest's input dtype {shown(name, 40)} is unknown")
+        import ml_dtypes
+
+        dtype = np.dtype(getattr(ml_dtypes, name))
+        if arr.dtype.kind != "V" or arr.dtype.itemsize != dtype.itemsize:
+            raise ArtifactRefused(f"the manifest's input {shown(rel, 80)} does not hold {name}")
+        arr = arr.view(dtype)
     if node.get("scalar"):
         arr = arr[()]
     kind = node.get("kind")
@@ -491,12 +510,17 @@ def _load_verified(root: Path, manifest: dict[str, Any]) -> Any:
                               f"({shown(manifest['fallback'], 300)}); deploy the disk cache "
                               "with `jitwarm prewarm` and `jitwarm bundle create`")
     adapter = _adapter(manifest["framework"])
-    file = manifest["info"].get("file")
-    if file is not None and file not in manifest["files"]:
-        raise ArtifactRefused(f"refused {shown(root)}: the artifact's file {shown(file, 80)} "
-                              "is not listed (with its hash) in the manifest")
+    for key in ("file", "fallback_file"):  # the loader's file, and its load-time fallback
+        file = manifest["info"].get(key)
+        if file is not None and file not in manifest["files"]:
+            raise ArtifactRefused(f"refused {shown(root)}: the artifact's file "
+                                  f"{shown(file, 80)} is not listed (with its hash) in the "
+                                  "manifest")
     args, kwargs = (load_inputs(root, manifest) if adapter.aot_needs_inputs else ((), {}))
-    return adapter.aot_load(manifest["info"], root, args, kwargs)
+    try:
+        return adapter.aot_load(manifest["info"], root, args, kwargs)
+    except ArtifactRefused as exc:  # the adapter's own checks (its allow-list, its backend)
+        raise ArtifactRefused(f"refused {shown(root)}: {exc}") from None
 
 
 def load_case(target: dict[str, Any], artifact_dir: str) -> tuple[Any, ...]:

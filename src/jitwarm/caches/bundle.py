@@ -54,6 +54,8 @@ INSTALLED_MARKER = "jitwarm-installed.json"
 _MAX_MANIFEST = 16 << 20
 #: the most members (files and directories) a bundle may hold
 _MAX_MEMBERS = 200_000
+#: the most bytes a bundle's files may hold in all, uncompressed (the manifest's sizes)
+_MAX_TOTAL_BYTES = 256 << 30
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -554,6 +556,11 @@ def check_manifest(manifest: Any) -> str | None:
         return "the manifest lists no files"
     if len(files) > _MAX_MEMBERS:
         return f"the manifest lists more than {_MAX_MEMBERS} files"
+    total = sum(i["size"] for i in files.values() if isinstance(i, dict)
+                and isinstance(i.get("size"), int) and not isinstance(i.get("size"), bool))
+    if total > _MAX_TOTAL_BYTES:
+        return (f"the manifest's files hold {total} bytes in all, more than a bundle may "
+                f"({_MAX_TOTAL_BYTES})")
     problem = _structure_problem(manifest)
     if problem:
         return problem
@@ -877,6 +884,11 @@ def install(path: str | Path, *, target: str | Path | None = None,
     sub_to_var = {sub: var for var, sub in cache_subdirs().items()}
     owners = _owners()
     stage_parent = stage_parent if stage_parent is not None and stage_parent.is_dir() else None
+    need = sum(int(i["size"]) for i in manifest["files"].values())
+    free = shutil.disk_usage(stage_parent or tempfile.gettempdir()).free
+    if need > free:  # refused before a byte is written: a full disk halfway helps nobody
+        raise BundleRefused(f"cannot install {shown(str(p))}: its files need {need} bytes, "
+                            f"the disk has {free} free")
     staging = Path(tempfile.mkdtemp(prefix=".jitwarm-install-", dir=stage_parent))
     try:
         try:

@@ -53,6 +53,12 @@ def locations(framework: str | None = None, *, sources: Path | None = None,
     for adapter in _with_caches():
         if fw in (None, adapter.name):
             out.extend(adapter.cache_locations(sources, with_config))
+    for loc in out:
+        if loc.path is not None and loc.path.is_dir():
+            why = _unsafe_root(loc.path)
+            if why:
+                loc.warnings.append(f"{why}: its size is not counted and `cache clear` "
+                                    "refuses it")
     return out
 
 

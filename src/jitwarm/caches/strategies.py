@@ -265,9 +265,12 @@ class StrategyResult:
     #: the headline: median time to first result (interpreter + imports + setup + first call)
     ttfr_ns: int | None = None
     #: the floor: median of fresh processes that only import ``floor_imports`` (what this
-    #: strategy's artifact needs; the framework for the cache strategies), same runs
+    #: strategy's artifact needs; the framework for the cache strategies), same runs, and
+    #: then do what the framework's adapter says the least user code does (ONNX Runtime:
+    #: create one session); ``floor_name`` is its key in ``floors``
     floor_ns: int | None = None
     floor_imports: list[str] | None = None
+    floor_name: str | None = None
     ttfr_over_floor: float | None = None
     #: ``none``'s time to first result minus this one's
     ttfr_saved_ns: int | None = None
@@ -293,7 +296,8 @@ class StrategiesResult:
     environment: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     status: str = "complete"  # or "interrupted": what finished before Ctrl-C/SIGTERM
-    #: ``{"numba": [ns, ...]}``: each floor's fresh processes (imports joined by ``+``)
+    #: ``{"numba": [ns, ...]}``: each floor's fresh processes (imports joined by ``+``, or
+    #: an adapter's floor by its name: ``"onnxruntime + one session"``)
     floors: dict[str, list[int]] = field(default_factory=dict)
     #: where each floor's time goes (:func:`_floor_breakdown`), by the same keys
     floor_breakdown: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -322,7 +326,7 @@ class StrategiesResult:
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
-         "runtime", "gc_frozen", "interpreter_ns", "packages")
+         "runtime", "gc_frozen", "interpreter_ns", "packages", "floor_spec")
 #: how many of a process's first calls each strategy record keeps (``early_calls_ns``)
 _EARLY = 5
 
@@ -519,11 +523,24 @@ def _aot(sess: _Session, kind: str = "aot") -> tuple[list[dict[str, Any]], dict[
     fallback = (rec.get("aot") or {}).get("fallback")
     if fallback:
         explain.append(fallback)
+    explain += [why for why in load_reasons(records) if why not in explain]
     if kind == "torchscript":
         details["warmup"] = _early_sentences(records)
     if explain:
         details["explain"] = explain
     return records, details
+
+
+def load_reasons(records: list[dict[str, Any]]) -> list[str]:
+    """Why measured processes loaded an artifact another way than it was built for (their
+    ``runtime.aot_loads``), each reason once."""
+    out: list[str] = []
+    for r in records:
+        for loaded in (r.get("runtime") or {}).get("aot_loads") or []:
+            why = loaded.get("reason") if isinstance(loaded, dict) else None
+            if isinstance(why, str) and why not in out:
+                out.append(why)
+    return out
 
 
 def _early_sentences(records: list[dict[str, Any]]) -> list[str]:
@@ -841,6 +858,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     results: dict[str, StrategyResult] = {}
     floors: dict[str, list[int]] = {}
     breakdown: dict[str, dict[str, Any]] = {}
+    case_floor: tuple[str, str] | None = None
     framework: str | None = None
     notes: list[str] = []
     stopped: BaseException | None = None
@@ -853,7 +871,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             sess.work.mkdir()
             try:
                 fw = _one_round(sess, names, results)
-                _measure_floors(sess, results, framework or fw, floors, breakdown)
+                case_floor = _measure_floors(sess, results, framework or fw, floors,
+                                             breakdown) or case_floor
             except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
                 stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
                 for name, records in sess.partial.items():
@@ -877,7 +896,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                 (p.get("framework") for p in r.processes if p.get("framework")), None)
     _compare(ordered)
     _compare_variants(ordered)
-    _headline(ordered, floors, framework, notes)
+    _headline(ordered, floors, framework, notes, case_floor)
     for r in ordered:
         if r.status == "ok":
             r.explanation = explain(r, framework) + by_name(r.strategy).describe(r)
@@ -908,11 +927,13 @@ def _shown_options(opts: dict[str, Any]) -> dict[str, Any]:
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}(\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,4}")
 _FLOOR_SCRIPT = (
-    "import time, sys\nt0 = time.perf_counter_ns()\n{imports}t = time.perf_counter_ns()\n"
+    "import time, sys\nt0 = time.perf_counter_ns()\n{imports}"
+    "t_imports = time.perf_counter_ns()\n{code}t = time.perf_counter_ns()\n"
     "import json, os\n"
     "{packages}"
     "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
     "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2]),\n"
+    "               'imports_ns': t_imports - int(sys.argv[2]),\n"
     "               'interpreter_ns': t0 - int(sys.argv[2]), 'modules': len(sys.modules),\n"
     "               'packages': PACKAGES}}, f)\n"
     "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
@@ -936,6 +957,16 @@ _MAX_IMPORTTIME = 16 << 20
 _BREAKDOWN_TOP = 8
 
 
+@dataclass(frozen=True)
+class _Floor:
+    """One floor: its key in ``floors``, its imports, and what it does after them (an
+    adapter's :meth:`~jitwarm.adapters.base.Adapter.floor_code`; empty: only imports)."""
+
+    key: str
+    imports: tuple[str, ...]
+    code: str = ""
+
+
 def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
     """What a process running this strategy's result must import at the least: the
     artifact's needs (a pycc module: NumPy), else the framework."""
@@ -949,35 +980,75 @@ def _floor_imports(r: StrategyResult, framework: str | None) -> tuple[str, ...]:
     return (module,) if module else ()
 
 
+def _floor(r: StrategyResult, framework: str | None,
+           case_floor: tuple[str, str] | None) -> _Floor:
+    """This strategy's floor: its imports, and, where they are just the framework and its
+    adapter states what the least user code does next (``case_floor``), that too."""
+    from jitwarm.adapters import adapter_named
+
+    imports = _floor_imports(r, framework)
+    module = adapter_named(framework).module if framework else None
+    if case_floor is not None and module and imports == (module,):
+        return _Floor(case_floor[0], imports, case_floor[1])
+    return _Floor("+".join(imports) or "python", imports)
+
+
+def _case_floor(results: dict[str, StrategyResult],
+                framework: str | None) -> tuple[str, str] | None:
+    """The framework adapter's floor for this case (``(name, statements)``), from the first
+    measured process that recorded a ``floor_spec``; None: importing is the floor."""
+    from jitwarm.adapters import adapter_named
+
+    if not framework:
+        return None
+    adapter = adapter_named(framework)
+    for r in results.values():
+        for p in r.processes:
+            if p.get("floor_spec") is not None and p.get("framework") == framework:
+                return adapter.floor_code(p["floor_spec"])
+    return None
+
+
 def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
                     framework: str | None, floors: dict[str, list[int]],
-                    breakdown: dict[str, dict[str, Any]]) -> None:
+                    breakdown: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
     """``sess.processes`` fresh processes per floor the round's strategies need, timed from
-    spawn to the end of their imports on the same clock as the measured processes; in the
-    first round as many again under ``-X importtime``, for where the floor's time goes
-    (pooled into ``breakdown``, see :func:`_floor_breakdown`)."""
+    spawn to the end of their imports (and of the adapter's floor code, where it states
+    one) on the same clock as the measured processes. A floor with code also gives its
+    imports' own floor, from the same processes, unless that is measured by itself. In the
+    first round as many again import the same under ``-X importtime``, for where the
+    floor's time goes (pooled into ``breakdown``, see :func:`_floor_breakdown`). Returns
+    the adapter's floor for this case (see :func:`_case_floor`)."""
     from jitwarm.measure.spawn import run_worker, worker_env
 
-    wanted = sorted({_floor_imports(r, framework) for r in results.values()
-                     if r.status == "ok"})
-    for imports in wanted:
-        if not all(_MODULE.fullmatch(m) for m in imports):
+    case_floor = _case_floor(results, framework)
+    wanted = sorted({_floor(r, framework, case_floor) for r in results.values()
+                     if r.status == "ok"}, key=lambda f: f.key)
+    plain = {f.key for f in wanted if not f.code}
+    for fl in wanted:
+        if not all(_MODULE.fullmatch(m) for m in fl.imports):
             continue
-        key = "+".join(imports) or "python"
-        name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
-        lines = "".join(f"import {m}\n" for m in imports)
+        name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", fl.key)
+        lines = "".join(f"import {m}\n" for m in fl.imports)
         (sess.work / f"{name}.py").write_text(
-            _FLOOR_SCRIPT.format(imports=lines, packages=PACKAGES_CODE), encoding="utf-8")
+            _FLOOR_SCRIPT.format(imports=lines, code=fl.code, packages=PACKAGES_CODE),
+            encoding="utf-8")
         env = worker_env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sess.work),
                                                         env.get("PYTHONPATH", "")) if p)
+        imports_key = "+".join(fl.imports) or "python"
         for i in range(sess.processes):
-            sess.say("floor", f"{key}: process {i + 1}/{sess.processes}")
+            sess.say("floor", f"{fl.key}: process {i + 1}/{sess.processes}")
             out = sess.work / f"{name}-{i}.json"
             run = run_worker(name, out, out, timeout_s=sess.timeout_s, env=env)
-            if run.record and isinstance(run.record.get("floor_ns"), int):
-                floors.setdefault(key, []).append(run.record["floor_ns"])
-                _floor_record(breakdown.setdefault(key, {}), run.record)
+            rec = run.record or {}
+            if isinstance(rec.get("floor_ns"), int):
+                floors.setdefault(fl.key, []).append(rec["floor_ns"])
+                _floor_record(breakdown.setdefault(fl.key, {}), rec)
+                if fl.code and imports_key not in plain and isinstance(rec.get("imports_ns"),
+                                                                       int):
+                    floors.setdefault(imports_key, []).append(rec["imports_ns"])
+        key = fl.key
         if breakdown.get(key, {}).get("importtime"):
             continue  # one set of breakdown processes per floor and run
         (sess.work / f"{name}_x.py").write_text(_BREAKDOWN_SCRIPT.format(imports=lines),
@@ -994,6 +1065,7 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
                 runs.append(parsed)
         if runs:
             breakdown.setdefault(key, {})["importtime"] = runs
+    return case_floor
 
 
 def _floor_record(acc: dict[str, Any], rec: dict[str, Any]) -> None:
@@ -1081,18 +1153,19 @@ def _median(values: list[int]) -> int | None:
 
 
 def _headline(results: list[StrategyResult], floors: dict[str, list[int]],
-              framework: str | None, notes: list[str]) -> None:
-    """Time to first result, against its floor and against ``none``; a note when no
-    strategy is worth it."""
+              framework: str | None, notes: list[str],
+              case_floor: tuple[str, str] | None = None) -> None:
+    """Time to first result, against its floor (``case_floor``: the adapter's, see
+    :func:`_floor`) and against ``none``; a note when no strategy is worth it."""
     base = next((r for r in results if r.strategy == BASELINE and r.status == "ok"), None)
     b_ttfr = base.summary.get("time_to_first_result_ns") if base else None
     for r in results:
         if r.status != "ok":
             continue
         r.ttfr_ns = r.summary.get("time_to_first_result_ns")
-        imports = _floor_imports(r, framework)
-        r.floor_imports = list(imports)
-        r.floor_ns = _median(floors.get("+".join(imports) or "python") or [])
+        fl = _floor(r, framework, case_floor)
+        r.floor_imports, r.floor_name = list(fl.imports), fl.key
+        r.floor_ns = _median(floors.get(fl.key) or [])
         if r.ttfr_ns and r.floor_ns:
             r.ttfr_over_floor = r.ttfr_ns / r.floor_ns
         if b_ttfr and r.ttfr_ns is not None and r is not base:
@@ -1112,7 +1185,7 @@ def _packages_vs_floor(results: list[StrategyResult],
     """What each strategy's process imported beyond its floor, and what its floor imported
     that the process never did (top-level packages outside the standard library)."""
     for r in results:
-        floor = breakdown.get("+".join(r.floor_imports or []) or "python") or {}
+        floor = breakdown.get(r.floor_name or "+".join(r.floor_imports or []) or "python") or {}
         mine = next((p.get("packages") for p in r.processes
                      if p.get("status") == "ok" and isinstance(p.get("packages"), list)), None)
         if r.status != "ok" or mine is None or not floor.get("packages"):
@@ -1165,7 +1238,8 @@ def floor_sentences(data: dict[str, Any]) -> list[str]:
                          + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in sub[:5]))
         out.append(line)
         for name, r in strategies.items():
-            if r.get("status") != "ok" or ("+".join(r.get("floor_imports") or []) or "python") != key:
+            name_of = r.get("floor_name") or "+".join(r.get("floor_imports") or []) or "python"
+            if r.get("status") != "ok" or name_of != key:
                 continue
             beyond, unused = r.get("packages_beyond_floor"), r.get("floor_packages_unused")
             if beyond is None:
@@ -1379,6 +1453,13 @@ def _misses(r: StrategyResult) -> list[str]:
     return [f"{k} (in {v} process(es))" for k, v in reasons.items()]
 
 
+def _floor_label(result: StrategiesResult, key: str) -> str:
+    """A floor's name with its median: ``onnxruntime + one session 412 ms``."""
+    from jitwarm._units import fmt_ns
+
+    return f"{key} {fmt_ns(_median(result.floors.get(key) or []))}"
+
+
 def strategies_table(result: StrategiesResult) -> Any:
     """A rich table: per strategy, the time to first result (against its floor and ``none``),
     then the first call, its saving and ratio, where the rest goes, the warm median."""
@@ -1388,11 +1469,13 @@ def strategies_table(result: StrategiesResult) -> Any:
     from jitwarm._units import fmt_ns
     from jitwarm.results.stats import PRACTICAL_MARGIN
 
+    floors = "; ".join(_floor_label(result, k) for k in sorted(result.floors))
     table = Table(title=f"warmup strategies: {result.target} ({result.framework or '?'}), "
                         "fresh processes", title_justify="left",
                   caption=f"to first result = interpreter + imports + setup + first call; "
                           f"÷ floor: over fresh processes that only import what the strategy "
-                          f"needs ({', '.join(sorted(result.floors)) or 'not measured'}); "
+                          f"needs and, where the framework has one, do the least user code's "
+                          f"step before any result (floors: {floors or 'not measured'}); "
                           f"ratios of medians across processes (95% interval from every "
                           f"process); warm medians are flagged only when the interval "
                           f"clears ±{PRACTICAL_MARGIN:.0%}", caption_justify="left")

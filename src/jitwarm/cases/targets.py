@@ -25,6 +25,8 @@ from jitwarm._errors import UsageError, shown
 from jitwarm.adapters.base import Built  # noqa: F401  (re-exported)
 
 _CASE_ATTR = "__jitwarm_case__"
+#: the module name a case file is imported under (not its stem: ``numpy.py`` must not shadow)
+CASE_MODULE_PREFIX = "_jitwarm_case_"
 
 
 def case(fn: Callable[[], Any] | None = None, *, name: str | None = None) -> Any:
@@ -317,7 +319,7 @@ def load_case(target: Target) -> Callable[[], Any]:
     else:
         assert target.file is not None
         path = Path(target.file)
-        mod_name = "_jitwarm_case_" + path.stem
+        mod_name = CASE_MODULE_PREFIX + path.stem
         spec = importlib.util.spec_from_file_location(mod_name, path)
         if spec is None or spec.loader is None:
             raise UsageError(f"cannot import {path}")

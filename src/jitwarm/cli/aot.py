@@ -45,7 +45,8 @@ def aot_build(
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
     """Compile TARGET ahead of time (Numba: a numba.pycc module; torch: an AOTInductor
-    package; JAX: jax.export; ONNX Runtime: the optimised model) into a verified folder."""
+    package; JAX: the serialised executable, jax.export as fallback; ONNX Runtime: the
+    optimised model) into a verified folder."""
     from jitwarm.caches.aot import build
 
     try:

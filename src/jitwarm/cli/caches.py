@@ -449,6 +449,9 @@ def bundle_verify(
     try:
         v = verify(file)
     except JitwarmError as exc:
+        if json:  # a script reading --json still gets an object (and the line on stderr)
+            _dump({"path": file, "ok": False, "integrity_ok": False,
+                   "error": shown(exc, 1000), "reasons": [], "warnings": []})
         raise _bundle_fail(exc) from None
     if json:
         _dump(v.to_dict())

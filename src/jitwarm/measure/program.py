@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jitwarm._errors import UsageError
+from jitwarm._errors import UsageError, shown
 from jitwarm.adapters.hub import LoaderProxy, WrappingFinder
 from jitwarm.measure.spawn import check_seconds, run_worker, worker_env
 from jitwarm.results.compiled import by_framework, rank_units
@@ -178,7 +178,13 @@ def parse_argv(argv: list[str]) -> list[str]:
                          "give the script (or -m MODULE) first")
     script = Path(args[0])
     if not script.is_file():
-        raise UsageError(f"jitwarm run: no such script: {str(script)[:200]}")
+        import shutil
+
+        if script.suffix != ".py" and shutil.which(args[0]):
+            raise UsageError(f"jitwarm run measures Python programs: {shown(args[0], 60)} "
+                             "is another program; give python script.py ARGS or "
+                             "python -m MODULE ARGS")
+        raise UsageError(f"jitwarm run: no such script: {shown(str(script), 200)}")
     return [str(script.resolve()), *args[1:]]
 
 

@@ -77,6 +77,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         record.update(observed_frameworks(adapter.name, record))
         record["runtime"] = adapter.runtime_info()
         record["framework_version"] = adapter.version()
+        floor = adapter.floor_spec(built)
+        if floor is not None:
+            record["floor_spec"] = floor
         record["notes"] = [*record.get("notes", []), *adapter.cache_notes()]
         if built.inputs is not None and len(built.inputs) > 1:
             record["notes"].append(

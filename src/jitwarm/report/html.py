@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jitwarm._units import NO_INTERVAL, fmt_ns, fmt_ratio, fmt_warm_ci, warm_ci_half
-from jitwarm.results.findings import findings, meaning
+from jitwarm.results.findings import cache_saves_sentence, findings, meaning
 from jitwarm.results.profile import ProfileResult
 
 CSS = """
@@ -438,8 +438,8 @@ def render_program(result: dict[str, Any]) -> str:
     body.append(_table(["state", "processes ok", "wall", "interpreter", "imports", "compile",
                         "by framework"], rows, num=(2, 3, 4, 5)))
     if result.get("cache_saves_ns") is not None:
-        body.append(f"<p>A warm cache saves {esc(fmt_ns(result['cache_saves_ns']))} of the "
-                    "program's wall time.</p>")
+        sentence = cache_saves_sentence(int(result["cache_saves_ns"]))
+        body.append(f"<p>{esc(sentence[0].upper() + sentence[1:])}.</p>")
     for name, st in (result.get("states") or {}).items():
         first = next((p for p in st.get("processes", []) if p.get("compiled") is not None),
                      None)
@@ -484,14 +484,18 @@ def render_strategies(data: dict[str, Any]) -> str:
         ok = True
         over = r.get("ttfr_over_floor")
         rows.append((name, fmt_ns(r.get("ttfr_ns") or s.get("time_to_first_result_ns")),
-                     fmt_ns(r.get("floor_ns")), "–" if over is None else f"{over:.2f}×",
+                     fmt_ns(r.get("floor_ns")) + (f" ({r['floor_name']})" if r.get("floor_ns")
+                                                  and r.get("floor_name") else ""),
+                     "–" if over is None else f"{over:.2f}×",
                      fmt_ns(r.get("ttfr_saved_ns")), fmt_ns(s.get("first_call_ns")),
                      fmt_ns(s.get("compile_ns")), fmt_ns(s.get("warm_median_ns"))))
     if ok:
         body.append("<figure>" + svg_text(strategies_figure(data)) + "<figcaption>Time from "
                     "process start to the first result, median of each strategy's fresh "
                     "processes; the red tick is its floor: fresh processes that only import "
-                    "what the strategy's result needs.</figcaption></figure>")
+                    "what the strategy's result needs and, where the framework has one, do "
+                    "the least user code's step before a result (ONNX Runtime: create one "
+                    "session).</figcaption></figure>")
     body.append(_table(["strategy", "to first result", "floor", "÷ floor", "saved vs none",
                         "first call", "compile", "warm median"], rows,
                        num=(2, 3, 4, 5, 6, 7)))

@@ -404,7 +404,8 @@ def waterfall_figure(rec: dict[str, Any], title: str) -> Figure:
 
 def strategies_figure(data: dict[str, Any]) -> Figure:
     """The strategies A/B: each strategy's median time to first result as a bar, its
-    floor (fresh processes that only import what it needs) as a tick, ``none`` first."""
+    floor (fresh processes that only import what it needs, and create one session for ONNX
+    Runtime) as a tick, ``none`` first."""
     rows = [(name, r) for name, r in (data.get("strategies") or {}).items()
             if r.get("status") == "ok" and (r.get("ttfr_ns") or
                                              (r.get("summary") or {}).get("time_to_first_result_ns"))]

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from jitwarm._errors import shown
 from jitwarm._units import fmt_ns, fmt_ratio, fmt_warm_ci
+from jitwarm.results.findings import cache_saves_sentence
 from jitwarm.results.profile import ProfileResult
 
 
@@ -170,7 +171,7 @@ def print_program(con: Console, result: dict[str, Any], top: int = 15) -> None:
                                  top, s.get("run_ns"), calls=False))
     saved = result.get("cache_saves_ns")
     if saved is not None:
-        con.print(f"• a warm cache saves {fmt_ns(saved)} of the program's wall time "
+        con.print(f"• {cache_saves_sentence(saved)} "
                   f"({fmt_ns(result['states']['cold']['summary'].get('wall_ns'))} cold → "
                   f"{fmt_ns(result['states']['cached']['summary'].get('wall_ns'))} cached)")
     for why in result.get("skipped_states", {}).values():

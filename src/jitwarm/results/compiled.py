@@ -11,7 +11,17 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-__all__ = ["by_framework", "rank_units", "uncached"]
+from jitwarm.cases.targets import CASE_MODULE_PREFIX
+
+__all__ = ["by_framework", "rank_units", "shown_module", "uncached"]
+
+
+def shown_module(module: str | None) -> str | None:
+    """A unit's module as the user knows it: a case file's (imported under an internal
+    name so that ``numpy.py`` cannot shadow NumPy) is shown as the file, ``cases.py``."""
+    if module and module.startswith(CASE_MODULE_PREFIX) and len(module) > len(CASE_MODULE_PREFIX):
+        return module[len(CASE_MODULE_PREFIX):] + ".py"
+    return module
 
 
 def by_framework(records: list[dict[str, Any]]) -> dict[str, int]:
@@ -40,7 +50,7 @@ def rank_units(records: list[dict[str, Any]], call: int | None = -1) -> list[dic
     for (fw, name, module, sig, kind, recompile), per in rows.items():
         units = [u for us in per for u in us]
         ranked.append({
-            "framework": fw, "name": name, "module": module, "signature": sig, "kind": kind,
+            "framework": fw, "name": name, "module": shown_module(module), "signature": sig, "kind": kind,
             "recompile": recompile, "per_process": round(len(units) / max(1, len(records)), 2),
             "duration_ns": int(statistics.median(sum(u["duration_ns"] for u in us)
                                                  for us in per)),

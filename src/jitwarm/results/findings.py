@@ -249,3 +249,11 @@ def findings(result: ProfileResult) -> list[str]:
                 )
     lines.extend(result.notes)
     return lines
+
+
+def cache_saves_sentence(saved_ns: int) -> str:
+    """What a warm cache did to a program's wall time, in words that fit its sign."""
+    if saved_ns >= 0:
+        return f"a warm cache saves {fmt_ns(saved_ns)} of the program's wall time"
+    return (f"a warm cache saved nothing here: cached runs took {fmt_ns(-saved_ns)} longer "
+            "(noise, or loading the cache costs more than compiling)")
