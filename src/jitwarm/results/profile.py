@@ -516,7 +516,7 @@ _STRATEGIES: dict[str, Any] = {
     "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
     "strategies": ("req", ("map", ("req", _STRATEGY))), "floors": ("map", ("list", _N)),
     "floor_breakdown": ("map", ("req", {
-        **{k: _N for k in ("interpreter_ns", "modules", "breakdown_processes",
+        **{k: _N for k in ("interpreter_ns", "imports_end_ns", "modules", "breakdown_processes",
                            "other_packages_ns", "jitwarm_load_import_ns")},
         "packages": ("list", ("req", "str")),
         **{k: ("list", ("req", {"module": ("req", "str"), "ns": ("req", _N)}))
