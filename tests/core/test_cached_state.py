@@ -72,8 +72,14 @@ def test_cached_state_runs_when_cold_wrote_to_a_cache_behind_a_plain_function(ca
     cold = r.states["cold"]["processes"][0]
     cached = r.states["cached"]["processes"][0]
     assert cold["status"] == cached["status"] == "ok"
-    # loading from the cache beats compiling (Numba compiles this kernel in ~100 ms+)
-    assert cached["first_call_ns"] < cold["first_call_ns"]
+    # the kernel was compiled (a miss) cold and loaded (a hit) cached: Numba's own
+    # counters, not wall time (a timing comparison failed 1 run in 6 on a loaded machine)
+    def numba_units(p):
+        return [u for u in p.get("compiled") or [] if u["framework"] == "numba"]
+
+    assert any(u.get("cache") == "miss" for u in numba_units(cold)), numba_units(cold)
+    assert numba_units(cached) and all(u.get("cache") == "hit" for u in numba_units(cached))
+    assert cached["cache"]["hits"] >= 1 and cached["cache"]["misses"] == 0, cached["cache"]
 
 
 def test_cached_state_skipped_without_a_cache_names_the_switch(case_file):

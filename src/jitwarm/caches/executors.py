@@ -55,7 +55,6 @@ MAX_TASK_BYTES = 2 << 30
 _REMOTE_GRACE_S = 60.0
 #: statuses of a task worth a second try: the process crashed or hung
 RETRY_STATUSES = ("crashed", "timeout")
-FLEET_HINT = "pip install 'jitwarm[fleet]'"
 
 
 # -- tasks and what they bring back ------------------------------------------------------------
@@ -466,13 +465,11 @@ def _attempt_summary(outcome: Outcome) -> dict[str, Any]:
 def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
     """The body of a Ray task (runs on a worker node): the case in a fresh prewarm worker
     (the spawner), its caches in a task-local directory, sent back as bytes with hashes."""
-    import ray
-
     from jitwarm.caches.prewarm import run_case_process
     from jitwarm.cases.targets import Target
+    from jitwarm.measure.cluster import where
 
-    node = ray.get_runtime_context().get_node_id()
-    host = socket.gethostname()
+    node, host = where()
     t0 = time.perf_counter_ns()
     work = Path(tempfile.mkdtemp(prefix="jitwarm-ray-task-"))
     try:
@@ -487,46 +484,6 @@ def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
                       for g in files]}
 
 
-def _probe(address: str, timeout_s: float = 5.0) -> None:
-    """A ``HOST:PORT`` (or ``ray://HOST:PORT``) that accepts no TCP connection is a
-    :class:`UsageError` now: ``ray.init`` would retry it for minutes."""
-    import re
-
-    m = re.fullmatch(r"(?:ray://)?\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})", address.strip())
-    if m is None:
-        return  # "auto", or a form Ray itself will judge
-    host, port = m.group(1), int(m.group(2))
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--ray-address {shown(address)}: nothing answers at "
-                         f"{shown(host)}:{port} ({shown(getattr(exc, 'strerror', None) or exc)}); "
-                         "is the Ray head started (`ray start --head`)?") from None
-
-
-def _python_signal_handlers() -> dict[int, Any]:
-    """The handlers of the signals that end a run, as Python sees them (main thread only)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    names = ("SIGINT", "SIGTERM", "SIGHUP")
-    return {getattr(signal, n): signal.getsignal(getattr(signal, n))
-            for n in names if hasattr(signal, n)}
-
-
-def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
-    """Install ``handlers`` again: ``ray.init`` replaces the process's SIGTERM handler with
-    its own (it logs and dies), which would lose the manifest of what already merged."""
-    import signal
-
-    for signum, handler in handlers.items():
-        if handler is not None:
-            with contextlib.suppress(ValueError, OSError, TypeError):
-                signal.signal(signum, handler)
-
-
 class RayExecutor(Executor):
     name = "ray"
     help = ("one Ray task per case (a fresh process on a worker node); caches sent back, "
@@ -537,38 +494,17 @@ class RayExecutor(Executor):
         return {"name": self.name, "jobs": self.jobs, "ray_address": self.address}
 
     def _start(self) -> tuple[Any, bool]:
-        try:
-            import ray
-        except ImportError:
-            raise UsageError(f"--executor ray needs Ray: {FLEET_HINT}") from None
-        import logging
+        from jitwarm.measure.cluster import connect
 
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "logging_level": logging.WARNING,
-                                  "configure_logging": True}
-        started = False
-        handlers = _python_signal_handlers()
-        try:
-            if ray.is_initialized():
-                pass
-            elif self.address:
-                _probe(self.address)
-                ray.init(address=self.address, **kwargs)
-            else:
-                # "local": a new local Ray even when RAY_ADDRESS names a cluster
-                ray.init(address="local", num_cpus=self.jobs or os.cpu_count() or 1, **kwargs)
-                started = True
-        except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
-            where = f"the Ray cluster at {shown(self.address)}" if self.address else "a local Ray"
-            raise UsageError(f"cannot start or reach {where}: {shown(exc, 300)}") from None
-        finally:
-            _restore_signal_handlers(handlers)
+        ray, started = connect(self.address, self.jobs or os.cpu_count() or 1)
         if self.jobs is None:
             self.jobs = max(1, int(ray.cluster_resources().get("CPU", 1)))
         return ray, started
 
     def run(self, tasks: list[Task], out: Path, timeout_s: float, on_start: OnDone | None,
             on_done: OnDone) -> None:
+        from jitwarm.measure.cluster import shutdown
+
         ray, started = self._start()
         remote = ray.remote(num_cpus=1, max_retries=0)(ray_task)
         queue = list(tasks)
@@ -611,15 +547,18 @@ class RayExecutor(Executor):
                         submit(outcome.task)
                         continue
                     on_done(outcome)
-        except BaseException:  # Ctrl-C, SIGTERM: end the running tasks, keep what merged
+        except BaseException as exc:  # Ctrl-C, SIGTERM: end the running tasks, keep what merged
+            from jitwarm.measure.cluster import as_signal
+
             for ref in pending:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)
+            if as_signal(exc) is not exc:
+                raise as_signal(exc) from None
             raise
         finally:
             if started:
-                with contextlib.suppress(Exception):
-                    ray.shutdown()
+                shutdown(ray)
 
     def _collect(self, ray: Any, ref: Any, task: Task, t_sub: float) -> Outcome:
         wall = int((time.monotonic() - t_sub) * 1e9)

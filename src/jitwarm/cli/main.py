@@ -76,7 +76,7 @@ def _check_numbers(*, processes: int, calls: int, max_time: float, timeout: floa
 
 def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str,
          timeout: float, quiet: bool, threads: int | None = None,
-         gc_freeze: bool = False) -> ProfileResult:
+         gc_freeze: bool = False, launcher: Any = None) -> ProfileResult:
     """Resolve and run one target with a progress bar; raises JitwarmError/RunInterrupted."""
     if calls < 2:
         raise UsageError("--calls must be at least 2")
@@ -93,7 +93,7 @@ def _run(target: str, *, processes: int, calls: int, max_time: float, cache: str
     total = processes * len(states)
     with progress_bar(err, total, enabled=err.is_terminal and not quiet) as prog:
         runner = Runner(tgt, processes=processes, states=states, settings=settings,
-                        timeout_s=timeout, progress=prog)
+                        timeout_s=timeout, progress=prog, launcher=launcher)
         return runner.run()
 
 
@@ -136,6 +136,17 @@ GcFreezeOpt = Annotated[bool, typer.Option("--gc-freeze", help="Call gc.freeze()
 RoundsOpt = Annotated[int, typer.Option("--rounds", help="With --strategies: repeat the whole A/B this many times and pool the processes, so the strategies interleave in time (use on a busy machine).")]
 RemoteCacheOpt = Annotated[str | None, typer.Option("--remote-cache", help="With --strategies remote-cache: the Redis server the replicas share, redis://HOST:PORT (a /DB number may follow); checked before anything runs.")]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not store the run in the history.")]
+
+
+def _launchers_help() -> str:
+    from jitwarm.measure.launchers import REGISTRY
+
+    return "; ".join(f"{k}: {v.help}" for k, v in REGISTRY.items())
+
+
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where the measured processes run: " + _launchers_help())]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", help="With --executor ray: processes at once (default 1; processes at once on one node share its cores).")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="With --executor ray: the Ray cluster to connect to (HOST:PORT, ray://HOST:10001 or auto); default: a local Ray for the run.")]
 
 
 def _say(text: str) -> None:
@@ -226,6 +237,9 @@ def profile(
     gc_freeze: GcFreezeOpt = False,
     rounds: RoundsOpt = 1,
     remote_cache: RemoteCacheOpt = None,
+    executor: ExecutorOpt = "local",
+    jobs: JobsOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Cold start in fresh processes, compile attribution and the warm steady state.
 
@@ -243,7 +257,9 @@ def profile(
         from jitwarm.cli.caches import run_strategies_cli
 
         given = [name for name, v in (("--plot", plot), ("--db", db),
-                                      ("--cache", cache != "cold,cached")) if v]
+                                      ("--cache", cache != "cold,cached"),
+                                      ("--executor", executor != "local"), ("--jobs", jobs),
+                                      ("--ray-address", ray_address)) if v]
         if given:  # never silently ignore what the user asked for
             raise _fail(UsageError(f"{', '.join(given)} applies to a profile by cache state; "
                                    "with --strategies the result is the table, --json and "
@@ -276,9 +292,12 @@ def profile(
         _check_numbers(processes=processes, calls=calls, max_time=max_time, timeout=timeout,
                        threads=threads, rounds=rounds)
         check_output_paths(plot, html)
+        from jitwarm.measure.launchers import get_launcher
+
+        launcher = get_launcher(executor, jobs=jobs, address=ray_address)
         result = _run(target, processes=processes, calls=calls, max_time=max_time,
                       cache=cache, timeout=timeout, quiet=quiet, threads=threads,
-                      gc_freeze=gc_freeze)
+                      gc_freeze=gc_freeze, launcher=launcher)
     except RunInterrupted as exc:
         _keep_interrupted(exc, json, db, no_history)
         raise typer.Exit(exc.exit_code) from None

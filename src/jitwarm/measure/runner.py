@@ -1,7 +1,8 @@
 """The parent side: fresh worker processes per cache state, faults contained.
 
-For each cache state the runner starts N worker processes one after another (never in
-parallel: they would compete for cores). ``cold`` gives every process a new empty cache
+For each cache state the runner starts N worker processes, through a launcher
+(:mod:`jitwarm.measure.launchers`, ``--executor``): on this machine one after another (never
+in parallel: they would compete for cores), or as Ray tasks on a cluster. ``cold`` gives every process a new empty cache
 directory; ``cached`` gives each a copy of the directory the first good cold process
 populated (asked for without ``cold``, one unreported cold process fills it first), and
 runs whenever that directory holds files, whichever framework wrote them. The user's own
@@ -14,7 +15,6 @@ result file; a missing file means the worker crashed (its signal is recorded) or
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import shutil
 import sys
@@ -25,17 +25,11 @@ from typing import Any
 
 from jitwarm._errors import UsageError
 from jitwarm._version import __version__
-from jitwarm.adapters import cache_env, remote_cache_env
+from jitwarm.adapters import remote_cache_env
 from jitwarm.cases.targets import Target
+from jitwarm.measure.launchers import Job, Launcher, run_measured, worker_record
 from jitwarm.measure.process import Settings
-from jitwarm.measure.spawn import (
-    WorkerRun,
-    check_seconds,
-    exit_code,
-    run_worker,
-    signal_name,
-    worker_env,
-)
+from jitwarm.measure.spawn import check_seconds, exit_code, signal_name
 from jitwarm.results.environment import environment
 from jitwarm.results.profile import ProfileResult
 
@@ -75,32 +69,6 @@ def thread_env(threads: int | None) -> dict[str, str]:
             "NUMBA_NUM_THREADS": n, "JITWARM_THREADS": n}
 
 
-def worker_record(run: WorkerRun, base: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-    """One process's record from how its worker ended. Error texts do not name the process
-    (``state``/``index`` do; whoever prints them adds "cold process 2: ")."""
-    base = {**base, "process_wall_ns": run.wall_ns}
-    if run.record is not None:
-        record = {**base, **run.record}
-        if run.timed_out:  # the measurement finished; the process did not exit after it
-            record["lingered"] = (f"the process did not exit after writing its result (a "
-                                  f"thread it left running?) and was killed after "
-                                  f"{timeout_s:g} s; its measurement is kept")
-        return record
-    if run.unreadable:
-        return {**base, "status": "crashed", "error": run.unreadable,
-                "output_tail": run.tail}
-    if run.timed_out:
-        return {**base, "status": "timeout",
-                "error": f"timed out after {timeout_s:g} s and was killed",
-                "output_tail": run.tail}
-    rc = run.returncode
-    if run.signal:
-        return {**base, "status": "crashed", "signal": run.signal, "returncode": rc,
-                "error": f"crashed with {run.signal}", "output_tail": run.tail}
-    return {**base, "status": "crashed", "returncode": rc,
-            "error": f"exited with code {rc} without a result", "output_tail": run.tail}
-
-
 def state_cache_dir(run_dir: Path, state: str, index: int, populated: Path | None) -> Path:
     """One process's cache folder: new and empty for ``cold``, a copy of the folder the
     first good cold process populated for ``cached``."""
@@ -128,6 +96,7 @@ class Runner:
         python: str = sys.executable,
         extra_env: dict[str, str] | None = None,
         extra_spec: dict[str, Any] | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
         if processes < 1:
             raise UsageError("--processes must be at least 1")
@@ -141,6 +110,7 @@ class Runner:
         self.python = python
         self.extra_env = dict(extra_env or {})
         self.extra_spec = dict(extra_spec or {})
+        self.launcher = launcher or Launcher()
         if self.settings.threads is not None and self.settings.threads < 1:
             raise UsageError("--threads must be at least 1")
 
@@ -152,92 +122,111 @@ class Runner:
             framework=None,
             environment=environment(),
             settings={**self.settings.to_dict(), "processes": self.processes,
-                      "timeout_s": self.timeout_s, "states": list(self.states)},
+                      "timeout_s": self.timeout_s, "states": list(self.states),
+                      "executor": self.launcher.describe()},
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             jitwarm_version=__version__,
         )
         run_dir = Path(tempfile.mkdtemp(prefix="jitwarm-run-"))
         current: list[dict[str, Any]] = []
         try:
-            populated: Path | None = None
+            self.launcher.open(run_dir)
+            # the caches of the good cold processes, first first (a launcher's handles)
+            sources: list[Any] = []
             cold_ok: list[dict[str, Any]] = []
             for state in self.states:
                 if state == "cached":
                     if "cold" not in self.states:
-                        cold_ok, populated = self._fill(run_dir, result)
+                        cold_ok, sources = self._fill(result)
                         if result.status == "error":
                             return result
-                    reason = self._cached_skip_reason(result, cold_ok, populated)
+                    reason = self._cached_skip_reason(result, cold_ok, sources)
                     if reason:
                         result.skipped_states["cached"] = reason
                         continue
                 current = []
-                for i in range(self.processes):
-                    cache_dir = state_cache_dir(run_dir, state, i, populated)
-                    if self.progress:
-                        self.progress(state, i, self.processes, None)
-                    rec = self._one(run_dir, state, i, cache_dir)
-                    current.append(rec)
-                    if rec.get("lingered"):
-                        result.notes.append(f"{state} process {i + 1}: {rec['lingered']}")
-                    if self.progress:
-                        self.progress(state, i, self.processes, rec)
-                    if rec["status"] == "usage_error":
-                        raise UsageError(rec["message"])
-                    if rec["status"] == "case_error":
-                        _case_error(result, rec)
-                        return result
-                    if rec["status"] == "ok":
-                        result.framework = result.framework or rec.get("framework")
-                        if state == "cold":
-                            cold_ok.append(rec)
-                            populated = populated or cache_dir
+                caches = self._state(state, current, sources, result)
+                current.sort(key=lambda r: r.get("index", 0))
+                if result.status == "error":
+                    return result
+                if state == "cold":
+                    cold_ok = [r for r in current if r["status"] == "ok"]
+                    sources = [caches[r["index"]] for r in cold_ok if r["index"] in caches]
                 result.add_state(state, current)
                 current = []
             return result
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (_spawn.Terminated)
             if current:
+                current.sort(key=lambda r: r.get("index", 0))
                 result.add_state(self._current_state(current), current)
             result.status = "interrupted"
             raise RunInterrupted(result, exc) from None
         finally:
+            self.launcher.close()
             if not os.environ.get("JITWARM_KEEP_TMP"):
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _state(self, state: str, current: list[dict[str, Any]], sources: list[Any],
+               result: ProfileResult, jobs: list[Job] | None = None) -> dict[int, Any]:
+        """Run one state's processes (``jobs``: all of them), each record appended to
+        ``current`` as it ends; returns the good cold processes' caches by index."""
+        caches: dict[int, Any] = {}
+        n = self.processes
+
+        def on_start(job: Job) -> None:
+            if self.progress:
+                self.progress(state, job.index, n, None)
+
+        def on_done(job: Job, rec: dict[str, Any], cache: Any) -> bool:
+            current.append(rec)
+            if rec.get("lingered"):
+                result.notes.append(f"{state} process {job.index + 1}: {rec['lingered']}")
+            if self.progress:
+                self.progress(state, job.index, n, rec)
+            if rec["status"] == "usage_error":
+                raise UsageError(rec["message"])
+            if rec["status"] == "case_error":
+                _case_error(result, rec)
+                return False
+            if rec["status"] == "ok":
+                result.framework = result.framework or rec.get("framework")
+                if state == "cold" and cache is not None:
+                    caches[job.index] = cache
+            return True
+
+        self.launcher.run(self, jobs or [Job(state, i) for i in range(n)], sources,
+                          on_start, on_done)
+        return caches
 
     @staticmethod
     def _current_state(records: list[dict[str, Any]]) -> str:
         return records[0].get("state", "cold")
 
-    def _fill(self, run_dir: Path, result: ProfileResult
-              ) -> tuple[list[dict[str, Any]], Path | None]:
+    def _fill(self, result: ProfileResult) -> tuple[list[dict[str, Any]], list[Any]]:
         """``cached`` asked for without ``cold``: one cold process, not reported as a state,
         fills the cache the cached processes copy. Returns ([its record] if it succeeded,
-        its cache directory)."""
-        cache_dir = run_dir / "caches" / "fill"
-        cache_dir.mkdir(parents=True)
-        rec = self._one(run_dir, "cold", 0, cache_dir)
-        if rec["status"] == "usage_error":
-            raise UsageError(rec["message"])
-        if rec["status"] == "case_error":
-            _case_error(result, rec)
-            return [], None
-        if rec["status"] != "ok":
+        [its cache])."""
+        done: list[dict[str, Any]] = []
+        caches = self._state("cold", done, [], result, [Job("cold", 0, "fill")])
+        if result.status == "error" or not done:
+            return [], []
+        rec = done[0]
+        if rec["status"] != "ok" or 0 not in caches:
             result.notes.append("the cold process that fills the cache for the cached state "
                                 f"failed: {rec.get('error') or rec['status']}")
-            return [], None
-        result.framework = result.framework or rec.get("framework")
+            return [], []
         result.notes.append("cached was asked for without cold: one cold process (not "
                             "reported) filled the cache that the cached processes copy")
-        return [rec], cache_dir
+        return [rec], [caches[0]]
 
     def _cached_skip_reason(self, result: ProfileResult, cold_ok: list[dict[str, Any]],
-                            populated: Path | None) -> str | None:
+                            sources: list[Any]) -> str | None:
         """Why ``cached`` cannot run, or None. It runs whenever the cold process whose cache
         directory it copies left files there: whatever framework wrote them (the callable
         may be a plain function calling JIT code), a new process can load them."""
-        if not cold_ok or populated is None:
+        if not cold_ok or not sources:
             return "no cold process succeeded, so there is no cache to reuse"
-        if _holds_files(populated):
+        if self.launcher.holds_files(sources[0]):
             return None
         from jitwarm.adapters import ADAPTERS, adapter_named
 
@@ -248,28 +237,29 @@ class Runner:
         return ("the cold process saved no compiled code to disk (no framework wrote to its "
                 f"cache directory), so a new process has nothing to load{hint}")
 
-    def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
-        """Run one worker process and return its record (never raises for worker faults)."""
-        stem = run_dir / f"{state}-{index}"
-        result_path = Path(f"{stem}.result.json")
-        spec = {
+    def job_spec(self, state: str, index: int) -> dict[str, Any]:
+        """A measured worker's spec, but its result file's path (the launcher's)."""
+        return {
             "target": {"spec": self.target.spec, "name": self.target.name,
                        "file": self.target.file, "module": self.target.module},
             "settings": self.settings.to_dict(),
-            "result_path": str(result_path),
             "state": state,
             "index": index,
             **self.extra_spec,
         }
-        spec_path = Path(f"{stem}.spec.json")
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        # remote compile caches off unless the caller turns them on (extra_env): a server
-        # named in the shell's environment would make `cold` warm
-        env = worker_env({**cache_env(cache_dir), **remote_cache_env(None),
-                          **thread_env(self.settings.threads), **self.extra_env})
-        run = run_worker("jitwarm.measure.worker", spec_path, result_path, timeout_s=self.timeout_s,
-                         env=env, python=self.python)
-        return worker_record(run, {"state": state, "index": index}, self.timeout_s)
+
+    def job_env(self) -> dict[str, str]:
+        """A measured worker's environment on top of its node's, but its cache directory:
+        remote compile caches off unless the caller turns them on (``extra_env``), as a
+        server named in the shell's environment would make ``cold`` warm."""
+        return {**remote_cache_env(None), **thread_env(self.settings.threads),
+                **self.extra_env}
+
+    def _one(self, run_dir: Path, state: str, index: int, cache_dir: Path) -> dict[str, Any]:
+        """Run one worker process on this machine and return its record (never raises for
+        worker faults)."""
+        return run_measured(self.job_spec(state, index), self.job_env(), cache_dir, run_dir,
+                            f"{state}-{index}", self.timeout_s, self.python)
 
 
 def _case_error(result: ProfileResult, rec: dict[str, Any]) -> None:
@@ -278,9 +268,5 @@ def _case_error(result: ProfileResult, rec: dict[str, Any]) -> None:
     result.error = {k: rec.get(k) for k in ("state", "index", "phase", "message", "traceback")}
 
 
-def _holds_files(folder: Path) -> bool:
-    """Whether any file lies under ``folder`` (symbolic links to folders not followed)."""
-    for _root, _dirs, files in os.walk(folder):
-        if files:
-            return True
-    return False
+__all__ = ["STATES", "RunInterrupted", "Runner", "parse_states", "state_cache_dir",
+           "thread_env", "worker_record"]

@@ -94,6 +94,17 @@ class SignalState:
     seen: list[int] = field(default_factory=list)
 
 
+#: the states of the :func:`signals_as_interrupt` blocks open now (innermost last)
+_ACTIVE: list[SignalState] = []
+
+
+def terminating_signal() -> int | None:
+    """The SIGTERM/SIGHUP the innermost :func:`signals_as_interrupt` block saw, if any:
+    for code that got a plain ``KeyboardInterrupt`` from a library that re-raises the
+    interruption as its own (Ray's ``wait``), to tell it from Ctrl-C."""
+    return _ACTIVE[-1].signum if _ACTIVE else None
+
+
 @contextlib.contextmanager
 def signals_as_interrupt() -> Iterator[SignalState]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread
@@ -118,9 +129,11 @@ def signals_as_interrupt() -> Iterator[SignalState]:
         if signal.getsignal(s) is signal.SIG_IGN:
             continue  # nohup: the user asked for this signal to be ignored
         old[s] = signal.signal(s, handler)
+    _ACTIVE.append(state)
     try:
         yield state
     finally:
+        _ACTIVE.remove(state)
         for s, h in old.items():
             signal.signal(s, h)
 

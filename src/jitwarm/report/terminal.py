@@ -202,8 +202,29 @@ def uncached_lines(units: Sequence[dict[str, Any]],
     return out
 
 
+def nodes_table(result: ProfileResult) -> Table | None:
+    """Where each process ran, when not on this machine (``--executor ray``): its state,
+    node (the Ray node id, shortened), host, status and first call; None for a local run."""
+    rows = [(name, p) for name, st in result.states.items() for p in st.get("processes", [])]
+    if not any(p.get("executor") not in (None, "local") for _, p in rows):
+        return None
+    t = Table(title="where the processes ran", title_justify="left")
+    for col in ("state", "process", "node", "host", "status", "first call"):
+        t.add_column(col, justify="right" if col in ("process", "first call") else "left")
+    for name, p in rows:
+        t.add_row(escape(name), str(int(p.get("index") or 0) + 1),
+                  escape(shown(str(p.get("node") or "–"), 13)),
+                  escape(shown(str(p.get("host") or "–"), 40)),
+                  escape(str(p.get("status"))),
+                  fmt_ns(p.get("first_call_ns")) if p.get("status") == "ok" else "–")
+    return t
+
+
 def print_result(con: Console, result: ProfileResult) -> None:
     con.print(state_table(result))
+    nodes = nodes_table(result)
+    if nodes is not None:
+        con.print(nodes)
     cold = result.summary("cold") or result.summary("in-process") or {}
     units = cold.get("compiled") or []
     if len(units) > 1 or (units and units[0].get("location")):  # not just the bare callable

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from jitwarm._errors import shown
 from jitwarm._units import fmt_ns, fmt_ratio
 from jitwarm.adapters import adapter_named
 from jitwarm.results.profile import ProfileResult
@@ -244,8 +245,11 @@ def findings(result: ProfileResult) -> list[str]:
     for sname, state in result.states.items():
         for p in state["processes"]:
             if p.get("status") != "ok":
+                on = (f" (on node {shown(p.get('node'), 13)}, host {shown(p.get('host'), 60)})"
+                      if p.get("executor") not in (None, "local") else "")
                 lines.append(
-                    f"{sname} process {p.get('index', 0) + 1}: {p.get('error') or p['status']}"
+                    f"{sname} process {p.get('index', 0) + 1}{on}: "
+                    f"{p.get('error') or p['status']}"
                 )
     lines.extend(result.notes)
     return lines
