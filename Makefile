@@ -31,7 +31,7 @@ test: $(VENV)/.test-deps lint
 	$(BIN)/python -m pytest
 
 # every benchmark runs, then the target fails if any of them missed a target it states
-BENCHMARKS := agreement harness_overhead observation_overhead analysis_speed serving strategies frameworks fleet
+BENCHMARKS := agreement harness_overhead import_cost observation_overhead analysis_speed serving strategies frameworks fleet
 
 bench: $(VENV)/.test-deps
 	@missed=""; for b in $(BENCHMARKS); do \

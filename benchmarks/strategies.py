@@ -332,6 +332,15 @@ def main() -> int:
     print_table(["framework", "strategy", "to first result", "/ framework floor",
                  "/ own floor", "first call", "none/this", "compile", "init+load",
                  "warm vs none"], rows)
+    from jitwarm.caches.strategies import floor_sentences
+
+    print("\nwhat is left of the floor (-X importtime, packages beyond the floor)")
+    for key in keys:
+        for line in floor_sentences(payload["frameworks"][key]):
+            print(f"  {key}: {line}")
+        for name, r in payload["frameworks"][key]["strategies"].items():
+            if r.get("vs_plain"):  # a variant (aot+gc-freeze) against its strategy
+                print(f"  {key}: {name}: " + "; ".join(r["explanation"][-2:]))
     print("\nwhere the first call goes (medians): compile phases, and Python's GC")
     for key in keys:
         for name, r in payload["frameworks"][key]["strategies"].items():

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jitwarm._version import __version__
-from jitwarm.cases.targets import args, case, inputs
 
 # public name -> module that defines it (imported on first use)
 _PUBLIC: dict[str, str] = {
+    "case": "jitwarm.cases.targets",
+    "args": "jitwarm.cases.targets",
+    "inputs": "jitwarm.cases.targets",
     "profile": "jitwarm._api",
     "profile_target": "jitwarm._api",
     "run_strategies": "jitwarm.caches.strategies",
@@ -50,6 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from jitwarm.caches.aot import ArtifactRefused as ArtifactRefused
     from jitwarm.caches.aot import load as load
     from jitwarm.caches.strategies import run_strategies as run_strategies
+    from jitwarm.cases.targets import args as args
+    from jitwarm.cases.targets import case as case
+    from jitwarm.cases.targets import inputs as inputs
     from jitwarm.results.profile import ProfileResult as ProfileResult
     from jitwarm.serve.guard import (
         RecompileError as RecompileError,
@@ -73,7 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from jitwarm.serve.warmer import Warmer as Warmer
     from jitwarm.serve.warmer import spec as spec
 
-__all__ = ["__version__", "args", "case", "inputs", "load_ipython_extension", *_PUBLIC]
+__all__ = ["__version__", "load_ipython_extension", *_PUBLIC]
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -123,6 +123,13 @@ def test_strategies_numba(tmp_path):
     assert aot.floor_imports == ["numpy"] and by["none"].floor_imports == ["numba"]
     assert aot.ttfr_ns == aot.summary["time_to_first_result_ns"] and aot.ttfr_over_floor > 0
     assert aot.ttfr_saved_ns == none["time_to_first_result_ns"] - aot.ttfr_ns > 0
+    # what is left of the floor: -X importtime's report, and packages beyond the floor
+    numpy_floor = res.floor_breakdown["numpy"]
+    assert numpy_floor["imports"][0]["module"] == "numpy" and numpy_floor["imports"][0]["ns"] > 0
+    assert numpy_floor["by_package"][0]["module"] == "numpy"
+    assert numpy_floor["packages"] == sorted(numpy_floor["packages"]) and "numba" not in \
+        numpy_floor["packages"] and numpy_floor["jitwarm_load_import_ns"] > 0
+    assert "jitwarm" in aot.packages_beyond_floor and "numba" not in aot.packages_beyond_floor
     d = json.loads(json.dumps(res.to_dict()))
     assert set(d["strategies"]) == {"none", "disk-cache", "bundle", "aot"}
     assert strategies_table(res).row_count == 4

@@ -109,6 +109,20 @@ def test_strategies_with_replicas_give_a_fleet_view(case_file):
         check_other(data)
 
 
+def test_a_variant_runs_in_waves_too(case_file):
+    """A variant (``none+gc-freeze``) is measured in its own session: it keeps the waves."""
+    from jitwarm.caches.strategies import run_strategies
+
+    res = run_strategies(f"{case_file(SLOW_SETUP)}::plain", ["none", "none+gc-freeze"],
+                         processes=1, replicas=2, settings=FAST, timeout_s=120)
+    by = {r.strategy: r for r in res.strategies}
+    frozen = by["none+gc-freeze"]
+    assert frozen.status == "ok", frozen.reason
+    assert sorted(p["replica"] for p in frozen.processes) == [0, 1]
+    assert all(p.get("gc_frozen", 0) > 0 for p in frozen.processes), frozen.processes
+    assert frozen.fleet is not None and frozen.fleet["processes_ok"] == 2
+
+
 def test_replicas_below_one_are_refused(case_file):
     from jitwarm._errors import UsageError
     from jitwarm.caches.strategies import run_strategies

@@ -14,6 +14,11 @@ def _strategies(**over):
     d = {
         "schema": "jitwarm.strategies/1", "status": "complete", "target": "c.py::poly",
         "framework": "numba", "floors": {"numba": [600_000_000, 620_000_000]},
+        "floor_breakdown": {"numba": {
+            "interpreter_ns": 20_000_000, "packages": ["numba", "numpy"],
+            "breakdown_processes": 2, "imports": [{"module": "numba", "ns": 580_000_000}],
+            "by_package": [{"module": "<numba>", "ns": 300_000_000}],
+            "sub_imports": [{"module": "numba.core.config", "ns": 90_000_000}]}},
         "notes": ["a <b>note</b>"],
         "strategies": {
             "none": {"strategy": "none", "status": "ok", "ttfr_ns": 1_200_000_000,
@@ -72,6 +77,8 @@ def test_report_renders_a_strategies_result(tmp_path):
     assert "<svg" in html and "time to first result" in html
     assert "1.67×" in html and "700 ms" in html
     assert "skipped: no &lt;cache&gt;" in html and "<b>note" not in html
+    assert "What is left of the floor" in html and "interpreter start-up 20" in html
+    assert "numba.core.config 90" in html and "&lt;numba&gt;" in html
 
 
 def test_report_renders_a_run_result(tmp_path):
@@ -89,6 +96,10 @@ def test_report_renders_a_run_result(tmp_path):
     (lambda d: d.update(strategies=[1]), "result.strategies"),
     (lambda d: d["strategies"]["aot"]["summary"].update(first_call_ns="fast"), "first_call_ns"),
     (lambda d: d.update(floors={"numba": ["x"]}), "floors"),
+    (lambda d: d["floor_breakdown"]["numba"]["imports"].append({"module": 1, "ns": 2}),
+     "floor_breakdown"),
+    (lambda d: d["floor_breakdown"]["numba"].update(packages="numpy"), "packages"),
+    (lambda d: d["strategies"]["aot"].update(packages_beyond_floor=[None]), "packages_beyond"),
     (lambda d: d["strategies"]["none"].update(floor_name=["x"]), "strategies.none.floor_name"),
 ])
 def test_hostile_strategies_files_are_one_line(tmp_path, mutate, needle):

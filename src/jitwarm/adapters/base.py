@@ -7,7 +7,6 @@ the measured (worker) process once a callable of that framework exists.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -406,6 +405,8 @@ class Adapter:
         """The framework's installed version, read from package metadata."""
         if self.module is None:
             return None
+        import importlib.metadata  # tens of milliseconds: only when a version is asked for
+
         try:
             return importlib.metadata.version(self.module)
         except importlib.metadata.PackageNotFoundError:

@@ -60,8 +60,11 @@ def _aot_adapters() -> list[Adapter]:
 
 
 def _adapter(framework: str) -> Adapter:
-    adapter = next((a for a in _aot_adapters() if a.name == framework), None)
-    if adapter is None:
+    from jitwarm.adapters import named
+
+    # just this framework's adapter: jitwarm.load does not import the whole registry
+    adapter = named(framework) if isinstance(framework, str) else None
+    if adapter is None or not adapter.supports_aot:
         supported = ", ".join(a.name for a in _aot_adapters())
         raise UsageError(f"no ahead-of-time compilation for {shown(framework, 40)} callables "
                          f"(supported: {supported})")
@@ -173,9 +176,11 @@ def _load_value(node: Any, root: Path, listed: set[str], depth: int = 0) -> Any:
     kind = node.get("kind")
     if kind is None:
         return arr
-    from jitwarm.adapters import array_kinds
+    from jitwarm.adapters import array_kinds, named
 
-    adapter = array_kinds().get(kind) if isinstance(kind, str) else None
+    adapter = named(kind) if isinstance(kind, str) else None  # an adapter's kind is its name
+    if adapter is None or adapter.array_kind != kind:
+        adapter = array_kinds().get(kind) if isinstance(kind, str) else None
     if adapter is None:
         raise ArtifactRefused(f"the manifest's input kind {shown(kind, 40)} is unknown")
     device = node.get("device")

@@ -51,7 +51,7 @@ from typing import Any
 from jitwarm._errors import UsageError
 from jitwarm.adapters import remote_cache_env
 from jitwarm.cases.targets import Target, resolve_target
-from jitwarm.measure.process import Settings
+from jitwarm.measure.process import PACKAGES_CODE, Settings
 from jitwarm.results.profile import summarize_state
 
 ProgressFn = Callable[[str, str], None]
@@ -192,25 +192,51 @@ STRATEGIES = tuple(st.name for st in REGISTRY)
 BASELINE = NoneStrategy.name
 
 
+#: variants any strategy can be measured under, named ``STRATEGY+VARIANT`` (``aot+gc-freeze``):
+#: the same strategy, same rounds, with the run settings changed as :func:`variant_settings` says
+VARIANTS: dict[str, str] = {
+    "gc-freeze": "gc.freeze() in each measured process after setup, before the first call "
+                 "(what a service does after loading), beside the strategy without it",
+}
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"aot+gc-freeze"`` -> ``("aot", "gc-freeze")``; ``"aot"`` -> ``("aot", None)``."""
+    base, plus, variant = name.partition("+")
+    return base, (variant if plus else None)
+
+
+def variant_settings(settings: Settings, variant: str | None) -> Settings:
+    """The run settings of a variant (``None``: the strategy's own)."""
+    from dataclasses import replace
+
+    return replace(settings, gc_freeze=True) if variant == "gc-freeze" else settings
+
+
 def by_name(name: str) -> Strategy:
-    """The registered strategy called ``name`` (KeyError if none)."""
+    """The registered strategy called ``name`` (a variant ``NAME+VARIANT``: its strategy's;
+    KeyError if none)."""
+    base = split_name(name)[0]
     for st in REGISTRY:
-        if st.name == name:
+        if st.name == base:
             return st
     raise KeyError(name)
 
 
 def strategies_help() -> str:
     """``--strategies`` help, from the registry."""
-    return "; ".join(f"{st.name}: {st.help}" for st in REGISTRY)
+    return "; ".join([*(f"{st.name}: {st.help}" for st in REGISTRY),
+                      *(f"STRATEGY+{v}: {h}" for v, h in VARIANTS.items())])
 
 
 def parse_strategies(text: str | list[str]) -> list[str]:
     names = text if isinstance(text, list) else [s.strip() for s in text.split(",") if s.strip()]
-    bad = [n for n in names if n not in STRATEGIES]
+    bad = [n for n in names if split_name(n)[0] not in STRATEGIES
+           or split_name(n)[1] not in (None, *VARIANTS)]
     if bad or not names:
         raise UsageError(f"unknown strategy {', '.join(bad) or text!r}: choose from "
-                         f"{', '.join(STRATEGIES)}")
+                         f"{', '.join(STRATEGIES)}, each optionally with "
+                         f"{', '.join('+' + v for v in VARIANTS)}")
     return list(dict.fromkeys(names))
 
 
@@ -251,6 +277,12 @@ class StrategyResult:
     #: with replicas > 1, the fleet's view (:func:`_fleet_of`): TTFR p50/p95, the CPU a
     #: wave burns to first result
     fleet: dict[str, Any] | None = None
+    #: a variant (``aot+gc-freeze``) against its strategy without it (:func:`_compare_variants`)
+    vs_plain: dict[str, Any] | None = None
+    #: top-level packages (outside the standard library) this strategy's first process had
+    #: imported at its first result and its floor's processes had not, and the other way round
+    packages_beyond_floor: list[str] | None = None
+    floor_packages_unused: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -270,6 +302,8 @@ class StrategiesResult:
     #: ``{"numba": [ns, ...]}``: each floor's fresh processes (imports joined by ``+``, or
     #: an adapter's floor by its name: ``"onnxruntime + one session"``)
     floors: dict[str, list[int]] = field(default_factory=dict)
+    #: where each floor's time goes (:func:`_floor_breakdown`), by the same keys
+    floor_breakdown: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -288,14 +322,16 @@ class StrategiesResult:
             "environment": self.environment,
             "strategies": {s.strategy: s.to_dict() for s in self.strategies},
             "floors": self.floors,
+            "floor_breakdown": self.floor_breakdown,
             "notes": self.notes,
         }
 
 
 _KEEP = (*_FIELDS, "pid", "status", "error", "cache", "compile_events", "first_call_gc",
          "classification", "steady_ci_ns", "framework", "notes", "index", "output_tail",
-         "runtime", "floor_spec", "cpu_to_first_result_ns", "cpu_scope", "wave", "replica",
-         "wave_offset_ns", "process_wall_ns")
+         "runtime", "floor_spec", "gc_frozen", "interpreter_ns", "packages",
+         "cpu_to_first_result_ns", "cpu_scope", "wave", "replica", "wave_offset_ns",
+         "process_wall_ns")
 #: how many of a process's first calls each strategy record keeps (``early_calls_ns``)
 _EARLY = 5
 
@@ -331,7 +367,10 @@ def _records(result: Any, state: str) -> list[dict[str, Any]]:
 class _Session:
     def __init__(self, target: Target, processes: int, settings: Settings, timeout_s: float,
                  progress: ProgressFn | None, work: Path,
-                 options: dict[str, Any] | None = None, replicas: int = 1) -> None:
+                 options: dict[str, Any] | None = None, replicas: int = 1,
+                 variant: str | None = None) -> None:
+        #: the variant this session measures (``gc-freeze``), None for the strategies as such
+        self.variant = variant
         self.target = target
         #: run options of the strategies that need one (``Strategy.option``)
         self.options = dict(options or {})
@@ -354,9 +393,22 @@ class _Session:
         #: each strategy's measured processes' cache directories (by index), this round
         self.copies: dict[str, list[Path]] = {}
 
+    def label(self, strategy: str) -> str:
+        """The result name of ``strategy`` in this session (``aot+gc-freeze``)."""
+        return f"{strategy}+{self.variant}" if self.variant else strategy
+
+    def with_variant(self, variant: str) -> _Session:
+        """A session measuring ``variant`` in its own directory, sharing the partial records."""
+        sess = _Session(self.target, self.processes, variant_settings(self.settings, variant),
+                        self.timeout_s, self.progress, self.work / variant, self.options,
+                        replicas=self.replicas, variant=variant)
+        sess.work.mkdir(exist_ok=True)
+        sess.partial = self.partial
+        return sess
+
     def say(self, strategy: str, message: str) -> None:
         if self.progress:
-            self.progress(strategy, message)
+            self.progress(self.label(strategy) if strategy != "floor" else strategy, message)
 
     def waves(self, strategy: str, target: Target, extra_env: dict[str, str], *,
               waves: int | None = None, seed: Path | None = None,
@@ -389,7 +441,7 @@ class _Session:
         ``replicas``, started together). Their directories: :attr:`copies`."""
         from jitwarm.measure.runner import RunInterrupted
 
-        records = self.partial.setdefault(strategy, [])
+        records = self.partial.setdefault(self.label(strategy), [])
         try:
             res, dirs = self.waves(strategy, target, self.base_env, seed=populated,
                                    progress=lambda w, n: self.say(strategy,
@@ -401,7 +453,7 @@ class _Session:
         if res.status == "error" and res.error:
             return [{"status": "case_error", "error": res.error.get("message")}]
         records.extend(_records(res, "cold"))
-        del self.partial[strategy]
+        del self.partial[self.label(strategy)]
         return records
 
 
@@ -587,7 +639,7 @@ def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     n = sess.replicas
     details: dict[str, Any] = {"server": server, "keys_before": key_count(url), "replicas": [],
                                "replicas_per_wave": n}
-    records = sess.partial.setdefault("remote-cache", [])
+    records = sess.partial.setdefault(sess.label("remote-cache"), [])
     total = (sess.processes + 1) * n
 
     def say(first: int, fills: bool) -> None:
@@ -654,7 +706,7 @@ def _remote(sess: _Session) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             })
             if role == "measured":
                 records.append(rec)
-    del sess.partial["remote-cache"]
+    del sess.partial[sess.label("remote-cache")]
     details["keys_after"] = key_count(url)
     fill = [r for r in details["replicas"] if r["role"] == "fills"]
     if fill:  # the first wave against the server as it was (empty: the herd filling it)
@@ -811,13 +863,34 @@ def _add(results: dict[str, StrategyResult], new: StrategyResult) -> None:
 
 
 def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResult]) -> str | None:
-    """One pass over the strategies; their records are pooled into ``results``."""
+    """One pass over the strategies; their records are pooled into ``results``. Each
+    strategy's variants (``aot+gc-freeze``) are measured right after it, in their own
+    session."""
+    sessions = {None: sess}
+    for name in names:
+        variant = split_name(name)[1]
+        if variant and variant not in sessions:
+            sessions[variant] = sess.with_variant(variant)
+    framework: str | None = None
+    for variant, vs in sessions.items():  # the cache states: one run per session
+        wanted = {split_name(n)[0] for n in names if split_name(n)[1] == variant}
+        framework = _state_run(vs, wanted, results) or framework
+    for st in REGISTRY:
+        for vs in sessions.values():
+            if st.state is None and vs.label(st.name) in names:
+                _measure_one(vs, st, results)
+    return framework
+
+
+def _state_run(sess: _Session, wanted: set[str],
+               results: dict[str, StrategyResult]) -> str | None:
+    """The strategies measured as runner cache states, in one run of fresh processes."""
     from jitwarm.caches.prewarm import prewarm_env
     from jitwarm.measure.runner import RunInterrupted, Runner
 
     framework: str | None = None
     processes, work = sess.processes, sess.work
-    by_state = {st.state: st.name for st in REGISTRY if st.state and st.name in names}
+    by_state = {st.state: sess.label(st.name) for st in REGISTRY if st.state and st.name in wanted}
     if by_state:
         # the baseline's cold state always runs: a cached state reuses its cache
         states = ("cold", *(s for s in by_state if s != "cold"))
@@ -842,22 +915,23 @@ def _one_round(sess: _Session, names: list[str], results: dict[str, StrategyResu
             skipped = res.skipped_states.get(state)
             _add(results, StrategyResult(name, status="skipped", reason=skipped)
                  if skipped else StrategyResult(name, processes=_records(res, state)))
-    for st in REGISTRY:
-        name = st.name
-        if st.state is not None or name not in names:
-            continue
-        dep = results.get(st.needs) if st.needs else None
-        if dep is not None and dep.status == "skipped":
-            _add(results, StrategyResult(name, status="skipped", reason=dep.reason))
-            continue
-        try:
-            records, details = st.measure(sess)
-            _add(results, StrategyResult(name, processes=records, details=details))
-        except _StrategySkipped as exc:
-            _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
-        except _StrategyFailed as exc:
-            _add(results, StrategyResult(name, status="failed", reason=str(exc)))
     return framework
+
+
+def _measure_one(sess: _Session, st: Strategy, results: dict[str, StrategyResult]) -> None:
+    """A strategy that prepares its own processes (:meth:`Strategy.measure`), in ``sess``."""
+    name = sess.label(st.name)
+    dep = (results.get(sess.label(st.needs)) or results.get(st.needs)) if st.needs else None
+    if dep is not None and dep.status == "skipped":
+        _add(results, StrategyResult(name, status="skipped", reason=dep.reason))
+        return
+    try:
+        records, details = st.measure(sess)
+        _add(results, StrategyResult(name, processes=records, details=details))
+    except _StrategySkipped as exc:
+        _add(results, StrategyResult(name, status="skipped", reason=str(exc)))
+    except _StrategyFailed as exc:
+        _add(results, StrategyResult(name, status="failed", reason=str(exc)))
 
 
 def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
@@ -885,7 +959,10 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
         raise UsageError("--rounds must be at least 1")
     if replicas < 1:
         raise UsageError("--replicas must be at least 1")
-    settings = settings or Settings(max_calls=300, max_time_s=2.0)
+    from dataclasses import replace
+
+    settings = replace(settings or Settings(max_calls=300, max_time_s=2.0),
+                       record_packages=True)
     from jitwarm.measure.runner import RunInterrupted
     from jitwarm.measure.spawn import check_seconds
 
@@ -894,7 +971,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     opts = {k: v for k, v in (options or {}).items() if v is not None}
     for key in opts:
         owners = [st.name for st in REGISTRY if st.option == key]
-        if not owners or not set(owners) & set(names):
+        if not owners or not set(owners) & {split_name(n)[0] for n in names}:
             raise UsageError(f"--{key.replace('_', '-')} applies to --strategies "
                              f"{', '.join(owners) or '(none takes it)'}")
     for name in names:
@@ -902,6 +979,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
     work = Path(tempfile.mkdtemp(prefix="jitwarm-strategies-"))
     results: dict[str, StrategyResult] = {}
     floors: dict[str, list[int]] = {}
+    breakdown: dict[str, dict[str, Any]] = {}
     case_floor: tuple[str, str] | None = None
     framework: str | None = None
     notes: list[str] = []
@@ -918,8 +996,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                 for r in results.values():
                     for p in r.processes:
                         p.setdefault("round", k)
-                case_floor = _measure_floors(sess, results, framework or fw, floors) \
-                    or case_floor
+                case_floor = _measure_floors(sess, results, framework or fw, floors,
+                                             breakdown) or case_floor
             except (KeyboardInterrupt, RunInterrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP
                 stopped = exc.cause if isinstance(exc, RunInterrupted) else exc
                 for name, records in sess.partial.items():
@@ -942,6 +1020,7 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             framework = framework or (r.details.get("artifact") or {}).get("framework") or next(
                 (p.get("framework") for p in r.processes if p.get("framework")), None)
     _compare(ordered)
+    _compare_variants(ordered)
     _headline(ordered, floors, framework, notes, case_floor)
     for r in ordered:
         if r.status == "ok":
@@ -951,6 +1030,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
             r.misses = _misses(r) + list(r.details.get("explain") or [])
     if BASELINE not in names:
         notes.append("`none` was not measured: savings are not computed")
+    floor_breakdown = {k: _floor_breakdown(v) for k, v in breakdown.items()}
+    _packages_vs_floor(ordered, floor_breakdown)
     result = StrategiesResult(target=target, framework=framework, strategies=ordered,
                               settings={**settings.to_dict(), "processes": processes,
                                         "rounds": rounds, "timeout_s": timeout_s,
@@ -958,7 +1039,8 @@ def run_strategies(target: str, strategies: list[str], *, processes: int = 3,
                                         "strategies": names, **_shown_options(opts)},
                               environment=environment(), notes=notes,
                               status="complete" if stopped is None else "interrupted",
-                              floors=floors)
+                              floors=floors,
+                              floor_breakdown=floor_breakdown)
     if stopped is not None:
         raise StrategiesInterrupted(result, stopped)
     return result
@@ -973,13 +1055,34 @@ def _shown_options(opts: dict[str, Any]) -> dict[str, Any]:
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,60}(\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,4}")
 _FLOOR_SCRIPT = (
-    "import time, sys\n{imports}t_imports = time.perf_counter_ns()\n{code}"
-    "t = time.perf_counter_ns()\n"
+    "import time, sys\nt0 = time.perf_counter_ns()\n{imports}"
+    "t_imports = time.perf_counter_ns()\n{code}t = time.perf_counter_ns()\n"
     "import json, os\n"
+    "{packages}"
     "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
     "    json.dump({{'status': 'ok', 'floor_ns': t - int(sys.argv[2]),\n"
-    "               'imports_ns': t_imports - int(sys.argv[2])}}, f)\n"
+    "               'imports_ns': t_imports - int(sys.argv[2]),\n"
+    "               'interpreter_ns': t0 - int(sys.argv[2]), 'modules': len(sys.modules),\n"
+    "               'packages': PACKAGES}}, f)\n"
     "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+#: the floor's imports again, under ``-X importtime`` with the interpreter's report sent
+#: to a file (its byte offsets mark the floor's part and then ``jitwarm.load``'s imports)
+_BREAKDOWN_SCRIPT = (
+    "import time, sys, os\n"
+    "fd = os.open(sys.argv[1] + '.importtime', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n"
+    "os.dup2(fd, 2)\n{imports}t = time.perf_counter_ns()\nend = os.lseek(2, 0, os.SEEK_CUR)\n"
+    "import jitwarm.caches.aot\nt2 = time.perf_counter_ns()\n"
+    "end2 = os.lseek(2, 0, os.SEEK_CUR)\n"
+    "import json\n"
+    "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+    "    json.dump({{'status': 'ok', 'floor_end': end, 'load_end': end2,\n"
+    "               'jitwarm_load_import_ns': t2 - t}}, f)\n"
+    "os.replace(sys.argv[1] + '.tmp', sys.argv[1])\n")
+#: one line of ``-X importtime``: self and cumulative microseconds, the indented module name
+_IMPORTTIME = re.compile(r"import time:\s+(\d{1,12}) \|\s+(\d{1,12}) \| ( *)(\S{1,300})")
+_MAX_IMPORTTIME = 16 << 20
+#: how many packages and sub-imports a floor's breakdown keeps
+_BREAKDOWN_TOP = 8
 
 
 @dataclass(frozen=True)
@@ -1035,13 +1138,15 @@ def _case_floor(results: dict[str, StrategyResult],
 
 
 def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
-                    framework: str | None,
-                    floors: dict[str, list[int]]) -> tuple[str, str] | None:
+                    framework: str | None, floors: dict[str, list[int]],
+                    breakdown: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
     """``sess.processes`` fresh processes per floor the round's strategies need, timed from
     spawn to the end of their imports (and of the adapter's floor code, where it states
     one) on the same clock as the measured processes. A floor with code also gives its
-    imports' own floor, from the same processes, unless that is measured by itself.
-    Returns the adapter's floor for this case (see :func:`_case_floor`)."""
+    imports' own floor, from the same processes, unless that is measured by itself. In the
+    first round as many again import the same under ``-X importtime``, for where the
+    floor's time goes (pooled into ``breakdown``, see :func:`_floor_breakdown`). Returns
+    the adapter's floor for this case (see :func:`_case_floor`)."""
     from jitwarm.measure.spawn import run_worker, worker_env
 
     case_floor = _case_floor(results, framework)
@@ -1052,9 +1157,9 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
         if not all(_MODULE.fullmatch(m) for m in fl.imports):
             continue
         name = "jitwarm_floor_" + re.sub(r"[^A-Za-z0-9_]", "_", fl.key)
-        script = sess.work / f"{name}.py"
-        script.write_text(_FLOOR_SCRIPT.format(
-            imports="".join(f"import {m}\n" for m in fl.imports), code=fl.code),
+        lines = "".join(f"import {m}\n" for m in fl.imports)
+        (sess.work / f"{name}.py").write_text(
+            _FLOOR_SCRIPT.format(imports=lines, code=fl.code, packages=PACKAGES_CODE),
             encoding="utf-8")
         env = worker_env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sess.work),
@@ -1067,10 +1172,105 @@ def _measure_floors(sess: _Session, results: dict[str, StrategyResult],
             rec = run.record or {}
             if isinstance(rec.get("floor_ns"), int):
                 floors.setdefault(fl.key, []).append(rec["floor_ns"])
+                _floor_record(breakdown.setdefault(fl.key, {}), rec)
                 if fl.code and imports_key not in plain and isinstance(rec.get("imports_ns"),
                                                                        int):
                     floors.setdefault(imports_key, []).append(rec["imports_ns"])
+        key = fl.key
+        if breakdown.get(key, {}).get("importtime"):
+            continue  # one set of breakdown processes per floor and run
+        (sess.work / f"{name}_x.py").write_text(_BREAKDOWN_SCRIPT.format(imports=lines),
+                                                encoding="utf-8")
+        runs = []
+        for i in range(sess.processes):
+            sess.say("floor", f"{key}: where its time goes (-X importtime), process "
+                              f"{i + 1}/{sess.processes}")
+            out = sess.work / f"{name}_x-{i}.json"
+            run = run_worker(f"{name}_x", out, out, timeout_s=sess.timeout_s, env=env,
+                             flags=("-X", "importtime"))
+            parsed = _read_importtime(out, run.record)
+            if parsed is not None:
+                runs.append(parsed)
+        if runs:
+            breakdown.setdefault(key, {})["importtime"] = runs
     return case_floor
+
+
+def _floor_record(acc: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Pool one timed floor process's interpreter start-up, module count and packages."""
+    for k in ("interpreter_ns", "imports_ns", "modules"):
+        if isinstance(rec.get(k), int):
+            acc.setdefault(k, []).append(rec[k])
+    pk = rec.get("packages")
+    if isinstance(pk, list) and "packages" not in acc:
+        acc["packages"] = [str(p)[:100] for p in pk[:2000]]
+
+
+def _read_importtime(out: Path, rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One breakdown process's ``-X importtime`` report: the floor's part as
+    ``[(module, self_us, cumulative_us, depth)]`` and ``jitwarm.load``'s import time."""
+    path = Path(str(out) + ".importtime")
+    if not rec or not isinstance(rec.get("floor_end"), int) or not path.is_file():
+        return None
+    with open(path, "rb") as f:
+        text = f.read(min(rec["floor_end"], _MAX_IMPORTTIME)).decode("utf-8", "replace")
+    rows = []
+    for line in text.splitlines():
+        m = _IMPORTTIME.match(line)
+        if m:
+            rows.append((m[4], int(m[1]), int(m[2]), len(m[3]) // 2))
+    load = rec.get("jitwarm_load_import_ns")
+    return {"rows": rows, "jitwarm_load_import_ns": load if isinstance(load, int) else None}
+
+
+def _floor_breakdown(acc: dict[str, Any]) -> dict[str, Any]:
+    """Where a floor's time goes, medians over its processes: interpreter start-up (timed
+    processes), then from ``-X importtime`` (breakdown processes) each import of the floor
+    (cumulative), the self time summed by top-level package (these add up to the imports),
+    the largest imports those make directly (cumulative; siblings, so they do not overlap),
+    and what importing ``jitwarm.load`` adds after them."""
+    out: dict[str, Any] = {"interpreter_ns": _median(acc.get("interpreter_ns") or []),
+                           "imports_end_ns": _median(acc.get("imports_ns") or []),
+                           "modules": _median(acc.get("modules") or []),
+                           "packages": acc.get("packages") or []}
+    runs = acc.get("importtime") or []
+    out["breakdown_processes"] = len(runs)
+    if not runs:
+        return out
+
+    def med(per_run: list[dict[str, int]]) -> dict[str, int]:
+        keys = {k for d in per_run for k in d}
+        return {k: _median([d.get(k, 0) for d in per_run]) or 0 for k in keys}
+
+    top, pkgs, subs = [], [], []
+    for run in runs:
+        t: dict[str, int] = {}
+        p: dict[str, int] = {}
+        u: dict[str, int] = {}
+        for module, self_us, cum_us, depth in run["rows"]:
+            if depth == 0:
+                t[module] = t.get(module, 0) + cum_us * 1000
+            elif depth == 1:
+                u[module] = u.get(module, 0) + cum_us * 1000
+            pkg = module.partition(".")[0]
+            p[pkg] = p.get(pkg, 0) + self_us * 1000
+        top.append(t)
+        pkgs.append(p)
+        subs.append(u)
+
+    def ranked(d: dict[str, int], n: int | None = None) -> list[dict[str, Any]]:
+        rows = sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"module": k, "ns": v} for k, v in rows[:n]]
+
+    by_pkg = med(pkgs)
+    out["imports"] = ranked(med(top))
+    out["by_package"] = ranked(by_pkg, _BREAKDOWN_TOP)
+    out["other_packages_ns"] = sum(v for _, v in sorted(
+        by_pkg.items(), key=lambda kv: -kv[1])[_BREAKDOWN_TOP:])
+    out["sub_imports"] = ranked(med(subs), _BREAKDOWN_TOP)
+    out["jitwarm_load_import_ns"] = _median(
+        [r["jitwarm_load_import_ns"] for r in runs if r["jitwarm_load_import_ns"] is not None])
+    return out
 
 
 def _median(values: list[int]) -> int | None:
@@ -1107,6 +1307,87 @@ def _headline(results: list[StrategyResult], floors: dict[str, list[int]],
         notes.append(f"no strategy is worth it here: none cuts the time to first result "
                      f"({fmt_ns(b_ttfr)} with `none`) by 5 % or more (best: {best.strategy}, "
                      f"{fmt_ns(best.ttfr_saved_ns)})")
+
+
+def _packages_vs_floor(results: list[StrategyResult],
+                       breakdown: dict[str, dict[str, Any]]) -> None:
+    """What each strategy's process imported beyond its floor, and what its floor imported
+    that the process never did (top-level packages outside the standard library)."""
+    for r in results:
+        floor = breakdown.get(r.floor_name or "+".join(r.floor_imports or []) or "python") or {}
+        mine = next((p.get("packages") for p in r.processes
+                     if p.get("status") == "ok" and isinstance(p.get("packages"), list)), None)
+        if r.status != "ok" or mine is None or not floor.get("packages"):
+            continue
+        mine = [m for m in mine if not m.startswith("_jitwarm_case_")]  # the case itself
+        r.packages_beyond_floor = sorted(set(mine) - set(floor["packages"]))
+        r.floor_packages_unused = sorted(set(floor["packages"]) - set(mine))
+
+
+#: the strategies whose measured case loads its artifact through jitwarm (``jitwarm.load``)
+_LOADED_BY_JITWARM = ("aot", "torchscript", "mega-cache")
+
+
+def _names(items: list[str], n: int = 8) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def floor_sentences(data: dict[str, Any]) -> list[str]:
+    """Where each floor's time goes and what each strategy imports beyond it, in sentences,
+    from a strategies result's JSON (``StrategiesResult.to_dict``)."""
+    from jitwarm._units import fmt_ns
+
+    out: list[str] = []
+    floors = data.get("floors") or {}
+    strategies = data.get("strategies") or {}
+    for key, b in (data.get("floor_breakdown") or {}).items():
+        if not isinstance(b, dict):
+            continue
+        total = _median([v for v in floors.get(key) or [] if isinstance(v, int)])
+        interp = b.get("interpreter_ns")
+        parts = [f"floor `{key}` {fmt_ns(total)} (median of {len(floors.get(key) or [])} "
+                 f"fresh process(es)): interpreter start-up {fmt_ns(interp)}"]
+        end = b.get("imports_end_ns")
+        if total and interp is not None and end and end < total * 0.98:  # an adapter's code
+            parts.append(f"imports {fmt_ns(max(0, end - interp))}, then what the framework "
+                         f"does before any result {fmt_ns(max(0, total - end))}")
+        elif total and interp is not None:
+            parts.append(f"imports {fmt_ns(max(0, total - interp))}")
+        line = ", ".join(parts)
+        imports = b.get("imports") or []
+        if imports:
+            n = b.get("breakdown_processes")
+            line += (f"; by -X importtime ({n} more process(es), medians): "
+                     + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in imports[:4]))
+            pk = b.get("by_package") or []
+            if pk:
+                rest = b.get("other_packages_ns") or 0
+                line += (" — by package (self time): "
+                         + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in pk[:6])
+                         + (f", the rest {fmt_ns(rest)}" if rest else ""))
+            sub = b.get("sub_imports") or []
+            if sub:
+                line += ("; the largest imports it makes directly: "
+                         + ", ".join(f"{x['module']} {fmt_ns(x['ns'])}" for x in sub[:5]))
+        out.append(line)
+        for name, r in strategies.items():
+            name_of = r.get("floor_name") or "+".join(r.get("floor_imports") or []) or "python"
+            if r.get("status") != "ok" or name_of != key:
+                continue
+            beyond, unused = r.get("packages_beyond_floor"), r.get("floor_packages_unused")
+            if beyond is None:
+                continue
+            says = [f"`{name}`'s process imported {len(beyond)} package(s) its floor does not"
+                    + (f" ({_names(beyond)})" if beyond else "")]
+            if unused:
+                says.append(f"and never imported {len(unused)} its floor does "
+                            f"({_names(unused)})")
+            load = b.get("jitwarm_load_import_ns")
+            if "jitwarm" in beyond and load and split_name(name)[0] in _LOADED_BY_JITWARM:
+                says.append(f"importing jitwarm.load after the floor takes {fmt_ns(load)}; "
+                            "the rest is the measuring worker's own")
+            out.append(" ".join(says))
+    return out
 
 
 def _ok_values(r: StrategyResult, key: str) -> list[float]:
@@ -1146,6 +1427,82 @@ def _compare(results: list[StrategyResult]) -> None:
             r.warm_verdict, r.warm_note = cmp.verdict, cmp.note
             r.warm_ratio_ci = list(cmp.ratio_ci) if cmp.ratio_ci else None
             r.warm_slower = cmp.verdict == "slower"
+
+
+def _ttfr_values(r: StrategyResult) -> list[float]:
+    """Every successful process's time to first result (interpreter + imports + setup +
+    first call)."""
+    return [float((p.get("import_ns") or 0) + (p.get("setup_ns") or 0) + p["first_call_ns"])
+            for p in r.processes if p.get("status") == "ok" and p.get("first_call_ns")]
+
+
+def _compare_variants(results: list[StrategyResult]) -> None:
+    """Each variant (``aot+gc-freeze``) against its strategy without it, from every process:
+    time to first result, first call and the garbage collection inside it
+    (``StrategyResult.vs_plain``)."""
+    from jitwarm.results.stats import compare_values
+
+    by = {r.strategy: r for r in results if r.status == "ok"}
+    for r in results:
+        base_name, variant = split_name(r.strategy)
+        if r.status != "ok" or variant is None:
+            continue
+        frozen = [p["gc_frozen"] for p in r.processes
+                  if p.get("status") == "ok" and isinstance(p.get("gc_frozen"), int)]
+        out: dict[str, Any] = {"strategy": base_name, "variant": variant,
+                               "gc_frozen": _median(frozen)}
+        base = by.get(base_name)
+        if base is not None:
+            for key, a, b in (("ttfr", _ttfr_values(base), _ttfr_values(r)),
+                              ("first_call", _ok_values(base, "first_call_ns"),
+                               _ok_values(r, "first_call_ns"))):
+                cmp = compare_values(a, b)
+                out[f"{key}_ns"] = [None if cmp.median_a is None else int(cmp.median_a),
+                                    None if cmp.median_b is None else int(cmp.median_b)]
+                out[f"{key}_verdict"] = cmp.verdict
+                out[f"{key}_ratio_ci"] = list(cmp.ratio_ci) if cmp.ratio_ci else None
+            out["first_call_gc_ns"] = [base.summary.get("first_call_gc_ns"),
+                                       r.summary.get("first_call_gc_ns")]
+        r.vs_plain = out
+
+
+def _variant_sentences(r: StrategyResult) -> list[str]:
+    """What a variant changed against its strategy without it, plainly."""
+    from jitwarm._units import fmt_ns
+
+    v = r.vs_plain
+    if not v:
+        return []
+    base, variant = v["strategy"], v["variant"]
+    frozen = v.get("gc_frozen")
+    what = (f"gc.freeze() after setup moved {frozen:,} objects out of the collector's reach"
+            if variant == "gc-freeze" and frozen is not None else f"the {variant} variant")
+    if "ttfr_ns" not in v:
+        return [f"{what}; `{base}` without it was not measured, so nothing compares it "
+                f"(add `{base}` to --strategies)"]
+    (ta, tb), (fa, fb) = v["ttfr_ns"], v["first_call_ns"]
+    ga, gb = v.get("first_call_gc_ns") or [None, None]
+    gc_part = (f"; garbage collection in the first call {fmt_ns(ga or 0)} → {fmt_ns(gb or 0)}"
+               if ga is not None or gb is not None else "")
+    line = (f"{what}: against `{base}` without it, time to first result {fmt_ns(ta)} → "
+            f"{fmt_ns(tb)} ({v['ttfr_verdict']}), first call {fmt_ns(fa)} → {fmt_ns(fb)} "
+            f"({v['first_call_verdict']}){gc_part}")
+    helps = "faster" in (v["ttfr_verdict"], v["first_call_verdict"])
+    hurts = "slower" in (v["ttfr_verdict"], v["first_call_verdict"])
+    little = (" (there was no garbage collection in the first call to remove)"
+              if variant == "gc-freeze" and not ga else "")
+    if hurts:
+        verdict = f"{variant} makes this case slower: leave it out"
+    elif not helps and "too few processes" in (v["ttfr_verdict"], v["first_call_verdict"]):
+        verdict = (f"whether {variant} helps cannot be told from these processes: measure "
+                   f"more (--processes, --rounds){little}")
+    elif helps:
+        verdict = (f"{variant} helps this case: the interval of the change clears the "
+                   "practical margin")
+    else:
+        verdict = (f"{variant} does not help this case: no change clears the practical "
+                   f"margin{little}")
+    return [line, verdict]
 
 
 def _ratio_cell(ratio: float | None, ci: list[float] | None, verdict: str | None,
@@ -1206,6 +1563,7 @@ def explain(r: StrategyResult, framework: str | None) -> list[str]:
         note = None
     if note:
         out.append(note)
+    out.extend(_variant_sentences(r))
     if r.warm_slower:
         from jitwarm._units import fmt_ratio, fmt_ratio_range
 

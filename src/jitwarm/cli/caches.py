@@ -519,7 +519,12 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
 
     Raises :class:`JitwarmError` for usage errors (the caller prints them).
     """
-    from jitwarm.caches.strategies import parse_strategies, run_strategies, strategies_table
+    from jitwarm.caches.strategies import (
+        floor_sentences,
+        parse_strategies,
+        run_strategies,
+        strategies_table,
+    )
     from jitwarm.measure.process import Settings
     from jitwarm.results.profile import save_or_rescue
 
@@ -550,6 +555,8 @@ def run_strategies_cli(target: str, strategies: str, *, processes: int, calls: i
     if not quiet:
         out = console()
         out.print(strategies_table(result))
+        for line in floor_sentences(data):  # what is left of the floor
+            out.print(f"[dim]{escape(line)}[/dim]", highlight=False, soft_wrap=True)
         for r in result.strategies:
             lines = [*r.explanation, *(f"still compiled: {m}" for m in r.misses)]
             if lines:

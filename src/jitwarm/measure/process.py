@@ -37,6 +37,8 @@ class Settings:
     adaptive: bool = True  # stop when the analysis says the series is steady
     threads: int | None = None  # framework threads in the worker (None: the framework's default)
     gc_freeze: bool = False  # gc.freeze() after setup, before the first call
+    #: record the packages the process had imported at its first result (``packages``)
+    record_packages: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -103,6 +105,30 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
+#: :func:`loaded_packages` as a statement (``PACKAGES``), for a process without jitwarm (the
+#: strategies' floor processes): top-level modules outside the standard library loaded from
+#: a file on ``sys.path`` — not code generated into a cache directory (Inductor's kernels),
+#: not modules made in memory
+PACKAGES_CODE = (
+    "import os as _os, sys as _sys\n"
+    "_std = set(_sys.stdlib_module_names) | set(_sys.builtin_module_names) | {'__main__'}\n"
+    "_lib = _os.path.dirname(_os.__file__) + _os.sep\n"
+    "_roots = tuple(_os.path.abspath(p) + _os.sep for p in _sys.path if p) "
+    "+ (_os.getcwd() + _os.sep,)\n"
+    "_files = {n: _os.path.abspath(getattr(m, '__file__', None) or '') for n, m in "
+    "list(_sys.modules.items()) if '.' not in n and n not in _std}\n"
+    "PACKAGES = sorted(n for n, f in _files.items() if f != _os.path.abspath('') "
+    "and f.startswith(_roots) and not (f.startswith(_lib) and '-packages' not in f))\n")
+
+
+def loaded_packages() -> list[str]:
+    """The top-level packages outside the standard library this process has imported
+    (see :data:`PACKAGES_CODE`)."""
+    scope: dict[str, Any] = {}
+    exec(PACKAGES_CODE, scope)  # the same statement as the floor processes run
+    return list(scope["PACKAGES"])
+
+
 def measure(built: Built, adapter: Adapter, settings: Settings,
             units: UnitRecorder | None = None,
             at_first_result: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -120,8 +146,10 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         units = UnitRecorder()
         units.start()
     pc = time.perf_counter_ns
+    frozen = None
     if settings.gc_freeze:
         gc.freeze()  # what a service does after loading: long-lived objects leave the GC
+        frozen = gc.get_freeze_count()  # the objects it moved out of the collector's reach
     stats_before = adapter.cache_stats(fn)
     counter, no_count = open_counter()  # opened before the first call: never timed
     gcw = GcWatch()
@@ -148,6 +176,7 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
             ) from None
         first_raw = t1 - t0
         at_first = at_first_result() if at_first_result is not None else {}
+        packages = loaded_packages() if settings.record_packages else None
         sync = _one_sync(syncs)
         del result
         overhead = calibrate_overhead()
@@ -213,6 +242,8 @@ def measure(built: Built, adapter: Adapter, settings: Settings,
         "batch_sizes": sizes,
         "timer_overhead_ns": int(overhead),
         "first_call_gc": gcw.to_dict(t0),
+        **({} if frozen is None else {"gc_frozen": frozen}),
+        **({} if packages is None else {"packages": packages}),
         "first_call_instructions": instructions,
         "first_call_instructions_note": no_count,
         "compile_events": [e.to_dict() for e in events],

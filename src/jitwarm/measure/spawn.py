@@ -283,8 +283,10 @@ def end_live_workers() -> int:
 
 
 def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: float,
-               env: dict[str, str], python: str = sys.executable) -> WorkerRun:
-    """Run ``python -m MODULE SPEC T_SPAWN`` to its end (see the module docstring).
+               env: dict[str, str], python: str = sys.executable,
+               flags: tuple[str, ...] = ()) -> WorkerRun:
+    """Run ``python [FLAGS] -m MODULE SPEC T_SPAWN`` to its end (see the module docstring;
+    ``flags``: interpreter options such as ``("-X", "importtime")``).
 
     Any exception while waiting (Ctrl-C, :class:`Terminated`) kills the worker's process
     group before it propagates.
@@ -296,7 +298,7 @@ def run_worker(module: str, spec_path: Path, result_path: Path, *, timeout_s: fl
     tail = _Tail()
     t_spawn = time.perf_counter_ns()
     proc = subprocess.Popen(
-        [python, "-m", module, str(spec_path), str(t_spawn)],
+        [python, *flags, "-m", module, str(spec_path), str(t_spawn)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env=env, start_new_session=True,
     )

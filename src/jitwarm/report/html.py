@@ -466,6 +466,7 @@ def render_strategies(data: dict[str, Any]) -> str:
     """A strategies A/B (``jitwarm.strategies/1``, already checked) as one page: time to
     first result per strategy against its floor and ``none``, what each saves, why a
     strategy was skipped or failed, and each strategy's explanation."""
+    from jitwarm.caches.strategies import floor_sentences
     from jitwarm.report.plots import strategies_figure, svg_text
 
     target = str(data.get("target") or "")
@@ -498,6 +499,10 @@ def render_strategies(data: dict[str, Any]) -> str:
     body.append(_table(["strategy", "to first result", "floor", "÷ floor", "saved vs none",
                         "first call", "compile", "warm median"], rows,
                        num=(2, 3, 4, 5, 6, 7)))
+    floor_lines = floor_sentences(data)
+    if floor_lines:
+        body.append("<h3>What is left of the floor</h3><ul class=\"findings\">"
+                    + "".join(f"<li>{esc(x)}</li>" for x in floor_lines) + "</ul>")
     for name, r in (data.get("strategies") or {}).items():
         lines = [*(r.get("explanation") or []), *(f"still compiled: {m}"
                                                   for m in r.get("misses") or [])]

@@ -459,7 +459,7 @@ _PROCESS: dict[str, Any] = {
                        "first_call_ns", "compile_ns", "function_compile_ns", "runtime_init_ns",
                        "timer_overhead_ns", "specializations", "steady_state_start",
                        "steady_state_call", "warm_median_ns", "warmup_cost_ns", "returncode",
-                       "signal")},
+                       "signal", "gc_frozen")},
     **{k: "str" for k in ("state", "status", "classification", "stop_reason",
                           "framework_version", "executor", "node", "host")},
     "timings_ns": ("list", _N), "batch_sizes": ("list", ("list", _N)),
@@ -472,7 +472,7 @@ _PROCESS: dict[str, Any] = {
     "notes": ("list", "str"), "runtime": ("map", "any"),
     "compiled": ("list", _UNIT), "compile_ns_by_framework": ("map", _N),
     "frameworks": ("list", "str"), "callable_framework": "str",
-    "cache_switches": ("map", "str"),
+    "cache_switches": ("map", "str"), "packages": ("list", "str"),
 }
 _SUMMARY: dict[str, Any] = {
     **{k: _N for k in ("processes_ok", "processes_failed", "import_ns", "setup_ns",
@@ -506,7 +506,10 @@ _STRATEGY: dict[str, Any] = {
     **{k: _N for k in ("ttfr_ns", "floor_ns", "ttfr_over_floor", "ttfr_saved_ns", "speedup",
                        "saves_ns", "warm_ratio")},
     "strategy": "str", "status": ("req", "str"), "reason": "str", "floor_name": "str",
-    "floor_imports": ("list", "str"), "explanation": ("list", "str"), "misses": ("list", "str"),
+    "floor_imports": ("list", ("req", "str")), "explanation": ("list", "str"),
+    "misses": ("list", "str"),
+    "packages_beyond_floor": ("list", ("req", "str")),
+    "floor_packages_unused": ("list", ("req", "str")),
     "summary": {k: _N for k in ("time_to_first_result_ns", "first_call_ns", "compile_ns",
                                 "warm_median_ns", "processes_ok", "import_ns", "setup_ns")},
     "fleet": {**{k: _N for k in ("processes_ok", "waves", "ttfr_p50_ns", "ttfr_p95_ns",
@@ -516,6 +519,12 @@ _STRATEGY: dict[str, Any] = {
 _STRATEGIES: dict[str, Any] = {
     "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
     "strategies": ("req", ("map", ("req", _STRATEGY))), "floors": ("map", ("list", _N)),
+    "floor_breakdown": ("map", ("req", {
+        **{k: _N for k in ("interpreter_ns", "imports_end_ns", "modules", "breakdown_processes",
+                           "other_packages_ns", "jitwarm_load_import_ns")},
+        "packages": ("list", ("req", "str")),
+        **{k: ("list", ("req", {"module": ("req", "str"), "ns": ("req", _N)}))
+           for k in ("imports", "by_package", "sub_imports")}})),
 }
 _RUN_PROCESS: dict[str, Any] = {
     **{k: _N for k in ("index", "exit_code", "wall_ns", "run_ns", "interpreter_ns",
