@@ -515,6 +515,11 @@ _STRATEGY: dict[str, Any] = {
     "fleet": {**{k: _N for k in ("processes_ok", "waves", "ttfr_p50_ns", "ttfr_p95_ns",
                                  "wave_last_ttfr_ns", "wave_cpu_ns", "waves_overlapping")},
               "cpu_scope": "str"},
+    # a variant (aot+gc-freeze) against its strategy without it (caches.strategies)
+    "vs_plain": {"strategy": "str", "variant": "str", "gc_frozen": _N,
+                 **{k: ("list", _N) for k in ("ttfr_ns", "first_call_ns", "ttfr_ratio_ci",
+                                               "first_call_ratio_ci", "first_call_gc_ns")},
+                 "ttfr_verdict": "str", "first_call_verdict": "str"},
 }
 _STRATEGIES: dict[str, Any] = {
     "target": "str", "framework": "str", "status": "str", "notes": ("list", "str"),
