@@ -248,6 +248,10 @@ def main() -> int:
     ap.add_argument("--gc-freeze", action="store_true",
                     help="gc.freeze() after setup in every measured process (stored as "
                          "'<framework>+gc-freeze')")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="framework threads in every measured process (default 1: on a "
+                         "shared 2-core machine more threads make warm calls wait on each "
+                         "other; 0: the frameworks' defaults)")
     ap.add_argument("--markdown", action="store_true",
                     help="only print benchmarks/results/strategies.json as a Markdown table")
     args = ap.parse_args()
@@ -255,7 +259,8 @@ def main() -> int:
         print(markdown(json.loads((RESULTS / "strategies.json").read_text(encoding="utf-8"))))
         return 0
     strategies = [s for s in args.strategies.split(",") if s]
-    payload: dict = {"processes": args.processes, "frameworks": {}}
+    payload: dict = {"processes": args.processes, "threads": args.threads or None,
+                     "frameworks": {}}
     previous = RESULTS / "strategies.json"
     if previous.exists():  # keep the frameworks not re-measured this time
         try:
@@ -276,7 +281,8 @@ def main() -> int:
         print(f"[{fw}] measuring {', '.join(strats)} ...", file=sys.stderr, flush=True)
         res = run_strategies(f"{CASES}::{TARGETS[fw]}", strats, processes=args.processes,
                              settings=Settings(max_calls=300, max_time_s=2.0,
-                                               gc_freeze=args.gc_freeze), timeout_s=900,
+                                               gc_freeze=args.gc_freeze,
+                                               threads=args.threads or None), timeout_s=900,
                              rounds=args.rounds,
                              progress=lambda s, m, fw=fw: print(f"  [{fw}] {s}: {m}",
                                                                file=sys.stderr, flush=True))
