@@ -160,3 +160,24 @@ def run_measured(*args: str, limit_kb: int = 2_000_000,
     rss = [int(line.split()[1]) for line in proc.stderr.splitlines()
            if line.startswith("MAXRSS ")]
     return proc, (rss[-1] if rss else -1), wall
+
+
+def two_node_cluster() -> Any:
+    """A two-node Ray cluster on this machine (head and worker node, one CPU each; a CLI's
+    driver attaches to the head), as ``(cluster, worker node)``; a generator for a
+    module-scoped fixture. Its processes inherit this environment (PYTHONPATH included),
+    so they import the jitwarm under test."""
+    import pytest
+
+    pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    c = Cluster(initialize_head=True, connect=False,
+                head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        worker = c.add_node(num_cpus=1)
+        c.wait_for_nodes()
+        yield c, worker
+    finally:
+        c.shutdown()
+

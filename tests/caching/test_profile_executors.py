@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _craft import NUMBA_CASE, cli, write
+from _craft import NUMBA_CASE, cli, two_node_cluster, write
 
 FAULTS = """
 import os, signal, time, jitwarm
@@ -150,20 +150,8 @@ def test_cached_processes_use_the_first_cold_cache_whose_node_is_alive():
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A two-node Ray cluster on this machine for the module (head and worker node, one CPU
-    each; the CLI's driver attaches to the head). Its processes inherit this environment
-    (PYTHONPATH included), so they import the jitwarm under test."""
-    pytest.importorskip("ray")
-    from ray.cluster_utils import Cluster
-
-    c = Cluster(initialize_head=True, connect=False,
-                head_node_args={"num_cpus": 1, "include_dashboard": False})
-    try:
-        worker = c.add_node(num_cpus=1)
-        c.wait_for_nodes()
-        yield c, worker
-    finally:
-        c.shutdown()
+    """A two-node Ray cluster on this machine for the module (``_craft.two_node_cluster``)."""
+    yield from two_node_cluster()
 
 
 @pytest.fixture()

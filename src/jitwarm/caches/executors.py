@@ -467,9 +467,10 @@ def ray_task(payload: dict[str, Any]) -> dict[str, Any]:
     (the spawner), its caches in a task-local directory, sent back as bytes with hashes."""
     from jitwarm.caches.prewarm import run_case_process
     from jitwarm.cases.targets import Target
-    from jitwarm.measure.cluster import where
+    from jitwarm.measure.cluster import say_started, where
 
     node, host = where()
+    say_started(payload.get("whereabouts"), str(payload.get("key")), node, host)
     t0 = time.perf_counter_ns()
     work = Path(tempfile.mkdtemp(prefix="jitwarm-ray-task-"))
     try:
@@ -490,6 +491,12 @@ class RayExecutor(Executor):
             "verified and merged; a local Ray unless --ray-address")
     retries = 1
 
+    def __init__(self, jobs: int | None = None, address: str | None = None) -> None:
+        super().__init__(jobs, address)
+        self.ray: Any = None
+        self.whereabouts: Any = None
+        self.keys: dict[Any, str] = {}  # a submitted task's ref -> its whereabouts key
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "jobs": self.jobs, "ray_address": self.address}
 
@@ -503,10 +510,13 @@ class RayExecutor(Executor):
 
     def run(self, tasks: list[Task], out: Path, timeout_s: float, on_start: OnDone | None,
             on_done: OnDone) -> None:
-        from jitwarm.measure.cluster import shutdown
+        from jitwarm.measure.cluster import shutdown, start_whereabouts
 
         ray, started = self._start()
+        self.ray = ray
         remote = ray.remote(num_cpus=1, max_retries=0)(ray_task)
+        # where each task starts: a task lost with its node or worker is reported on it
+        self.whereabouts = start_whereabouts(ray)
         queue = list(tasks)
         attempts: dict[int, list[dict[str, Any]]] = {}
         pending: dict[Any, tuple[Task, float]] = {}
@@ -515,8 +525,12 @@ class RayExecutor(Executor):
             if on_start and task.index not in attempts:
                 on_start(Outcome(task, {}, "", "", 0))
             attempts.setdefault(task.index, [])
-            payload = {"target": task.target, "inputs": task.inputs, "timeout_s": timeout_s}
-            pending[remote.remote(payload)] = (task, time.monotonic())
+            key = f"{task.index}-{len(attempts[task.index])}"
+            payload = {"target": task.target, "inputs": task.inputs, "timeout_s": timeout_s,
+                       "whereabouts": self.whereabouts, "key": key}
+            ref = remote.remote(payload)
+            self.keys[ref] = key
+            pending[ref] = (task, time.monotonic())
 
         try:
             while queue or pending:
@@ -533,11 +547,12 @@ class RayExecutor(Executor):
                         pending.pop(ref)
                         with contextlib.suppress(Exception):
                             ray.cancel(ref, force=True)
+                        node, host = self._where(ref)
                         finished.append((ref, Outcome(task, {
                             "status": "timeout",
                             "error": f"the Ray task did not return within {timeout_s:g} s "
                                      f"+ {_REMOTE_GRACE_S:g} s and was cancelled"},
-                            node="unknown", host="unknown",
+                            node=node, host=host,
                             duration_ns=int((now - t_sub) * 1e9))))
                 for _ref, outcome in finished:
                     earlier = attempts[outcome.task.index]
@@ -557,8 +572,19 @@ class RayExecutor(Executor):
                 raise as_signal(exc) from None
             raise
         finally:
+            if self.whereabouts is not None:
+                with contextlib.suppress(Exception):
+                    ray.kill(self.whereabouts)
+                self.whereabouts = None
             if started:
                 shutdown(ray)
+
+    def _where(self, ref: Any) -> tuple[str, str]:
+        """Where a task that did not return said it started, else ``unknown``."""
+        from jitwarm.measure.cluster import started_where
+
+        got = started_where(self.ray, self.whereabouts, self.keys.get(ref, ""))
+        return got or ("unknown", "unknown")
 
     def _collect(self, ray: Any, ref: Any, task: Task, t_sub: float) -> Outcome:
         wall = int((time.monotonic() - t_sub) * 1e9)
@@ -573,10 +599,11 @@ class RayExecutor(Executor):
                 if isinstance(cause, UsageError):
                     return Outcome(task, {"status": "usage_error", "message": str(cause)},
                                    node="unknown", host="unknown", duration_ns=wall)
+            node, host = self._where(ref)
             return Outcome(task, {"status": status,
                                   "error": f"{task.raw_target}: the Ray task failed: "
                                            f"{name}: {shown(exc, 500)}"},
-                           node="unknown", host="unknown", duration_ns=wall)
+                           node=node, host=host, duration_ns=wall)
         if not isinstance(got, dict) or not isinstance(got.get("record"), dict):
             return Outcome(task, {"status": "crashed", "error": "the Ray task returned no "
                                   "record"}, node="unknown", host="unknown", duration_ns=wall)

@@ -129,3 +129,57 @@ def shutdown(ray: Any) -> None:
     with contextlib.suppress(Exception):
         ray.shutdown()
 
+
+class Whereabouts:
+    """A Ray actor of a run, pinned to the driver's node (no CPU): each task says where it
+    runs as it starts, so a task that never returns (its worker or node died) is still
+    reported with its node. Pinned, not preferred: with a soft preference it was seen
+    placed on a worker node, and died with it."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def started(self, key: str, node: str, host: str) -> None:
+        self.seen[key] = (node, host)
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        return self.seen.get(key)
+
+
+def start_whereabouts(ray: Any) -> Any:
+    """The run's :class:`Whereabouts` actor on this (the driver's) node, up before any task;
+    None where it cannot start (tasks that never return are then on node "unknown")."""
+    try:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = ray.get_runtime_context().get_node_id()
+        actor = ray.remote(num_cpus=0, max_restarts=0)(Whereabouts).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
+        ray.get(actor.get.remote(""), timeout=60)
+        return actor
+    except Exception:
+        return None
+
+
+def say_started(actor: Any, key: str, node: str, host: str) -> None:
+    """From inside a task: tell the run's actor where this task runs (before its work: a
+    node may die any time after)."""
+    if actor is None:
+        return
+    import ray
+
+    with contextlib.suppress(Exception):  # the actor is gone: reported on node "unknown"
+        ray.get(actor.started.remote(key, node, host), timeout=30)
+
+
+def started_where(ray: Any, actor: Any, key: str) -> tuple[str, str] | None:
+    """Where the task ``key`` said it started, or None."""
+    if actor is None:
+        return None
+    try:
+        got = ray.get(actor.get.remote(key), timeout=5)
+    except Exception:  # the actor is gone
+        return None
+    return (shown(got[0], 80), shown(got[1], 80)) if isinstance(got, (list, tuple)) \
+        and len(got) == 2 else None
+

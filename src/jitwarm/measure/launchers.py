@@ -32,7 +32,7 @@ deleted on every node at the end (``JITWARM_KEEP_TMP`` keeps them).
 
 A task that fails in Ray itself (its worker killed, its node gone) is a ``crashed``
 process record naming the node: each task tells a small actor of the run
-(:class:`Whereabouts`) where it starts, as Ray's error does not say (``unknown`` when even
+(:class:`jitwarm.measure.cluster.Whereabouts`) where it starts, as Ray's error does not say (``unknown`` when even
 that did not arrive);
 one that has not returned ``--timeout`` + 60 s after it was submitted is cancelled and is
 a ``timeout`` record. Ctrl-C/SIGTERM cancels the running tasks (their measured processes die
@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from jitwarm._errors import UsageError, shown
 from jitwarm.adapters import cache_env
+from jitwarm.measure.cluster import start_whereabouts, started_where
 from jitwarm.measure.spawn import WorkerRun, run_worker, worker_env
 
 if TYPE_CHECKING:
@@ -302,14 +303,9 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
     from jitwarm.measure.cluster import where
 
     node, host = where()
-    if payload.get("whereabouts") is not None:
-        import ray
+    from jitwarm.measure.cluster import say_started
 
-        try:  # said and recorded before the process starts: a node may die any time after
-            ray.get(payload["whereabouts"].started.remote(payload["dirname"], node, host),
-                    timeout=30)
-        except Exception:  # the actor is gone: this task is reported on node "unknown"
-            pass
+    say_started(payload.get("whereabouts"), payload["dirname"], node, host)
     root = Path(tempfile.gettempdir()) / f"{_RUN_DIR_PREFIX}{payload['run_id']}"
     root.mkdir(mode=0o700, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{payload['dirname']}-", dir=root))
@@ -339,22 +335,6 @@ def profile_task(payload: dict[str, Any]) -> dict[str, Any]:
                 f.unlink(missing_ok=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
-
-
-class Whereabouts:
-    """A Ray actor of the run, pinned to the driver's node (no CPU): each task says where it
-    runs as it starts, so a task that never returns (its worker or node died) is still
-    reported with its node. Pinned, not preferred: with a soft preference it was seen
-    placed on a worker node, and died with it."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, tuple[str, str]] = {}
-
-    def started(self, key: str, node: str, host: str) -> None:
-        self.seen[key] = (node, host)
-
-    def get(self, key: str) -> tuple[str, str] | None:
-        return self.seen.get(key)
 
 
 def remove_run_dir(run_id: str) -> str:
@@ -395,15 +375,8 @@ class RayLauncher(Launcher):
         self.ray, self.started = connect(self.address, self.jobs or os.cpu_count() or 1)
         self.run_id = uuid.uuid4().hex[:16]
         self.remote = self.ray.remote(num_cpus=1, max_retries=0)(profile_task)
-        try:  # without it a task that never returns is reported on node "unknown"
-            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-            here = self.ray.get_runtime_context().get_node_id()
-            self.whereabouts = self.ray.remote(num_cpus=0, max_restarts=0)(Whereabouts).options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
-            self.ray.get(self.whereabouts.get.remote(""), timeout=60)  # up before any task
-        except Exception:
-            self.whereabouts = None
+        # without it a task that never returns is reported on node "unknown"
+        self.whereabouts = start_whereabouts(self.ray)
 
     def close(self) -> None:
         """Delete the run's directories on every node that ran a task (a node that is
@@ -531,14 +504,7 @@ class RayLauncher(Launcher):
         it said it started on, else ``unknown``."""
         if source is not None:
             return source.node, source.host
-        if self.whereabouts is not None:
-            try:
-                got = self.ray.get(self.whereabouts.get.remote(job.dirname), timeout=5)
-            except Exception:  # the actor is gone: the node stays unknown
-                got = None
-            if isinstance(got, (tuple, list)) and len(got) == 2:
-                return shown(got[0], 80), shown(got[1], 80)
-        return "unknown", "unknown"
+        return started_where(self.ray, self.whereabouts, job.dirname) or ("unknown", "unknown")
 
     def _mark(self, rec: dict[str, Any], node: str, host: str) -> dict[str, Any]:
         rec.update(executor=self.name, node=node, host=host)
