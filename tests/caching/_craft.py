@@ -162,6 +162,20 @@ def run_measured(*args: str, limit_kb: int = 2_000_000,
     return proc, (rss[-1] if rss else -1), wall
 
 
+#: case-file source: whether this process descends from ``pid`` (a node's raylet), i.e.
+#: runs on that node of a two-node cluster on this machine
+UNDER_NODE = '''def _under(pid):
+    # whether this process descends from ``pid`` (a node's raylet)
+    here = os.getpid()
+    while here > 1:
+        if here == pid:
+            return True
+        with open("/proc/%d/stat" % here) as f:
+            here = int(f.read().rsplit(")", 1)[1].split()[1])
+    return False
+'''
+
+
 def two_node_cluster() -> Any:
     """A two-node Ray cluster on this machine (head and worker node, one CPU each; a CLI's
     driver attaches to the head), as ``(cluster, worker node)``; a generator for a

@@ -13,22 +13,14 @@ import sys
 import time
 
 import pytest
-from _craft import two_node_cluster, write
+from _craft import UNDER_NODE, two_node_cluster, write
 
 CASES = """
 import os, time, jitwarm
 
 MARKS = {marks!r}
 
-def _under(pid):
-    # whether this process descends from ``pid`` (a node's raylet)
-    here = os.getpid()
-    while here > 1:
-        if here == pid:
-            return True
-        with open("/proc/%d/stat" % here) as f:
-            here = int(f.read().rsplit(")", 1)[1].split()[1])
-    return False
+{under}
 
 def _kernel(fn):
     import numpy as np
@@ -70,7 +62,7 @@ def test_a_node_that_dies_mid_prewarm_loses_only_its_task(cluster, tmp_path):
     c, worker = cluster
     marks = tmp_path / "marks"
     marks.mkdir()
-    write(tmp_path / "k.py", CASES.format(marks=str(marks)))
+    write(tmp_path / "k.py", CASES.format(marks=str(marks), under=UNDER_NODE))
     raylet = worker.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
     write(tmp_path / "doomed", str(raylet))
     plan = write(tmp_path / "plan.toml", "".join(

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _craft import NUMBA_CASE, cli, two_node_cluster, write
+from _craft import NUMBA_CASE, UNDER_NODE, cli, two_node_cluster, write
 
 FAULTS = """
 import os, signal, time, jitwarm
@@ -49,15 +49,7 @@ def second_hangs():
         time.sleep(600)
     return (lambda x: x + 1), (1,)
 
-def _under(pid):
-    # whether this process descends from ``pid`` (a node's raylet)
-    here = os.getpid()
-    while here > 1:
-        if here == pid:
-            return True
-        with open("/proc/%d/stat" % here) as f:
-            here = int(f.read().rsplit(")", 1)[1].split()[1])
-    return False
+{under}
 
 @jitwarm.case
 def hangs_on_the_doomed_node():
@@ -80,7 +72,7 @@ def hangs_on_the_doomed_node():
 def _faults(tmp_path: Path) -> Path:
     marks = tmp_path / "marks"
     marks.mkdir()
-    return write(tmp_path / "faults.py", FAULTS.format(marks=str(marks)))
+    return write(tmp_path / "faults.py", FAULTS.format(marks=str(marks), under=UNDER_NODE))
 
 
 # -- options, no Ray started ------------------------------------------------------------------
